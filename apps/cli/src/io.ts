@@ -1,0 +1,123 @@
+/**
+ * Line-oriented input and output shared by every `flan` command: input comes from `--input FILE` or
+ * stdin, one record per line; a bad line names its source and line number, and with `--skip-invalid`
+ * it is counted and reported instead of ending the run.
+ */
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { once } from 'node:events';
+
+export interface InputLine {
+  /** 1-based line number in the source. */
+  lineNumber: number;
+  text: string;
+}
+
+/** An error the user caused (bad flags, bad files, bad lines): printed without a stack trace. */
+export class CliError extends Error {
+  override name = 'CliError';
+}
+
+/** A problem with one input line; `runLines` adds the source name and line number. */
+export class InvalidLineError extends Error {
+  override name = 'InvalidLineError';
+}
+
+export function inputName(input: string | undefined): string {
+  return input ?? '<stdin>';
+}
+
+export async function* readInputLines(input: string | undefined): AsyncGenerator<InputLine> {
+  const stream = input ? createReadStream(input) : process.stdin;
+  if (input) {
+    // Surface a missing file as a CliError before readline swallows it into a generic stream error.
+    await new Promise<void>((resolve, reject) => {
+      stream.once('open', () => resolve());
+      stream.once('error', (error) => reject(new CliError(`cannot read ${input}: ${error.message}`)));
+    });
+  }
+  const lines = createInterface({ input: stream, crlfDelay: Infinity });
+  let lineNumber = 0;
+  for await (const text of lines) {
+    lineNumber += 1;
+    yield { lineNumber, text };
+  }
+}
+
+/** Writes to stdout respecting back-pressure; a closed pipe (`flan ... | head`) ends the process quietly. */
+export async function writeOut(text: string): Promise<void> {
+  if (!process.stdout.write(text)) await once(process.stdout, 'drain');
+}
+
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
+export interface RunLinesOptions {
+  input?: string;
+  skipInvalid?: boolean;
+  /** Turns one input line into output lines (without newlines); throws InvalidLineError for bad input. */
+  handle: (line: InputLine) => Promise<string | string[] | undefined> | string | string[] | undefined;
+}
+
+export interface RunLinesResult {
+  processed: number;
+  skipped: number;
+}
+
+export async function runLines(options: RunLinesOptions): Promise<RunLinesResult> {
+  const source = inputName(options.input);
+  let processed = 0;
+  let skipped = 0;
+  for await (const line of readInputLines(options.input)) {
+    let output: string | string[] | undefined;
+    try {
+      output = await options.handle(line);
+    } catch (error) {
+      const message = `${source}:${line.lineNumber}: ${error instanceof Error ? error.message : String(error)}`;
+      if (!options.skipInvalid) throw new CliError(message);
+      skipped += 1;
+      process.stderr.write(`skipped ${message}\n`);
+      continue;
+    }
+    processed += 1;
+    if (output === undefined) continue;
+    for (const out of Array.isArray(output) ? output : [output]) await writeOut(out + '\n');
+  }
+  if (skipped > 0) process.stderr.write(`skipped ${skipped} invalid line(s) of ${processed + skipped} in ${source}\n`);
+  return { processed, skipped };
+}
+
+/** Parses a JSONL line that must hold a JSON object. */
+export function parseJsonObject(line: InputLine): Record<string, unknown> {
+  if (line.text.trim() === '') throw new InvalidLineError('empty line (expected a JSON object)');
+  let value: unknown;
+  try {
+    value = JSON.parse(line.text);
+  } catch (error) {
+    throw new InvalidLineError(`invalid JSON: ${(error as Error).message}`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new InvalidLineError('expected a JSON object');
+  }
+  return value as Record<string, unknown>;
+}
+
+type FieldKind = 'string' | 'number' | 'object' | 'string[]' | 'number[]';
+
+/** Reads a typed field of a JSONL record, naming the field when it is missing or of the wrong type. */
+export function field<T>(record: Record<string, unknown>, name: string, kind: FieldKind): T {
+  if (!(name in record)) throw new InvalidLineError(`missing field "${name}"`);
+  const value = record[name];
+  const ok =
+    kind === 'string[]'
+      ? Array.isArray(value) && value.every((v) => typeof v === 'string')
+      : kind === 'number[]'
+        ? Array.isArray(value) && value.every((v) => typeof v === 'number' && Number.isFinite(v))
+        : kind === 'object'
+          ? value !== null && typeof value === 'object' && !Array.isArray(value)
+          : typeof value === kind;
+  if (!ok) throw new InvalidLineError(`field "${name}" must be ${kind === 'object' ? 'an object' : `a ${kind}`}`);
+  return value as T;
+}

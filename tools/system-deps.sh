@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# System packages from Debian (never a downloaded browser). Installs only what is missing; needs
+# root (or sudo) when something is.
+#   tools/system-deps.sh        for the tests: chromium (headless browser tests, and SwiftShader:
+#                               WebGPU without a GPU through its Vulkan ICD)
+#   tools/system-deps.sh bench  also python3-torch and python3-onnx, the peers in `npm run bench`
+set -euo pipefail
+wanted=(chromium)
+[ "${1:-}" = bench ] && wanted+=(python3-torch python3-onnx)
+missing=()
+for pkg in "${wanted[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo "installing system packages: ${missing[*]}" >&2
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
