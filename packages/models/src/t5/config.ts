@@ -4,7 +4,8 @@
  */
 import { CheckpointError } from '../checkpoint/errors';
 
-export type T5Activation = 'relu' | 'gelu_new';
+/** `gelu` is the exact (erf) GELU, `gelu_new` the tanh approximation, as in Hugging Face. */
+export type T5Activation = 'relu' | 'gelu' | 'gelu_new';
 
 export interface T5Config {
   vocabSize: number;
@@ -55,7 +56,7 @@ export function parseT5Config(json: unknown, source = 'config.json'): T5Config {
     return value;
   };
 
-  // HF: feed_forward_proj is "{act}" or "gated-{act}"; "gated-gelu" means gelu_new.
+  // HF: feed_forward_proj is "{act}" or "gated-{act}"; "gated-gelu" alone is special-cased to gelu_new.
   const proj = raw.feed_forward_proj ?? 'relu';
   if (typeof proj !== 'string') throw new CheckpointError('"feed_forward_proj" must be a string', source);
   const parts = proj.split('-');
@@ -67,7 +68,7 @@ export function parseT5Config(json: unknown, source = 'config.json'): T5Config {
       source,
     );
   }
-  const activation: T5Activation = actName === 'gelu' ? 'gelu_new' : 'relu';
+  const activation: T5Activation = proj === 'gated-gelu' ? 'gelu_new' : actName;
 
   const tie = raw.tie_word_embeddings ?? true;
   if (typeof tie !== 'boolean') throw new CheckpointError('"tie_word_embeddings" must be a boolean', source);
@@ -105,7 +106,7 @@ export function toHuggingFaceConfig(config: T5Config): Record<string, unknown> {
     dense_act_fn: config.activation,
     dropout_rate: config.dropoutRate,
     eos_token_id: config.eosTokenId,
-    feed_forward_proj: `${config.isGatedAct ? 'gated-' : ''}${config.activation === 'gelu_new' ? 'gelu' : 'relu'}`,
+    feed_forward_proj: `${config.isGatedAct ? 'gated-' : ''}${config.activation === 'relu' ? 'relu' : 'gelu'}`,
     initializer_factor: 1.0,
     is_encoder_decoder: true,
     is_gated_act: config.isGatedAct,
