@@ -33,7 +33,7 @@ export async function* readInputLines(input: string | undefined): AsyncGenerator
     // Surface a missing file as a CliError before readline swallows it into a generic stream error.
     await new Promise<void>((resolve, reject) => {
       stream.once('open', () => resolve());
-      stream.once('error', (error) => reject(new CliError(`cannot read ${input}: ${error.message}`)));
+      stream.once('error', (error: Error) => reject(new CliError(`cannot read ${input}: ${error.message}`)));
     });
   }
   const lines = createInterface({ input: stream, crlfDelay: Infinity });
