@@ -1,0 +1,85 @@
+"""The PyTorch peer of `npm run bench`: the plain T5 of t5.py on the CPU, one thread.
+
+usage: /usr/bin/python3 torch_bench.py SPEC_JSON
+SPEC_JSON (written by bench/run.ts) names the model directory, the inputs and the repetitions; the
+result is one JSON line on stdout: seconds per timed run for every measurement, and peak RSS.
+"""
+
+import json
+import resource
+import sys
+import time
+
+import torch
+
+from t5 import T5, loss_fn
+
+
+def timed(fn, warmup, repeats):
+    for _ in range(warmup):
+        fn()
+    runs = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        runs.append(time.perf_counter() - start)
+    return runs
+
+
+def peak_rss_bytes():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def main(spec_path):
+    with open(spec_path) as f:
+        spec = json.load(f)
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    model = T5.from_pretrained(spec["config"], spec["weights"])
+    result = {"engine": f"PyTorch {torch.__version__} (CPU, 1 thread)", "rss_after_load_bytes": peak_rss_bytes()}
+    inputs = spec["inputs"]
+    input_ids = torch.tensor(inputs["input_ids"])
+    attention_mask = torch.ones_like(input_ids)
+    decoder_input_ids = torch.tensor(inputs["decoder_input_ids"])
+    labels = torch.tensor(inputs["labels"])
+    warmup, repeats = spec["warmup"], spec["repeats"]
+
+    model.eval()
+    with torch.no_grad():
+        for batch in spec["encoder_batches"]:
+            ids, mask = input_ids[:batch], attention_mask[:batch]
+            result[f"encoder_b{batch}_s"] = timed(lambda: model.encode(ids, mask), warmup, repeats)
+
+        ids, mask = input_ids[:1], attention_mask[:1]
+        encoded = model.encode(ids, mask)
+
+        def greedy():
+            # Fixed length (no eos stop) so every engine decodes the same number of steps.
+            cross_kv = model.cross_key_values(encoded)
+            token, past = torch.zeros((1, 1), dtype=torch.long), None
+            for _ in range(spec["decode_new_tokens"]):
+                logits, past = model.decode(token, mask, cross_kv, past)
+                token = logits[:, -1].argmax(-1, keepdim=True)
+
+        result["greedy_decode_s"] = timed(greedy, warmup, repeats)
+
+    model.train()
+    batch = spec["train_batch"]
+    ids, mask = input_ids[:batch], attention_mask[:batch]
+    dec, lab = decoder_input_ids[:batch], labels[:batch]
+
+    def train_step():
+        model.zero_grad(set_to_none=True)
+        loss = loss_fn(model(ids, mask, dec), lab)
+        loss.backward()
+        return loss
+
+    result["train_step_s"] = timed(train_step, spec["train_warmup"], spec["train_repeats"])
+    result["train_batch"] = batch
+    result["train_loss"] = train_step().item()
+    result["peak_rss_bytes"] = peak_rss_bytes()
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

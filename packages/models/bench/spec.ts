@@ -1,0 +1,72 @@
+/**
+ * What the harness (run.ts) hands every engine, and what each engine hands back. Engines run in their
+ * own processes, so their peak memory is theirs alone; the spec and the results travel as JSON.
+ */
+
+export interface BenchSpec {
+  /** Hugging Face `config.json` of the benchmark model. */
+  config: string;
+  /** `model.safetensors` with the random weights every engine loads. */
+  weights: string;
+  /** Folder with encoder.onnx, decoder.onnx, decoder_with_past.onnx (ORT-web only). */
+  onnxDir: string;
+  inputs: {
+    /** [maxBatch, srcLen] ids, no padding. */
+    input_ids: number[][];
+    /** [maxBatch, tgtLen]: labels shifted right after the start token 0. */
+    decoder_input_ids: number[][];
+    /** [maxBatch, tgtLen]. */
+    labels: number[][];
+  };
+  warmup: number;
+  repeats: number;
+  encoder_batches: number[];
+  /** Greedy steps after the start token at batch 1, with no stop at eos. */
+  decode_new_tokens: number;
+  train_batch: number;
+  train_warmup: number;
+  train_repeats: number;
+}
+
+/** Seconds per timed run (after warm-up), keyed by measurement, plus what each engine knows about memory. */
+export interface EngineResult {
+  engine: string;
+  /** `encoder_b{batch}_s` for each of `encoder_batches`, `greedy_decode_s`, `train_step_s`. */
+  [measurement: `${string}_s`]: number[] | undefined;
+  /** Sum of the batch-1 encoder output: engines on the same weights must agree. */
+  encoder_checksum?: number;
+  /** The greedy tokens at batch 1: engines on the same weights should agree. */
+  greedy_tokens?: number[];
+  train_batch?: number;
+  train_loss?: number;
+  /** Why the training step was not measured at `train_batch` (e.g. out of memory). */
+  train_error?: string;
+  peak_rss_bytes?: number;
+  /** Ours only: the WebAssembly heap after the training step (it only grows, so it is the peak). */
+  peak_wasm_heap_bytes?: number;
+  /** Ours only: peak bytes held by tfjs tensors during the training step. */
+  peak_tensor_bytes?: number;
+}
+
+/** Median of a non-empty list. */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** Runs `fn` `warmup` times untimed, then `repeats` times; returns seconds per timed run. */
+export async function timed(fn: () => unknown, warmup: number, repeats: number): Promise<number[]> {
+  for (let i = 0; i < warmup; i++) await fn();
+  const runs: number[] = [];
+  for (let i = 0; i < repeats; i++) {
+    const start = performance.now();
+    await fn();
+    runs.push((performance.now() - start) / 1000);
+  }
+  return runs;
+}
+
+export function peakRssBytes(): number {
+  return process.resourceUsage().maxRSS * 1024;
+}
