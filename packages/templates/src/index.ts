@@ -1,1 +1,8 @@
-export {};
+export * from './errors';
+export {
+  pyFormat,
+  compileFormat,
+  renderCompiled,
+  templateFields,
+  type CompiledFormat,
+} from './format/python-format';

@@ -1,0 +1,82 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import {
+  FieldFormatError,
+  MissingFieldError,
+  TemplateError,
+  TemplateSyntaxError,
+  pyFormat,
+} from '../src/index';
+
+interface Case {
+  template: string;
+  fields: Record<string, unknown>;
+  positional: unknown[];
+  expected?: string;
+  error?: string;
+  message?: string;
+  integral_float?: boolean;
+}
+
+// Expected values computed by CPython (see fixtures/gen-python-format-cases.py).
+const { cases } = JSON.parse(
+  readFileSync(new URL('./fixtures/python-format-cases.json', import.meta.url), 'utf8'),
+) as { cases: Case[] };
+
+describe('pyFormat matches CPython str.format', () => {
+  // A JSON number without fraction is an int in JS; Python floats like 1e16 cannot round-trip as floats.
+  const rendered = cases.filter((c) => c.expected !== undefined && !c.integral_float);
+  const failing = cases.filter((c) => c.error !== undefined);
+
+  it.each(rendered.map((c) => [c.template, c] as const))('%j renders like Python', (_t, c) => {
+    expect(pyFormat(c.template, c.fields, {}, c.positional)).toBe(c.expected);
+  });
+
+  it.each(failing.map((c) => [c.template, c] as const))('%j fails like Python', (_t, c) => {
+    let thrown: unknown;
+    try {
+      pyFormat(c.template, c.fields, {}, c.positional);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(TemplateError);
+    if (c.error === 'KeyError' || c.error === 'IndexError') {
+      expect(thrown).toBeInstanceOf(MissingFieldError);
+    } else if (c.error === 'ValueError') {
+      expect(thrown instanceof TemplateSyntaxError || thrown instanceof FieldFormatError).toBe(true);
+    }
+  });
+
+  it('has a meaningful number of cases on both sides', () => {
+    expect(rendered.length).toBeGreaterThan(100);
+    expect(failing.length).toBeGreaterThan(25);
+    expect(cases.filter((c) => c.integral_float).length).toBeLessThan(10);
+  });
+});
+
+describe('pyFormat errors name task, template and field', () => {
+  it('missing field', () => {
+    expect(() =>
+      pyFormat('{premise} {hypothesis}', { premise: 'p' }, { task: 'rte', template: 'patterns[3]' }),
+    ).toThrow('task "rte", template patterns[3]: missing field "hypothesis"');
+    try {
+      pyFormat('{x}', {});
+    } catch (error) {
+      expect((error as MissingFieldError).field).toBe('x');
+    }
+  });
+
+  it('bad spec names the field', () => {
+    expect(() => pyFormat('{n:d}', { n: 'text' }, { task: 't' })).toThrow(
+      `task "t": field "n": Unknown format code 'd' for object of type 'str'`,
+    );
+  });
+
+  it('NaN is bad input, not "nan"', () => {
+    expect(() => pyFormat('{n}', { n: Number.NaN })).toThrow(FieldFormatError);
+  });
+
+  it('values are never reinterpreted', () => {
+    expect(pyFormat('{a} {b}', { a: '{b}', b: '{{x}}' })).toBe('{b} {{x}}');
+  });
+});
