@@ -1,1 +1,9 @@
 export {};
+
+// The T5 network, backends (compute).
+export { T5Model, ModelInputError, expectedShapes, type ForwardOptions } from './t5/model';
+export { T5DecoderCache, type LayerCache } from './t5/cache';
+export { parseT5Config, toHuggingFaceConfig, type T5Config, type T5Activation } from './t5/config';
+export type { Seq2SeqLM, DecoderCache, EncoderDecoderInputs } from './t5/interface';
+export { relativePositionBucket } from './t5/relativePosition';
+export { initBackend, setWasmPaths, isBackendName, BackendError, BACKEND_NAMES, type BackendName } from './backend/index';

@@ -1,0 +1,69 @@
+/**
+ * Dense layers as plain 2-D matmuls. Weights stay in Hugging Face layout `[out, in]` (that is what
+ * training updates and checkpoints store), but `x · Wᵀ` with tfjs's `transposeB` flag is ~10x slower
+ * on WASM than a plain matmul, so the forward multiplies by a cached `[in, out]` copy. The cache is
+ * keyed by the weight's data id, which changes on every `Variable.assign`, so updates invalidate it.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { Tensor, Tensor2D } from '@tensorflow/tfjs-core';
+import { customOp } from './customOp';
+
+interface CachedTranspose {
+  dataId: object;
+  value: Tensor2D;
+}
+
+const transposes = new WeakMap<Tensor, CachedTranspose>();
+
+/** `w` `[out, in]` as `[in, out]`, computed once per value of `w`. */
+export function transposedWeight(w: Tensor2D): Tensor2D {
+  const cached = transposes.get(w);
+  if (cached !== undefined && cached.dataId === w.dataId && !cached.value.isDisposed) return cached.value;
+  cached?.value.dispose();
+  const value = tf.keep(tf.transpose(w));
+  transposes.set(w, { dataId: w.dataId, value });
+  return value;
+}
+
+/** Frees the cached transpose of `w` (when `w` itself is disposed). */
+export function releaseTransposedWeight(w: Tensor): void {
+  transposes.get(w)?.value.dispose();
+  transposes.delete(w);
+}
+
+/** `x · wᵀ · scale` for `x` `[n, in]`, `w` `[out, in]`. */
+export function linear(x: Tensor2D, w: Tensor2D, scale = 1): Tensor2D {
+  const y = tf.matMul(x, transposedWeight(w)) as Tensor2D;
+  if (scale === 1) return y;
+  return tf.tidy(() => tf.mul(y, tf.scalar(scale)) as Tensor2D);
+}
+
+/** Gradients of `y = x · wᵀ · scale` given `dy` `[n, out]`: `dx = dy · w`, `dw = dyᵀ · x`, both plain 2-D matmuls. */
+export function linearGrads(
+  dy: Tensor2D,
+  x: Tensor2D,
+  w: Tensor2D,
+  scale = 1,
+): { dx: Tensor2D; dw: Tensor2D } {
+  return tf.tidy(() => {
+    const g = scale === 1 ? dy : tf.mul(dy, tf.scalar(scale));
+    return { dx: tf.matMul(g, w), dw: tf.matMul(tf.transpose(g), x) };
+  });
+}
+
+/** `linear` as a differentiable op (used for the LM head). */
+export function linearOp(x: Tensor2D, w: Tensor2D, scale = 1): Tensor2D {
+  const op = customOp(([xIn, wIn], save) => {
+    save([xIn!]);
+    return {
+      value: linear(xIn as Tensor2D, wIn as Tensor2D, scale),
+      gradFunc: (dy, saved) => {
+        const [xs] = saved as [Tensor2D];
+        const { dx, dw } = linearGrads(dy as Tensor2D, xs, wIn as Tensor2D, scale);
+        xs.dispose();
+        return [dx, dw];
+      },
+    };
+  });
+  return op(x, w) as Tensor2D;
+}

@@ -1,0 +1,546 @@
+/**
+ * The T5 encoder-decoder (HF `T5ForConditionalGeneration`), with the config as its only input.
+ *
+ * Every stack is: token embedding (the shared table) → blocks → final RMS norm. A block is pre-norm
+ * residual sublayers: self-attention, cross-attention (decoder only), feed-forward. Layer 0 of each
+ * stack owns the relative-position bias table and all layers reuse it. The tied head (T5 v1.0)
+ * rescales the decoder output by d_model^-0.5 before multiplying by the shared table; an untied
+ * `lm_head` (T5 v1.1, Flan-T5) does not.
+ *
+ * Hidden states flow as 2-D `[batch·len, d_model]` tensors so that every dense layer is a plain 2-D
+ * matmul (fast on WASM), and each sublayer is one differentiable op (see `kernels/`), so gradients
+ * need none of tfjs's registered gradients.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { Tensor, Tensor1D, Tensor2D, Tensor3D, Tensor4D, Variable } from '@tensorflow/tfjs-core';
+import type { NamedFloat32Tensor } from '../checkpoint/safetensors';
+import { CheckpointError } from '../checkpoint/errors';
+import {
+  attentionProbs,
+  attentionSublayer,
+  MASKED_SCORE,
+  mergeHeads,
+  splitHeads,
+  type AttentionGeometry,
+  type AttentionWeights,
+} from '../kernels/attention';
+import { type DropoutSpec, dropoutOp } from '../kernels/dropout';
+import { embeddingLookup } from '../kernels/embedding';
+import {
+  feedForwardSublayer,
+  feedForwardSublayerForward,
+  type FeedForwardWeights,
+} from '../kernels/feedForward';
+import { linear, linearOp, releaseTransposedWeight, transposedWeight } from '../kernels/linear';
+import { positionBias } from '../kernels/positionBias';
+import { rmsNorm, rmsNormOp } from '../kernels/rmsNorm';
+import { type LayerCache, T5DecoderCache } from './cache';
+import type { T5Config } from './config';
+import type { DecoderCache, EncoderDecoderInputs, Seq2SeqLM } from './interface';
+import { relativePositionBuckets } from './relativePosition';
+
+/** Raised for inputs whose shapes or dtypes the model cannot take; names the offending input. */
+export class ModelInputError extends Error {
+  constructor(
+    message: string,
+    readonly input: string,
+  ) {
+    super(`${input}: ${message}`);
+    this.name = 'ModelInputError';
+  }
+}
+
+/** Options of a teacher-forced pass. */
+export interface ForwardOptions {
+  /** Applies dropout with the config's `dropoutRate` (default false: evaluation). */
+  training?: boolean;
+  /** Seed of the dropout masks of this pass (default: a fresh one per call). */
+  seed?: number;
+}
+
+interface Block {
+  selfAttention: AttentionWeights;
+  crossAttention?: AttentionWeights;
+  feedForward: FeedForwardWeights;
+}
+
+let modelCount = 0;
+
+export class T5Model implements Seq2SeqLM {
+  readonly config: T5Config;
+  private readonly params = new Map<string, Variable>();
+  private readonly encoderBlocks: Block[] = [];
+  private readonly decoderBlocks: Block[] = [];
+  private readonly id = modelCount++;
+  private dropoutSeed = 0x5eed;
+  private disposed = false;
+
+  /**
+   * Builds the model from Hugging Face tensors (`shared.weight`, `encoder.block.0.layer.0.SelfAttention.q.weight`,
+   * ...). For a tied config, `lm_head.weight` may be present or absent: the head is `shared.weight`.
+   * Throws `CheckpointError` naming the tensor when one is missing or has the wrong shape.
+   */
+  static fromTensors(config: T5Config, tensors: ReadonlyMap<string, NamedFloat32Tensor>): T5Model {
+    return new T5Model(config, tensors);
+  }
+
+  private constructor(config: T5Config, tensors: ReadonlyMap<string, NamedFloat32Tensor>) {
+    this.config = config;
+    const expected = expectedShapes(config);
+    try {
+      for (const [name, shape] of expected) {
+        const t = tensors.get(name);
+        if (t === undefined) throw new CheckpointError('missing tensor', undefined, name);
+        if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+          throw new CheckpointError(
+            `shape [${t.shape.join(', ')}] disagrees with the config, which implies [${shape.join(', ')}]`,
+            undefined,
+            name,
+          );
+        }
+        const size = shape.reduce((a, b) => a * b, 1);
+        if (t.data.length !== size) {
+          throw new CheckpointError(
+            `has ${t.data.length} values for shape [${shape.join(', ')}]`,
+            undefined,
+            name,
+          );
+        }
+        // tf.variable shares the initial tensor's buffer: dispose the tensor so assign() frees old values.
+        const initial = tf.tensor(t.data, shape, 'float32');
+        this.params.set(name, tf.variable(initial, true, `t5_${this.id}/${name}`));
+        initial.dispose();
+      }
+    } catch (error) {
+      this.dispose();
+      throw error;
+    }
+    for (let i = 0; i < config.numLayers; i++) this.encoderBlocks.push(this.block('encoder', i));
+    for (let i = 0; i < config.numDecoderLayers; i++) this.decoderBlocks.push(this.block('decoder', i));
+    for (const w of this.denseWeights()) transposedWeight(w);
+  }
+
+  get vocabSize(): number {
+    return this.config.vocabSize;
+  }
+  get padTokenId(): number {
+    return this.config.padTokenId;
+  }
+  get eosTokenId(): number {
+    return this.config.eosTokenId;
+  }
+  get decoderStartTokenId(): number {
+    return this.config.decoderStartTokenId;
+  }
+
+  /**
+   * The trainable parameters by Hugging Face name. Tied models have no `lm_head.weight` entry: the
+   * head is `shared.weight`. Update them with `assign`; the model picks the new values up.
+   */
+  parameters(): ReadonlyMap<string, Variable> {
+    this.assertAlive();
+    return this.params;
+  }
+
+  /** All tensors as Hugging Face names them, for saving (tied models also get `lm_head.weight`, a copy of `shared.weight`). */
+  toTensors(): NamedFloat32Tensor[] {
+    this.assertAlive();
+    const out: NamedFloat32Tensor[] = [];
+    for (const [name, v] of this.params) {
+      out.push({ name, shape: [...v.shape], data: v.dataSync() as Float32Array });
+    }
+    if (this.config.tieWordEmbeddings) {
+      const shared = this.param('shared.weight');
+      out.push({ name: 'lm_head.weight', shape: [...shared.shape], data: shared.dataSync() as Float32Array });
+    }
+    return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /** Encoder output after the final norm: `[batch, srcLen, dModel]`. */
+  encode(inputIds: Tensor2D, attentionMask: Tensor2D): Tensor3D {
+    const [batch, srcLen] = this.checkIds(inputIds, 'inputIds');
+    this.checkMask(attentionMask, batch, srcLen, 'attentionMask');
+    return tf.tidy(() =>
+      tf.reshape(this.encoderStates(inputIds, attentionMask, undefined), [batch, srcLen, this.config.dModel]),
+    ) as Tensor3D;
+  }
+
+  /** Teacher-forced logits `[batch, tgtLen, vocabSize]`. */
+  forward(inputs: EncoderDecoderInputs, options: ForwardOptions = {}): Tensor3D {
+    const [batch, tgtLen] = this.checkIds(inputs.decoderInputIds, 'decoderInputIds');
+    return tf.tidy(() =>
+      tf.reshape(this.forwardLogits2d(inputs, options), [batch, tgtLen, this.config.vocabSize]),
+    ) as Tensor3D;
+  }
+
+  /**
+   * Teacher-forced logits as `[batch·tgtLen, vocabSize]`, differentiable with respect to
+   * `parameters()` through the model's own gradients (what the loss and `computeGradients` use).
+   */
+  forwardLogits2d(inputs: EncoderDecoderInputs, options: ForwardOptions = {}): Tensor2D {
+    const [batch, srcLen] = this.checkIds(inputs.inputIds, 'inputIds');
+    this.checkMask(inputs.attentionMask, batch, srcLen, 'attentionMask');
+    const [decBatch] = this.checkIds(inputs.decoderInputIds, 'decoderInputIds');
+    if (decBatch !== batch) {
+      throw new ModelInputError(`batch ${decBatch} differs from inputIds' batch ${batch}`, 'decoderInputIds');
+    }
+    const drop = this.dropout(options);
+    return tf.tidy(() => {
+      const encoded = this.encoderStates(inputs.inputIds, inputs.attentionMask, drop);
+      const hidden = this.decoderStates(inputs.decoderInputIds, encoded, inputs.attentionMask, drop);
+      return this.head(hidden);
+    });
+  }
+
+  decode(
+    decoderInputIds: Tensor2D,
+    encoderHiddenStates: Tensor3D,
+    encoderAttentionMask: Tensor2D,
+    cache?: DecoderCache,
+  ): { logits: Tensor3D; cache: DecoderCache } {
+    const [batch, newLen] = this.checkIds(decoderInputIds, 'decoderInputIds');
+    const { dModel, numHeads: heads, dKv, vocabSize } = this.config;
+    if (
+      encoderHiddenStates.rank !== 3 ||
+      encoderHiddenStates.shape[0] !== batch ||
+      encoderHiddenStates.shape[2] !== dModel
+    ) {
+      throw new ModelInputError(
+        `shape [${encoderHiddenStates.shape.join(', ')}] should be [${batch}, srcLen, ${dModel}]`,
+        'encoderHiddenStates',
+      );
+    }
+    const srcLen = encoderHiddenStates.shape[1];
+    this.checkMask(encoderAttentionMask, batch, srcLen, 'encoderAttentionMask');
+    if (cache !== undefined && !(cache instanceof T5DecoderCache)) {
+      throw new ModelInputError('was not made by this model', 'cache');
+    }
+    if (cache !== undefined && cache.batchSize !== batch) {
+      throw new ModelInputError(
+        `batch ${cache.batchSize} differs from decoderInputIds' batch ${batch}`,
+        'cache',
+      );
+    }
+    const past = cache?.length ?? 0;
+    const total = past + newLen;
+    const eps = this.config.layerNormEpsilon;
+
+    type Step = { logits: Tensor3D; layers: LayerCache[] };
+    // LayerCache has no index signature, so tidy's TensorContainer type needs a cast; tidy keeps nested tensors.
+    const result = tf.tidy(() => {
+      const encoded = tf.reshape(encoderHiddenStates, [batch * srcLen, dModel]) as Tensor2D;
+      let h = tf.gather(this.param('shared.weight'), tf.reshape(decoderInputIds, [-1])) as Tensor2D;
+      const bias = this.positionBias('decoder', newLen, total, past);
+      const causal = causalMask(newLen, total, past);
+      const crossMask = keyPaddingMask(encoderAttentionMask);
+      const layers: LayerCache[] = [];
+      this.decoderBlocks.forEach((block, i) => {
+        const sa = block.selfAttention;
+        const n = rmsNorm(h, sa.norm, eps);
+        const q = splitHeads(linear(n, sa.q), batch, newLen, heads, dKv);
+        let selfKey = splitHeads(linear(n, sa.k), batch, newLen, heads, dKv);
+        let selfValue = splitHeads(linear(n, sa.v), batch, newLen, heads, dKv);
+        const old = cache?.layers[i];
+        if (old !== undefined) {
+          selfKey = tf.concat([old.selfKey, selfKey], 2);
+          selfValue = tf.concat([old.selfValue, selfValue], 2);
+        }
+        const selfProbs = attentionProbs(q, selfKey, bias, causal);
+        h = tf.add(h, linear(mergeHeads(tf.matMul(selfProbs, selfValue)), sa.o));
+
+        const ca = block.crossAttention!;
+        const nc = rmsNorm(h, ca.norm, eps);
+        const qc = splitHeads(linear(nc, ca.q), batch, newLen, heads, dKv);
+        const crossKey =
+          old !== undefined
+            ? tf.clone(old.crossKey)
+            : splitHeads(linear(encoded, ca.k), batch, srcLen, heads, dKv);
+        const crossValue =
+          old !== undefined
+            ? tf.clone(old.crossValue)
+            : splitHeads(linear(encoded, ca.v), batch, srcLen, heads, dKv);
+        const crossProbs = attentionProbs(qc, crossKey, undefined, crossMask);
+        h = tf.add(h, linear(mergeHeads(tf.matMul(crossProbs, crossValue)), ca.o));
+
+        h = feedForwardSublayerForward(h, block.feedForward, this.config.activation, eps);
+        layers.push({ selfKey, selfValue, crossKey, crossValue });
+      });
+      const logits = tf.reshape(this.head(rmsNorm(h, this.vector('decoder.final_layer_norm.weight'), eps)), [
+        batch,
+        newLen,
+        vocabSize,
+      ]) as Tensor3D;
+      return { logits, layers } as unknown as tf.TensorContainer;
+    }) as unknown as Step;
+    return { logits: result.logits, cache: new T5DecoderCache(result.layers, total) };
+  }
+
+  /** Frees the parameters. The model cannot be used afterwards. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const v of this.params.values()) {
+      releaseTransposedWeight(v);
+      v.dispose();
+    }
+    this.params.clear();
+  }
+
+  // ---- stacks ---------------------------------------------------------------------------------
+
+  private encoderStates(
+    inputIds: Tensor2D,
+    attentionMask: Tensor2D,
+    drop: DropoutSpec | undefined,
+  ): Tensor2D {
+    const [batch, srcLen] = inputIds.shape;
+    const eps = this.config.layerNormEpsilon;
+    let h = embeddingLookup(this.param('shared.weight'), tf.reshape(inputIds, [-1]) as Tensor1D);
+    h = dropoutOp(h, this.subSeed(drop, 0));
+    const bias = this.positionBias('encoder', srcLen, srcLen, 0);
+    const mask = keyPaddingMask(attentionMask);
+    const geo = this.geometry(batch, srcLen, srcLen);
+    this.encoderBlocks.forEach((block, i) => {
+      h = attentionSublayer(
+        { x: h, w: block.selfAttention, bias, mask },
+        geo,
+        this.subSeed(drop, 10 + 10 * i),
+      );
+      h = feedForwardSublayer(
+        h,
+        block.feedForward,
+        this.config.activation,
+        eps,
+        this.subSeed(drop, 13 + 10 * i),
+      );
+    });
+    h = rmsNormOp(h, this.vector('encoder.final_layer_norm.weight'), eps);
+    return dropoutOp(h, this.subSeed(drop, 1));
+  }
+
+  private decoderStates(
+    decoderInputIds: Tensor2D,
+    encoded: Tensor2D,
+    encoderAttentionMask: Tensor2D,
+    drop: DropoutSpec | undefined,
+  ): Tensor2D {
+    const [batch, tgtLen] = decoderInputIds.shape;
+    const srcLen = encoderAttentionMask.shape[1];
+    const eps = this.config.layerNormEpsilon;
+    let h = embeddingLookup(this.param('shared.weight'), tf.reshape(decoderInputIds, [-1]) as Tensor1D);
+    h = dropoutOp(h, this.subSeed(drop, 2));
+    const bias = this.positionBias('decoder', tgtLen, tgtLen, 0);
+    const causal = causalMask(tgtLen, tgtLen, 0);
+    const crossMask = keyPaddingMask(encoderAttentionMask);
+    const selfGeo = this.geometry(batch, tgtLen, tgtLen);
+    const crossGeo = this.geometry(batch, tgtLen, srcLen);
+    const base = 10 + 10 * this.config.numLayers;
+    this.decoderBlocks.forEach((block, i) => {
+      const s = base + 10 * i;
+      h = attentionSublayer(
+        { x: h, w: block.selfAttention, bias, mask: causal },
+        selfGeo,
+        this.subSeed(drop, s),
+      );
+      h = attentionSublayer(
+        { x: h, w: block.crossAttention!, kv: encoded, mask: crossMask },
+        crossGeo,
+        this.subSeed(drop, s + 3),
+      );
+      h = feedForwardSublayer(h, block.feedForward, this.config.activation, eps, this.subSeed(drop, s + 6));
+    });
+    h = rmsNormOp(h, this.vector('decoder.final_layer_norm.weight'), eps);
+    return dropoutOp(h, this.subSeed(drop, 3));
+  }
+
+  /** Tied head: `(h · d_model^-0.5) · sharedᵀ`; untied: `h · lm_headᵀ`. */
+  private head(hidden: Tensor2D): Tensor2D {
+    if (this.config.tieWordEmbeddings) {
+      return linearOp(hidden, this.param('shared.weight'), this.config.dModel ** -0.5);
+    }
+    return linearOp(hidden, this.param('lm_head.weight'));
+  }
+
+  private positionBias(
+    stack: 'encoder' | 'decoder',
+    queryLen: number,
+    keyLen: number,
+    offset: number,
+  ): Tensor4D {
+    const { relativeAttentionNumBuckets: buckets, relativeAttentionMaxDistance: maxDistance } = this.config;
+    const table = relativePositionBuckets(
+      queryLen,
+      keyLen,
+      offset,
+      stack === 'encoder',
+      buckets,
+      maxDistance,
+    );
+    return tf.tidy(() =>
+      positionBias(
+        this.param(`${stack}.block.0.layer.0.SelfAttention.relative_attention_bias.weight`),
+        tf.tensor1d(table, 'int32'),
+        queryLen,
+        keyLen,
+      ),
+    );
+  }
+
+  // ---- parameters ------------------------------------------------------------------------------
+
+  private param(name: string): Tensor2D {
+    const v = this.params.get(name);
+    if (v === undefined)
+      throw new Error(this.disposed ? 'T5Model used after dispose()' : `no parameter ${name}`);
+    return v as unknown as Tensor2D;
+  }
+
+  private vector(name: string): Tensor1D {
+    return this.param(name) as unknown as Tensor1D;
+  }
+
+  private block(stack: 'encoder' | 'decoder', i: number): Block {
+    const p = (suffix: string) => this.param(`${stack}.block.${i}.${suffix}`);
+    const attention = (layer: number, kind: string): AttentionWeights => ({
+      norm: p(`layer.${layer}.layer_norm.weight`) as unknown as Tensor1D,
+      q: p(`layer.${layer}.${kind}.q.weight`),
+      k: p(`layer.${layer}.${kind}.k.weight`),
+      v: p(`layer.${layer}.${kind}.v.weight`),
+      o: p(`layer.${layer}.${kind}.o.weight`),
+    });
+    const ff = stack === 'encoder' ? 1 : 2;
+    const dense = `layer.${ff}.DenseReluDense`;
+    const feedForward: FeedForwardWeights = this.config.isGatedAct
+      ? {
+          norm: p(`layer.${ff}.layer_norm.weight`) as unknown as Tensor1D,
+          wi0: p(`${dense}.wi_0.weight`),
+          wi1: p(`${dense}.wi_1.weight`),
+          wo: p(`${dense}.wo.weight`),
+        }
+      : {
+          norm: p(`layer.${ff}.layer_norm.weight`) as unknown as Tensor1D,
+          wi: p(`${dense}.wi.weight`),
+          wo: p(`${dense}.wo.weight`),
+        };
+    return {
+      selfAttention: attention(0, 'SelfAttention'),
+      crossAttention: stack === 'decoder' ? attention(1, 'EncDecAttention') : undefined,
+      feedForward,
+    };
+  }
+
+  /** The weights used as dense layers (their `[in, out]` copies are cached). */
+  private denseWeights(): Tensor2D[] {
+    const out: Tensor2D[] = [];
+    for (const block of [...this.encoderBlocks, ...this.decoderBlocks]) {
+      for (const a of [block.selfAttention, block.crossAttention]) if (a) out.push(a.q, a.k, a.v, a.o);
+      const f = block.feedForward;
+      for (const w of [f.wi, f.wi0, f.wi1, f.wo]) if (w) out.push(w);
+    }
+    out.push(this.param(this.config.tieWordEmbeddings ? 'shared.weight' : 'lm_head.weight'));
+    return out;
+  }
+
+  private geometry(batch: number, queryLen: number, keyLen: number): AttentionGeometry {
+    const { numHeads: heads, dKv, layerNormEpsilon: eps } = this.config;
+    return { batch, queryLen, keyLen, heads, dKv, eps };
+  }
+
+  // ---- dropout ---------------------------------------------------------------------------------
+
+  private dropout(options: ForwardOptions): DropoutSpec | undefined {
+    if (options.training !== true || this.config.dropoutRate === 0) return undefined;
+    const seed = options.seed ?? (this.dropoutSeed = (this.dropoutSeed * 1103515245 + 12345) % 2 ** 31);
+    return { rate: this.config.dropoutRate, seed: seed * 1000 };
+  }
+
+  private subSeed(drop: DropoutSpec | undefined, offset: number): DropoutSpec | undefined {
+    return drop === undefined ? undefined : { rate: drop.rate, seed: drop.seed + offset };
+  }
+
+  // ---- input checks ----------------------------------------------------------------------------
+
+  private assertAlive(): void {
+    if (this.disposed) throw new Error('T5Model used after dispose()');
+  }
+
+  private checkIds(ids: Tensor, name: string): [number, number] {
+    this.assertAlive();
+    if (ids.rank !== 2)
+      throw new ModelInputError(`expected [batch, len], got shape [${ids.shape.join(', ')}]`, name);
+    if (ids.dtype !== 'int32') throw new ModelInputError(`expected int32 ids, got ${ids.dtype}`, name);
+    if (ids.shape[1] === 0) throw new ModelInputError('is empty', name);
+    return [ids.shape[0]!, ids.shape[1]!];
+  }
+
+  private checkMask(mask: Tensor, batch: number, len: number, name: string): void {
+    if (mask.rank !== 2 || mask.shape[0] !== batch || mask.shape[1] !== len) {
+      throw new ModelInputError(`shape [${mask.shape.join(', ')}] should be [${batch}, ${len}]`, name);
+    }
+  }
+}
+
+/** `0` for real keys and a large negative score for padded ones: `[batch, 1, 1, keyLen]`. */
+function keyPaddingMask(attentionMask: Tensor2D): Tensor4D {
+  const [batch, len] = attentionMask.shape;
+  return tf.tidy(() =>
+    tf.reshape(tf.mul(tf.sub(tf.scalar(1), tf.cast(attentionMask, 'float32')), tf.scalar(MASKED_SCORE)), [
+      batch,
+      1,
+      1,
+      len,
+    ]),
+  ) as Tensor4D;
+}
+
+/** Masks keys after each query (queries at `offset …`): `[1, 1, queryLen, keyLen]`. */
+function causalMask(queryLen: number, keyLen: number, offset: number): Tensor4D {
+  const values = new Float32Array(queryLen * keyLen);
+  for (let i = 0; i < queryLen; i++) {
+    for (let j = i + offset + 1; j < keyLen; j++) values[i * keyLen + j] = MASKED_SCORE;
+  }
+  return tf.tensor4d(values, [1, 1, queryLen, keyLen]);
+}
+
+/** Every tensor the config implies, with its shape (tied models: no `lm_head.weight`). */
+export function expectedShapes(config: T5Config): Map<string, number[]> {
+  const { vocabSize, dModel, dKv, dFf, numHeads, relativeAttentionNumBuckets } = config;
+  const inner = numHeads * dKv;
+  const shapes = new Map<string, number[]>();
+  shapes.set('shared.weight', [vocabSize, dModel]);
+  const attention = (prefix: string, withBias: boolean) => {
+    for (const m of ['q', 'k', 'v']) shapes.set(`${prefix}.${m}.weight`, [inner, dModel]);
+    shapes.set(`${prefix}.o.weight`, [dModel, inner]);
+    if (withBias)
+      shapes.set(`${prefix}.relative_attention_bias.weight`, [relativeAttentionNumBuckets, numHeads]);
+  };
+  const feedForward = (prefix: string) => {
+    if (config.isGatedAct) {
+      shapes.set(`${prefix}.wi_0.weight`, [dFf, dModel]);
+      shapes.set(`${prefix}.wi_1.weight`, [dFf, dModel]);
+    } else {
+      shapes.set(`${prefix}.wi.weight`, [dFf, dModel]);
+    }
+    shapes.set(`${prefix}.wo.weight`, [dModel, dFf]);
+  };
+  for (let i = 0; i < config.numLayers; i++) {
+    const b = `encoder.block.${i}`;
+    attention(`${b}.layer.0.SelfAttention`, i === 0);
+    shapes.set(`${b}.layer.0.layer_norm.weight`, [dModel]);
+    feedForward(`${b}.layer.1.DenseReluDense`);
+    shapes.set(`${b}.layer.1.layer_norm.weight`, [dModel]);
+  }
+  shapes.set('encoder.final_layer_norm.weight', [dModel]);
+  for (let i = 0; i < config.numDecoderLayers; i++) {
+    const b = `decoder.block.${i}`;
+    attention(`${b}.layer.0.SelfAttention`, i === 0);
+    shapes.set(`${b}.layer.0.layer_norm.weight`, [dModel]);
+    attention(`${b}.layer.1.EncDecAttention`, false);
+    shapes.set(`${b}.layer.1.layer_norm.weight`, [dModel]);
+    feedForward(`${b}.layer.2.DenseReluDense`);
+    shapes.set(`${b}.layer.2.layer_norm.weight`, [dModel]);
+  }
+  shapes.set('decoder.final_layer_norm.weight', [dModel]);
+  if (!config.tieWordEmbeddings) shapes.set('lm_head.weight', [vocabSize, dModel]);
+  return shapes;
+}
