@@ -1,0 +1,212 @@
+/**
+ * Deterministic, streaming, resumable sampling from a mixture. Draw `i` uses its own generator
+ * derived from `(seed, i)`: it picks a task by the mixture's probabilities, takes the task's next
+ * example, then picks format, template, options and exemplars. The state — seed, draw position and
+ * each task's cursor — is plain JSON; a sampler created from it continues exactly where the saved
+ * one stopped.
+ */
+import { ConfigError } from '../errors';
+import type { TokenCounter } from '../formats/token-counter';
+import { deriveRng, type Rng } from '../rng';
+import type { Registry, MixtureDefinition } from '../tasks/registry';
+import { renderExample, type Exemplar, type MixedExample } from '../tasks/render-example';
+import { FORMAT_NAMES, preprocess, type FormatName, type TaskDefinition } from '../tasks/task';
+import { countRecords } from '../data/source';
+import { mixingRateNumExamples, mixtureProbabilities, type MixingRate } from './rates';
+import { TaskStream, type TaskCursor } from './task-stream';
+
+/** Serializable sampler position. */
+export interface SamplerState {
+  seed: number;
+  /** Draws made so far (including dropped ones). */
+  position: number;
+  cursors: Record<string, TaskCursor>;
+}
+
+export interface SamplerOptions {
+  seed?: number;
+  /** Resume from a saved state (its seed wins over `seed`). */
+  state?: SamplerState;
+  /** Needed by tasks whose few-shot settings have a token budget. */
+  tokenCounter?: TokenCounter;
+  /** Shuffle buffer per task; 0 or 1 reads each source in order. Default 1000. */
+  shuffleBuffer?: number;
+}
+
+/** A mixture with its tasks and sampling probabilities resolved. */
+export interface ResolvedMixture {
+  name: string;
+  tasks: readonly TaskDefinition[];
+  probabilities: readonly number[];
+}
+
+async function rateOf(task: TaskDefinition, rate: MixingRate): Promise<number> {
+  if (typeof rate === 'number') return rate;
+  const count = task.numExamples ?? (await countRecords(task.source));
+  return mixingRateNumExamples(count, rate.examplesProportional);
+}
+
+/** Looks up a mixture's tasks and turns rates (counting examples where needed) into probabilities. */
+export async function resolveMixture(
+  registry: Registry,
+  mixture: string | MixtureDefinition,
+): Promise<ResolvedMixture> {
+  const definition = typeof mixture === 'string' ? registry.mixture(mixture) : mixture;
+  if (definition.tasks.length === 0) throw new ConfigError(`mixture "${definition.name}" has no tasks`);
+  const entries = definition.tasks.map((t) => (typeof t === 'string' ? { task: t } : t));
+  const tasks = entries.map((e) => registry.task(e.task));
+  const rates = await Promise.all(
+    entries.map((e, i) => rateOf(tasks[i]!, e.rate ?? definition.defaultRate ?? 1)),
+  );
+  const probabilities = mixtureProbabilities(
+    rates,
+    definition.collectionWeights
+      ? { of: tasks.map((t) => t.collection), weights: definition.collectionWeights }
+      : undefined,
+  );
+  return { name: definition.name, tasks, probabilities };
+}
+
+function pickWeighted<T>(items: readonly T[], weights: readonly number[], u: number): T {
+  let total = 0;
+  for (const w of weights) total += w;
+  let target = u * total;
+  for (let i = 0; i < items.length; i++) {
+    target -= weights[i]!;
+    if (target < 0) return items[i]!;
+  }
+  // Rounding can leave target at ~0 after the loop: the last item with weight > 0.
+  for (let i = items.length - 1; i >= 0; i--) if (weights[i]! > 0) return items[i]!;
+  return items[items.length - 1]!;
+}
+
+function formatsOf(task: TaskDefinition): { names: FormatName[]; weights: number[] } {
+  const formats = task.formats ?? { 'zero-shot': 1 };
+  const names = FORMAT_NAMES.filter((f) => (formats[f] ?? 0) > 0);
+  if (names.length === 0) throw new ConfigError(`task "${task.name}" has no format with a weight > 0`);
+  for (const [name, weight] of Object.entries(formats)) {
+    if (!FORMAT_NAMES.includes(name as FormatName)) {
+      throw new ConfigError(
+        `task "${task.name}": unknown format "${name}" (known: ${FORMAT_NAMES.join(', ')})`,
+      );
+    }
+    if (!(weight! >= 0)) throw new ConfigError(`task "${task.name}": weight of ${name} must be >= 0`);
+  }
+  return { names, weights: names.map((n) => formats[n]!) };
+}
+
+export class MixtureSampler {
+  private readonly streams: TaskStream[];
+  private readonly pools = new Map<string, Promise<Exemplar[]>>();
+  private readonly formats: Array<{ names: FormatName[]; weights: number[] }>;
+  private positionValue: number;
+  readonly seed: number;
+  /** Few-shot draws dropped because no exemplar fit the token budget. */
+  dropped = 0;
+
+  constructor(
+    readonly mixture: ResolvedMixture,
+    private readonly options: SamplerOptions = {},
+  ) {
+    const state = options.state;
+    this.seed = (state?.seed ?? options.seed ?? 0) >>> 0;
+    this.positionValue = state?.position ?? 0;
+    const names = new Set<string>();
+    for (const task of mixture.tasks) {
+      if (names.has(task.name))
+        throw new ConfigError(`mixture "${mixture.name}" lists task "${task.name}" twice`);
+      names.add(task.name);
+    }
+    if (state) {
+      for (const name of Object.keys(state.cursors)) {
+        if (!names.has(name))
+          throw new ConfigError(`saved state has a cursor for task "${name}", which is not in the mixture`);
+      }
+    }
+    this.streams = mixture.tasks.map(
+      (task) => new TaskStream(task, this.seed, options.shuffleBuffer ?? 1000, state?.cursors[task.name]),
+    );
+    this.formats = mixture.tasks.map(formatsOf);
+  }
+
+  /** Draws made so far. */
+  get position(): number {
+    return this.positionValue;
+  }
+
+  /** The state to save for resumption. */
+  state(): SamplerState {
+    const cursors: Record<string, TaskCursor> = {};
+    for (const stream of this.streams) cursors[stream.task.name] = stream.position;
+    return { seed: this.seed, position: this.positionValue, cursors };
+  }
+
+  private exemplarPool(task: TaskDefinition): Promise<Exemplar[]> {
+    let pool = this.pools.get(task.name);
+    if (!pool) {
+      pool = (async () => {
+        const size = task.fewShot?.poolSize ?? 64;
+        const out: Exemplar[] = [];
+        if (size <= 0) return out;
+        for await (const record of task.source.open()) {
+          const fields = preprocess(task, record.value);
+          if (fields !== null) out.push({ key: `${record.source}:${record.line}`, fields });
+          if (out.length >= size) break;
+        }
+        return out;
+      })();
+      this.pools.set(task.name, pool);
+    }
+    return pool;
+  }
+
+  /** One draw; `undefined` when the draw was dropped (few-shot over budget; counted in `dropped`). */
+  async draw(): Promise<MixedExample | undefined> {
+    const rng: Rng = deriveRng(this.seed, 'draw', this.positionValue);
+    this.positionValue++;
+    const index = pickWeighted(
+      this.streams.map((_, i) => i),
+      this.mixture.probabilities,
+      rng.next(),
+    );
+    const stream = this.streams[index]!;
+    const task = stream.task;
+    const example = await stream.next();
+    const formats = this.formats[index]!;
+    const format = pickWeighted(formats.names, formats.weights, rng.next());
+    const fewShot = format === 'few-shot' || format === 'few-shot-cot';
+    const pool = fewShot ? await this.exemplarPool(task) : undefined;
+    let rendered: MixedExample | undefined;
+    try {
+      rendered = renderExample(task, example.fields, format, rng, {
+        exampleKey: example.key,
+        ...(pool ? { exemplarPool: pool } : {}),
+        ...(this.options.tokenCounter ? { tokenCounter: this.options.tokenCounter } : {}),
+      });
+    } catch (error) {
+      // Name the record as well as the task and template.
+      if (error instanceof Error) error.message = `${example.key}: ${error.message}`;
+      throw error;
+    }
+    if (!rendered) this.dropped++;
+    return rendered;
+  }
+
+  /** The next kept example (skipping dropped draws). */
+  async next(): Promise<MixedExample> {
+    for (;;) {
+      const example = await this.draw();
+      if (example) return example;
+    }
+  }
+
+  /** `n` kept examples. */
+  async *take(n: number): AsyncGenerator<MixedExample> {
+    for (let i = 0; i < n; i++) yield await this.next();
+  }
+
+  /** Closes open sources. */
+  async close(): Promise<void> {
+    await Promise.all(this.streams.map((s) => s.close()));
+  }
+}

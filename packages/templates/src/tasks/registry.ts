@@ -1,0 +1,59 @@
+/** Tasks and mixtures by name (seqio's TaskRegistry and MixtureRegistry in one object). */
+import { ConfigError } from '../errors';
+import type { MixingRate } from '../mixtures/rates';
+import type { TaskDefinition } from './task';
+
+/** A mixture: tasks (by name) with rates, and optional per-collection weights. */
+export interface MixtureDefinition {
+  name: string;
+  tasks: ReadonlyArray<string | { task: string; rate?: MixingRate }>;
+  /** Rate of tasks without their own. Default 1 (uniform over tasks). */
+  defaultRate?: MixingRate;
+  /** Weights of collections (sub-mixtures); every task then needs a `collection` listed here. */
+  collectionWeights?: Readonly<Record<string, number>>;
+}
+
+export class Registry {
+  private readonly taskMap = new Map<string, TaskDefinition>();
+  private readonly mixtureMap = new Map<string, MixtureDefinition>();
+
+  /** Adds a task; a second task of the same name is an error unless `replace`. */
+  addTask(task: TaskDefinition, replace = false): this {
+    if (!replace && this.taskMap.has(task.name))
+      throw new ConfigError(`task "${task.name}" is already registered`);
+    this.taskMap.set(task.name, task);
+    return this;
+  }
+
+  addMixture(mixture: MixtureDefinition, replace = false): this {
+    if (!replace && this.mixtureMap.has(mixture.name)) {
+      throw new ConfigError(`mixture "${mixture.name}" is already registered`);
+    }
+    this.mixtureMap.set(mixture.name, mixture);
+    return this;
+  }
+
+  task(name: string): TaskDefinition {
+    const task = this.taskMap.get(name);
+    if (!task)
+      throw new ConfigError(`unknown task "${name}" (registered: ${this.taskNames().join(', ') || 'none'})`);
+    return task;
+  }
+
+  mixture(name: string): MixtureDefinition {
+    const mixture = this.mixtureMap.get(name);
+    if (!mixture)
+      throw new ConfigError(
+        `unknown mixture "${name}" (registered: ${[...this.mixtureMap.keys()].join(', ') || 'none'})`,
+      );
+    return mixture;
+  }
+
+  taskNames(): string[] {
+    return [...this.taskMap.keys()];
+  }
+
+  mixtureNames(): string[] {
+    return [...this.mixtureMap.keys()];
+  }
+}
