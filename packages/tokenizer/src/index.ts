@@ -1,1 +1,20 @@
-export {};
+/**
+ * `@flan-ts/tokenizer`: SentencePiece tokenization with T5 semantics, for Node and the browser.
+ * This entry is browser-safe; file and directory loading live in `@flan-ts/tokenizer/node`.
+ */
+export { Tokenizer } from './tokenizer';
+export type {
+  TokenizerOptions,
+  EncodeOptions,
+  BatchEncodeOptions,
+  Encoding,
+  BatchEncoding,
+  DecodeOptions,
+} from './tokenizer';
+export { SentencePieceProcessor } from './sentencepiece/processor';
+export type { SentencePieceEncoding } from './sentencepiece/processor';
+export type { ModelProto, ModelPiece, NormalizerSpec } from './sentencepiece/model-proto';
+export { parseModelProto, PieceType } from './sentencepiece/model-proto';
+export type { SpecialToken } from './special-tokens';
+export { TokenizerError } from './errors';
+export type { TokenizerErrorCode } from './errors';

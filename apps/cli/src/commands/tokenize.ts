@@ -1,10 +1,100 @@
+/**
+ * `flan tokenize`: text lines to id arrays (or JSONL records to records with ids, pieces and the
+ * decoded text), and with `--decode` id arrays back to text. Thin wiring over @flan-ts/tokenizer.
+ */
 import type { Command } from 'commander';
+import type { Tokenizer } from '@flan-ts/tokenizer';
+import { CliError, InvalidLineError, field, parseJsonObject, runLines } from '../io';
+
+interface TokenizeOptions {
+  tokenizer: string;
+  input?: string;
+  plain?: boolean;
+  jsonl?: boolean;
+  decode?: boolean;
+  skipSpecialTokens?: boolean;
+  skipInvalid?: boolean;
+}
+
+// The reference JSONL files escape these so that every record is one physical line for any reader.
+const LINE_BREAKING = /[\u0085\u2028\u2029]/g;
+
+function toJsonLine(value: unknown): string {
+  return JSON.stringify(value).replace(
+    LINE_BREAKING,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
+function parseIds(value: unknown, what: string): number[] {
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'number' && Number.isInteger(v))) {
+    throw new InvalidLineError(`${what} must be a JSON array of integer ids`);
+  }
+  return value as number[];
+}
 
 export function registerTokenize(program: Command): void {
   program
     .command('tokenize')
-    .description('(not implemented yet)')
-    .action(() => {
-      throw new Error('flan tokenize is not implemented yet');
+    .description(
+      'Tokenize text lines into JSON id arrays (T5 semantics: </s> appended, special tokens matched)',
+    )
+    .requiredOption('--tokenizer <path>', 'SentencePiece .model, tokenizer.json, or a model directory')
+    .option('--input <file>', 'read lines from FILE instead of stdin')
+    .option('--plain', 'SentencePiece alone: no </s> appended, no special-token matching')
+    .option(
+      '--jsonl',
+      'input lines are JSON objects: read "text" (or "ids" with --decode), add ids, pieces, decoded',
+    )
+    .option('--decode', 'turn JSON id arrays back into text')
+    .option('--skip-special-tokens', 'with --decode, drop </s>, <pad> and sentinels from the text')
+    .option('--skip-invalid', 'skip bad input lines (reported on stderr) instead of stopping')
+    .action(async (options: TokenizeOptions) => {
+      const { loadTokenizer, TokenizerError } = await import('@flan-ts/tokenizer/node');
+      let tokenizer: Tokenizer;
+      try {
+        tokenizer = await loadTokenizer(options.tokenizer);
+      } catch (error) {
+        if (error instanceof TokenizerError) throw new CliError(`cannot load tokenizer: ${error.message}`);
+        throw error;
+      }
+      const sp = tokenizer.sentencePiece;
+      const encode = (text: string): { ids: number[]; pieces: string[] } => {
+        if (options.plain) return sp.encode(text);
+        const e = tokenizer.encode(text);
+        return { ids: Array.from(e.ids), pieces: e.pieces };
+      };
+      const decode = (ids: number[]): string =>
+        options.plain
+          ? sp.decode(ids)
+          : tokenizer.decode(ids, { skipSpecialTokens: options.skipSpecialTokens === true });
+
+      await runLines({
+        input: options.input,
+        skipInvalid: options.skipInvalid,
+        handle: (line) => {
+          if (options.decode) {
+            if (options.jsonl) {
+              const record = parseJsonObject(line);
+              const ids = parseIds(record.ids, 'field "ids"');
+              return toJsonLine({ ...record, decoded: decode(ids) });
+            }
+            let value: unknown;
+            try {
+              value = JSON.parse(line.text);
+            } catch (error) {
+              throw new InvalidLineError(`invalid JSON: ${(error as Error).message}`);
+            }
+            return decode(parseIds(value, 'the line'));
+          }
+          if (options.jsonl) {
+            const record = parseJsonObject(line);
+            const text = field<string>(record, 'text', 'string');
+            const { ids, pieces } = encode(text);
+            return toJsonLine({ ...record, ids, pieces, decoded: decode(ids) });
+          }
+          return JSON.stringify(encode(line.text).ids);
+        },
+      });
     });
 }

@@ -15,7 +15,8 @@ export class PrecompiledCharsmap {
     };
     if (blob.length < 4) fail('shorter than its 4-byte header');
     const trieSize = new DataView(blob.buffer, blob.byteOffset, blob.byteLength).getUint32(0, true);
-    if (trieSize >= blob.length || trieSize % 4 !== 0) fail(`trie size ${trieSize} does not fit a blob of ${blob.length} bytes`);
+    if (trieSize >= blob.length || trieSize % 4 !== 0)
+      fail(`trie size ${trieSize} does not fit a blob of ${blob.length} bytes`);
     // Copy so the units are 4-byte aligned whatever the source buffer's alignment.
     const trie = blob.slice(4, 4 + trieSize);
     this.units = new Uint32Array(trie.buffer, 0, trieSize / 4);
@@ -48,7 +49,10 @@ export class PrecompiledCharsmap {
     if (longest === 0) return 0;
     const replacements = this.replacements;
     if (value >= replacements.length) {
-      throw new TokenizerError('INVALID_MODEL', `invalid precompiled_charsmap: replacement offset ${value} out of range`);
+      throw new TokenizerError(
+        'INVALID_MODEL',
+        `invalid precompiled_charsmap: replacement offset ${value} out of range`,
+      );
     }
     let stop = value;
     while (stop < replacements.length && replacements[stop] !== 0) stop++;

@@ -65,7 +65,10 @@ class WireReader {
   }
 
   fail(detail: string): never {
-    throw new TokenizerError('INVALID_MODEL', `not a valid SentencePiece model: ${detail} in ${this.what} at byte ${this.pos}`);
+    throw new TokenizerError(
+      'INVALID_MODEL',
+      `not a valid SentencePiece model: ${detail} in ${this.what} at byte ${this.pos}`,
+    );
   }
 
   varint(): number {
@@ -202,9 +205,7 @@ export function parseModelProto(input: Uint8Array, source = 'model'): ModelProto
       const t = new WireReader(bytes, ...r.lengthDelimited(), `${source} trainer_spec`);
       for (const [f, w] of t.fields()) {
         if (f === 3 && w === 0) {
-          const type = MODEL_TYPES[t.varint()];
-          if (!type) t.fail('unknown model_type');
-          model.modelType = type;
+          model.modelType = MODEL_TYPES[t.varint()] ?? t.fail('unknown model_type');
         } else if (f === 24 && w === 0) model.treatWhitespaceAsSuffix = t.varint() !== 0;
         else if (f === 35 && w === 0) model.byteFallback = t.varint() !== 0;
         else if (f === 44 && w === 2) model.unkSurface = readString(t, t.lengthDelimited(), 'unk_surface');

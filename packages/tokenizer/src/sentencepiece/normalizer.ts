@@ -24,7 +24,8 @@ export class Normalizer {
     private readonly userDefined: PieceTrie | undefined,
     private readonly treatWhitespaceAsSuffix = false,
   ) {
-    this.charsmap = spec.precompiledCharsmap.length > 0 ? new PrecompiledCharsmap(spec.precompiledCharsmap) : undefined;
+    this.charsmap =
+      spec.precompiledCharsmap.length > 0 ? new PrecompiledCharsmap(spec.precompiledCharsmap) : undefined;
   }
 
   private push(byte: number): void {

@@ -21,15 +21,24 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const SPACE_SYMBOL = '\u2581';
 const BYTE_PIECE = /^<0x([0-9A-F]{2})>$/;
+// With the `u` flag a surrogate range matches only unpaired surrogates.
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 
 /** Throws a typed error for anything that is not a well-formed string. */
 export function assertText(text: unknown, what = 'text'): asserts text is string {
   if (typeof text !== 'string') {
-    throw new TokenizerError('INVALID_INPUT', `${what} must be a string, got ${text === null ? 'null' : typeof text}`);
+    throw new TokenizerError(
+      'INVALID_INPUT',
+      `${what} must be a string, got ${text === null ? 'null' : typeof text}`,
+    );
   }
-  if (!text.isWellFormed()) {
-    const index = [...text].findIndex((c) => c.length === 1 && c.charCodeAt(0) >= 0xd800 && c.charCodeAt(0) <= 0xdfff);
-    throw new TokenizerError('INVALID_INPUT', `${what} contains a lone surrogate (UTF-16 code unit at code point index ${index}); it cannot be encoded as UTF-8`);
+  const index = text.search(LONE_SURROGATE);
+  if (index >= 0) {
+    const unit = text.charCodeAt(index).toString(16).toUpperCase();
+    throw new TokenizerError(
+      'INVALID_INPUT',
+      `${what} contains a lone surrogate U+${unit} at UTF-16 index ${index}; it cannot be encoded as UTF-8`,
+    );
   }
 }
 
@@ -56,7 +65,10 @@ export class SentencePieceProcessor {
 
   constructor(model: ModelProto) {
     if (model.modelType !== 'unigram') {
-      throw new TokenizerError('UNSUPPORTED_MODEL', `SentencePiece model type "${model.modelType}" is not supported (only unigram, as used by T5)`);
+      throw new TokenizerError(
+        'UNSUPPORTED_MODEL',
+        `SentencePiece model type "${model.modelType}" is not supported (only unigram, as used by T5)`,
+      );
     }
     this.model = model;
     this.size = model.pieces.length;
@@ -68,9 +80,13 @@ export class SentencePieceProcessor {
     const trieEntries: [Uint8Array, number][] = [];
     const userDefined: [Uint8Array, number][] = [];
     model.pieces.forEach((p, id) => {
-      if (p.piece === '') throw new TokenizerError('INVALID_MODEL', `invalid SentencePiece model: piece ${id} is empty`);
+      if (p.piece === '')
+        throw new TokenizerError('INVALID_MODEL', `invalid SentencePiece model: piece ${id} is empty`);
       if (this.pieceIds.has(p.piece)) {
-        throw new TokenizerError('INVALID_MODEL', `invalid SentencePiece model: piece "${p.piece}" (id ${id}) is already defined`);
+        throw new TokenizerError(
+          'INVALID_MODEL',
+          `invalid SentencePiece model: piece "${p.piece}" (id ${id}) is already defined`,
+        );
       }
       this.pieceIds.set(p.piece, id);
       this.scores[id] = p.score;
@@ -80,15 +96,23 @@ export class SentencePieceProcessor {
       }
       if (p.type === PieceType.USER_DEFINED) userDefined.push([encoder.encode(p.piece), id]);
       if (p.type === PieceType.UNKNOWN) {
-        if (unkId >= 0) throw new TokenizerError('INVALID_MODEL', 'invalid SentencePiece model: unk is already defined');
+        if (unkId >= 0)
+          throw new TokenizerError('INVALID_MODEL', 'invalid SentencePiece model: unk is already defined');
         unkId = id;
       }
       if (p.type === PieceType.BYTE) {
         if (!model.byteFallback) {
-          throw new TokenizerError('INVALID_MODEL', `invalid SentencePiece model: byte piece "${p.piece}" without byte_fallback`);
+          throw new TokenizerError(
+            'INVALID_MODEL',
+            `invalid SentencePiece model: byte piece "${p.piece}" without byte_fallback`,
+          );
         }
         const m = BYTE_PIECE.exec(p.piece);
-        if (!m) throw new TokenizerError('INVALID_MODEL', `invalid SentencePiece model: malformed byte piece "${p.piece}"`);
+        if (!m)
+          throw new TokenizerError(
+            'INVALID_MODEL',
+            `invalid SentencePiece model: malformed byte piece "${p.piece}"`,
+          );
         this.byteIds[parseInt(m[1]!, 16)] = id;
       }
       if (p.type === PieceType.NORMAL) {
@@ -96,8 +120,10 @@ export class SentencePieceProcessor {
         maxScore = Math.max(maxScore, p.score);
       }
     });
-    if (unkId < 0) throw new TokenizerError('INVALID_MODEL', 'invalid SentencePiece model: unk is not defined');
-    if (trieEntries.length === 0) throw new TokenizerError('INVALID_MODEL', 'invalid SentencePiece model: no pieces are loaded');
+    if (unkId < 0)
+      throw new TokenizerError('INVALID_MODEL', 'invalid SentencePiece model: unk is not defined');
+    if (trieEntries.length === 0)
+      throw new TokenizerError('INVALID_MODEL', 'invalid SentencePiece model: no pieces are loaded');
     this.unkId = unkId;
     this.minScore = minScore;
     this.maxScore = maxScore;
@@ -144,7 +170,10 @@ export class SentencePieceProcessor {
 
   private checkId(id: number): void {
     if (!Number.isInteger(id) || id < 0 || id >= this.size) {
-      throw new TokenizerError('INVALID_INPUT', `id ${String(id)} is out of range for a vocabulary of ${this.size} pieces`);
+      throw new TokenizerError(
+        'INVALID_INPUT',
+        `id ${String(id)} is out of range for a vocabulary of ${this.size} pieces`,
+      );
     }
   }
 
@@ -181,7 +210,15 @@ export class SentencePieceProcessor {
     const normalized = this.normalizeBytes(text);
     const n = normalized.length;
     if (n === 0) return;
-    const path = unigramViterbi(normalized, this.trie, this.scores, this.types, this.unkId, this.minScore, this.maxScore);
+    const path = unigramViterbi(
+      normalized,
+      this.trie,
+      this.scores,
+      this.types,
+      this.unkId,
+      this.minScore,
+      this.maxScore,
+    );
     let prevUnk = false;
     for (let k = 0; k < path.count; k++) {
       const begin = path.starts[k]!;

@@ -54,7 +54,7 @@ export function unigramViterbi(
     const mblen = Math.min(oneCharLen(text[start]!), size - start);
     let hasSingleNode = false;
     let node = 0;
-    for (let keyPos = start; keyPos < size; ) {
+    for (let keyPos = start; keyPos < size;) {
       node = trie.child(node, text[keyPos]!);
       if (node < 0) break;
       keyPos++;
@@ -66,7 +66,8 @@ export function unigramViterbi(
       // In the C++ the piece score is the double `cond ? length * max_score_ - 0.1 : score`, so the
       // candidate is a double compared against the stored float: keep it unrounded here as well.
       const candidate =
-        (type === PieceType.USER_DEFINED ? Math.fround(length * userDefinedMax) - 0.1 : scores[id]!) + tillHere;
+        (type === PieceType.USER_DEFINED ? Math.fround(length * userDefinedMax) - 0.1 : scores[id]!) +
+        tillHere;
       if (startsAt[keyPos] === -1 || candidate > bestScore[keyPos]!) {
         bestScore[keyPos] = candidate;
         startsAt[keyPos] = start;
