@@ -7,3 +7,16 @@ export { parseT5Config, toHuggingFaceConfig, type T5Config, type T5Activation } 
 export type { Seq2SeqLM, DecoderCache, EncoderDecoderInputs } from './t5/interface';
 export { relativePositionBucket } from './t5/relativePosition';
 export { initBackend, setWasmPaths, isBackendName, BackendError, BACKEND_NAMES, type BackendName } from './backend/index';
+export {
+  crossEntropyLoss,
+  tokenCrossEntropy,
+  IGNORE_INDEX,
+  LossInputError,
+  type LossOptions,
+} from './loss/crossEntropy';
+export {
+  computeGradients,
+  type TrainingBatch,
+  type GradientOptions,
+  type LossAndGradients,
+} from './t5/gradients';
