@@ -1,10 +1,128 @@
+/** `flan score`: log-probabilities of given targets for each input, as JSONL (rank classification). */
 import type { Command } from 'commander';
+import type { ScoringRequest } from '@flan-ts/models';
+import { CliError, InvalidLineError, parseJsonObject, runLines, writeOut, type InputLine } from '../io';
+import {
+  encodeText,
+  loadSeq2Seq,
+  parseBackend,
+  recordInputIds,
+  tokenIds,
+  type LoadedSeq2Seq,
+} from './generate';
+
+interface ScoreFlags {
+  model: string;
+  jsonl?: boolean;
+  input?: string;
+  skipInvalid?: boolean;
+  backend: 'wasm' | 'cpu' | 'webgpu';
+  batchSize: number;
+}
+
+/** The shortest decimal that reads back as the same float32 (scores are float32; their float64 digits are noise). */
+function float32Json(x: number): number {
+  for (let digits = 1; digits < 10; digits += 1) {
+    const short = Number(x.toPrecision(digits));
+    if (Math.fround(short) === x) return short;
+  }
+  return x;
+}
+
+interface Pending {
+  record: Record<string, unknown>;
+  request: ScoringRequest;
+}
+
+/** Targets of a record: `target_ids` (lists of ids, used as given) or `targets` (texts, eos appended by the tokenizer). */
+function recordTargets(record: Record<string, unknown>, loaded: LoadedSeq2Seq): number[][] {
+  const hasIds = 'target_ids' in record;
+  if (hasIds === 'targets' in record)
+    throw new InvalidLineError('give exactly one of "targets" (texts) and "target_ids" (id lists)');
+  if (hasIds) {
+    const value = record.target_ids;
+    if (!Array.isArray(value) || value.length === 0)
+      throw new InvalidLineError('field "target_ids" must be a non-empty list of id lists');
+    return value.map((ids, i) => tokenIds(ids, `target_ids[${i}]`, loaded.model.vocabSize));
+  }
+  const value = record.targets;
+  if (!Array.isArray(value) || value.length === 0 || !value.every((t) => typeof t === 'string')) {
+    throw new InvalidLineError('field "targets" must be a non-empty list of strings');
+  }
+  return value.map((text: string, i) => encodeText(text, loaded, `targets[${i}]`));
+}
 
 export function registerScore(program: Command): void {
   program
     .command('score')
-    .description('(not implemented yet)')
-    .action(() => {
-      throw new Error('flan score is not implemented yet');
+    .description(
+      'Score targets: JSONL objects with "inputs" (text) or "input_ids", and "targets" (texts) or "target_ids" (id lists); ' +
+        'writes each object with "sum_logprobs" (one per target) and "token_logprobs" (one list per target).',
+    )
+    .requiredOption(
+      '--model <dir|hub id|url>',
+      'Hugging Face T5 checkpoint: a directory, a URL or a hub repo id',
+    )
+    .option(
+      '--jsonl',
+      'input lines are JSON objects (the only input format; accepted for symmetry with generate)',
+    )
+    .option('--input <file>', 'read lines from this file instead of stdin')
+    .option('--skip-invalid', 'report invalid lines on stderr and go on')
+    .option('--backend <name>', 'tfjs backend: wasm, cpu or webgpu', parseBackend, 'wasm' as const)
+    .option(
+      '--batch-size <n>',
+      '(input, target) pairs per forward pass',
+      (v: string) => {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 1)
+          throw new CliError(`--batch-size must be an integer ≥ 1, got "${v}"`);
+        return n;
+      },
+      16,
+    )
+    .action(async (flags: ScoreFlags) => {
+      const loaded = await loadSeq2Seq(flags.model, flags.backend);
+      try {
+        await runScore(flags, loaded);
+      } finally {
+        await loaded.close();
+      }
     });
+}
+
+async function runScore(flags: ScoreFlags, loaded: LoadedSeq2Seq): Promise<void> {
+  const { scoreTargets } = await import('@flan-ts/models');
+  let pending: Pending[] = [];
+  let pendingPairs = 0;
+  const flush = async (): Promise<string[]> => {
+    if (pending.length === 0) return [];
+    const batch = pending;
+    pending = [];
+    pendingPairs = 0;
+    const scores = await scoreTargets(
+      loaded.model,
+      batch.map((p) => p.request),
+      { batchSize: flags.batchSize },
+    );
+    return batch.map((p, i) =>
+      JSON.stringify({
+        ...p.record,
+        sum_logprobs: scores[i]!.map((s) => float32Json(s.sumLogprob)),
+        token_logprobs: scores[i]!.map((s) => s.tokenLogprobs.map(float32Json)),
+      }),
+    );
+  };
+  await runLines({
+    input: flags.input,
+    skipInvalid: flags.skipInvalid,
+    handle: async (line: InputLine) => {
+      const record = parseJsonObject(line);
+      const request = { inputIds: recordInputIds(record, loaded), targets: recordTargets(record, loaded) };
+      pending.push({ record, request });
+      pendingPairs += request.targets.length;
+      return pendingPairs >= flags.batchSize ? await flush() : undefined;
+    },
+  });
+  for (const out of await flush()) await writeOut(out + '\n');
 }

@@ -1,4 +1,4 @@
 export { generate, type GenerationOutput } from './generate';
-export type { GenerationOptions, GenerationStep } from './options';
+export { resolveGenerationOptions, type GenerationOptions, type GenerationStep, type ResolvedGenerationOptions } from './options';
 export type { EncoderInputs, Prompts } from './inputs';
 export { GenerationError } from './errors';

@@ -1,0 +1,186 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { repoRoot, sharedFile } from '@flan-ts/test-support';
+import { describe, expect, it } from 'vitest';
+
+const bin = join(repoRoot, 'apps/cli/bin/flan.js');
+
+interface Reference {
+  inputs: { prompts: string[]; input_ids: number[][]; attention_mask: number[][] };
+  greedy_generation: { max_new_tokens: number; new_tokens: number[][]; new_tokens_decoded: string[] };
+}
+
+function fixture(name: string): { dir: string; ref: Reference } | undefined {
+  const path = sharedFile(`fixtures/models/${name}/reference.json`);
+  if (path === undefined) return undefined;
+  return { dir: dirname(path), ref: JSON.parse(readFileSync(path, 'utf8')) as Reference };
+}
+
+/** Runs the built CLI with `input` on stdin. */
+function flan(
+  args: string[],
+  input: string,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], { cwd: repoRoot });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(input);
+  });
+}
+
+const jsonLines = (text: string) =>
+  text
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+const unpadded = (ref: Reference) =>
+  ref.inputs.input_ids.map((row, r) => row.filter((_, c) => ref.inputs.attention_mask[r]![c] === 1));
+
+for (const [name, backend] of [
+  ['t5-tiny', 'wasm'],
+  ['flan-t5-tiny', 'cpu'],
+] as const) {
+  const f = fixture(name);
+  describe.skipIf(!f)(`flan generate on ${name} (${backend})`, () => {
+    it('reproduces the reference greedy tokens and text from input_ids, batched across lines, keeping the fields', async () => {
+      const { dir, ref } = f!;
+      const input = unpadded(ref)
+        .map((ids, i) => JSON.stringify({ id: i, input_ids: ids }))
+        .join('\n');
+      const args = ['generate', '--model', dir, '--jsonl', '--batch-size', '2', '--backend', backend];
+      const { code, stdout, stderr } = await flan(
+        [...args, '--max-new-tokens', String(ref.greedy_generation.max_new_tokens)],
+        input,
+      );
+      expect(stderr).toBe('');
+      expect(code).toBe(0);
+      const out = jsonLines(stdout);
+      expect(out.map((o) => o.id)).toEqual([0, 1, 2]);
+      expect(out.map((o) => o.new_tokens)).toEqual(ref.greedy_generation.new_tokens);
+      // The reference decodes with special tokens kept; the CLI skips them (row 2's eos).
+      expect(out.map((o) => o.text)).toEqual(
+        ref.greedy_generation.new_tokens_decoded.map((t) => t.replace(/<\/s>$/, '').trim()),
+      );
+    });
+  });
+}
+
+const flanTiny = fixture('flan-t5-tiny');
+describe.skipIf(!flanTiny)('flan generate input forms and errors', () => {
+  it('encodes text prompts (plain lines and JSONL "inputs") with the checkpoint tokenizer', async () => {
+    const { dir, ref } = flanTiny!;
+    const plain = await flan(
+      ['generate', '--model', dir, '--max-new-tokens', '16'],
+      ref.inputs.prompts[0] + '\n',
+    );
+    expect(plain.code).toBe(0);
+    expect(jsonLines(plain.stdout)).toEqual([
+      {
+        inputs: ref.inputs.prompts[0],
+        new_tokens: ref.greedy_generation.new_tokens[0],
+        text: ref.greedy_generation.new_tokens_decoded[0],
+      },
+    ]);
+    const input = ref.inputs.prompts.map((p) => JSON.stringify({ inputs: p })).join('\n');
+    const jsonl = await flan(['generate', '--model', dir, '--jsonl', '--max-new-tokens', '16'], input);
+    expect(jsonLines(jsonl.stdout).map((o) => o.new_tokens)).toEqual(ref.greedy_generation.new_tokens);
+  });
+
+  it('runs beam search and seeded sampling, within the tokenizer vocabulary', async () => {
+    const { dir, ref } = flanTiny!;
+    const input = JSON.stringify({ input_ids: unpadded(ref)[1] });
+    const beams = await flan(
+      [
+        'generate',
+        '--model',
+        dir,
+        '--jsonl',
+        '--num-beams',
+        '3',
+        '--num-return-sequences',
+        '2',
+        '--max-new-tokens',
+        '5',
+      ],
+      input,
+    );
+    expect(beams.code).toBe(0);
+    const [b] = jsonLines(beams.stdout);
+    expect(b!.new_tokens).toHaveLength(2);
+    expect(b!.text).toHaveLength(2);
+    expect((b!.sequence_score as number[])[0]).toBeGreaterThanOrEqual((b!.sequence_score as number[])[1]!);
+    const sample = [
+      'generate',
+      '--model',
+      dir,
+      '--jsonl',
+      '--do-sample',
+      '--top-k',
+      '0',
+      '--temperature',
+      '2',
+      '--seed',
+      '3',
+      '--max-new-tokens',
+      '12',
+    ];
+    const [s1, s2] = await Promise.all([flan(sample, input), flan(sample, input)]);
+    expect(s1.code).toBe(0);
+    expect(s1.stdout).toBe(s2.stdout);
+    const tokens = jsonLines(s1.stdout)[0]!.new_tokens as number[];
+    expect(Math.max(...tokens)).toBeLessThan(32100);
+  });
+
+  it('names the line of a bad record, or skips it with --skip-invalid', async () => {
+    const { dir } = flanTiny!;
+    const input = [
+      '{"input_ids": [100, 1]}',
+      '{"input_ids": [5, 40000]}',
+      'not json',
+      '{"text": "x"}',
+      '{"input_ids": [200, 1]}',
+    ].join('\n');
+    const failed = await flan(['generate', '--model', dir, '--jsonl', '--max-new-tokens', '2'], input);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toMatch(
+      /<stdin>:2: field "input_ids"\[1\] = 40000 is not a token id in \[0, 32128\)/,
+    );
+    const skipped = await flan(
+      ['generate', '--model', dir, '--jsonl', '--max-new-tokens', '2', '--skip-invalid'],
+      input,
+    );
+    expect(skipped.code).toBe(0);
+    expect(jsonLines(skipped.stdout).map((o) => o.input_ids)).toEqual([
+      [100, 1],
+      [200, 1],
+    ]);
+    expect(skipped.stderr).toMatch(/<stdin>:3: invalid JSON/);
+    expect(skipped.stderr).toMatch(
+      /<stdin>:4: give exactly one of "inputs" \(text\) and "input_ids" \(ids\)/,
+    );
+    expect(skipped.stderr).toMatch(/skipped 3 invalid line\(s\) of 5/);
+  });
+
+  it('rejects bad flags before reading input', async () => {
+    const { dir } = flanTiny!;
+    const beams = await flan(
+      ['generate', '--model', dir, '--num-beams', '2', '--num-return-sequences', '3'],
+      'hello\n',
+    );
+    expect(beams.code).toBe(1);
+    expect(beams.stderr).toMatch(/numReturnSequences: \(3\) cannot exceed numBeams \(2\)/);
+    const backend = await flan(['generate', '--model', dir, '--backend', 'tpu'], 'hello\n');
+    expect(backend.code).toBe(1);
+    expect(backend.stderr).toMatch(/--backend must be one of wasm, cpu, webgpu/);
+    const missing = await flan(['generate', '--model', join(dir, 'nope')], 'hello\n');
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/nope/);
+  });
+});

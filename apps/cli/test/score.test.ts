@@ -1,0 +1,113 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { repoRoot, sharedFile } from '@flan-ts/test-support';
+import { describe, expect, it } from 'vitest';
+
+/** Runs the built CLI with `input` on stdin. */
+function flan(
+  args: string[],
+  input: string,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(repoRoot, 'apps/cli/bin/flan.js'), ...args], {
+      cwd: repoRoot,
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(input);
+  });
+}
+
+interface RankReference {
+  prompt: string;
+  candidates: string[];
+  input_ids: number[];
+  candidate_ids: number[][];
+  token_logprobs: number[][];
+  sum_logprob: number[];
+  argmax_sum_logprob: number;
+}
+
+function fixture(name: string): { dir: string; ref: RankReference } | undefined {
+  const path = sharedFile(`fixtures/models/${name}/reference.json`);
+  if (path === undefined) return undefined;
+  const json = JSON.parse(readFileSync(path, 'utf8')) as { rank_classification: RankReference };
+  return { dir: dirname(path), ref: json.rank_classification };
+}
+
+function expectClose(actual: unknown, expected: number[], tolerance: number): void {
+  expect(Array.isArray(actual)).toBe(true);
+  const values = actual as number[];
+  expect(values).toHaveLength(expected.length);
+  values.forEach((v, i) => expect(Math.abs(v - expected[i]!)).toBeLessThan(tolerance));
+}
+
+for (const [name, backend] of [
+  ['t5-tiny', 'cpu'],
+  ['flan-t5-tiny', 'wasm'],
+] as const) {
+  const f = fixture(name);
+  describe.skipIf(!f)(`flan score on ${name} (${backend})`, () => {
+    it('reproduces rank_classification from input_ids / target_ids within 1e-4, keeping the fields', async () => {
+      const { dir, ref } = f!;
+      const line = JSON.stringify({ id: 'q1', input_ids: ref.input_ids, target_ids: ref.candidate_ids });
+      const { code, stdout, stderr } = await flan(
+        ['score', '--model', dir, '--jsonl', '--backend', backend, '--batch-size', '3'],
+        line + '\n' + line,
+      );
+      expect(stderr).toBe('');
+      expect(code).toBe(0);
+      const rows = stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(rows).toHaveLength(2);
+      for (const out of rows) {
+        expect(out.id).toBe('q1');
+        expect(out.target_ids).toEqual(ref.candidate_ids);
+        expectClose(out.sum_logprobs, ref.sum_logprob, 1e-4);
+        (out.token_logprobs as number[][]).forEach((lp, i) => expectClose(lp, ref.token_logprobs[i]!, 1e-4));
+        const sums = out.sum_logprobs as number[];
+        expect(sums.indexOf(Math.max(...sums))).toBe(ref.argmax_sum_logprob);
+      }
+    });
+  });
+}
+
+const flanTiny = fixture('flan-t5-tiny');
+describe.skipIf(!flanTiny)('flan score input forms and errors', () => {
+  it('encodes "inputs" and "targets" texts with the tokenizer, eos appended', async () => {
+    const { dir, ref } = flanTiny!;
+    const { code, stdout } = await flan(
+      ['score', '--model', dir, '--jsonl'],
+      JSON.stringify({ inputs: ref.prompt, targets: ref.candidates }),
+    );
+    expect(code).toBe(0);
+    const out = JSON.parse(stdout) as { sum_logprobs: number[] };
+    expectClose(out.sum_logprobs, ref.sum_logprob, 1e-4);
+  });
+
+  it('names the line and field of a bad record', async () => {
+    const { dir, ref } = flanTiny!;
+    const good = JSON.stringify({ input_ids: ref.input_ids, target_ids: ref.candidate_ids });
+    const input = [
+      good,
+      JSON.stringify({ input_ids: ref.input_ids, target_ids: [[1], [3, -1]] }),
+      JSON.stringify({ input_ids: ref.input_ids }),
+    ].join('\n');
+    const failed = await flan(['score', '--model', dir, '--jsonl'], input);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toMatch(/<stdin>:2: field "target_ids\[1\]"\[1\] = -1 is not a token id/);
+    const skipped = await flan(['score', '--model', dir, '--jsonl', '--skip-invalid'], input);
+    expect(skipped.code).toBe(0);
+    expect(skipped.stdout.trim().split('\n')).toHaveLength(1);
+    expect(skipped.stderr).toMatch(
+      /<stdin>:3: give exactly one of "targets" \(texts\) and "target_ids" \(id lists\)/,
+    );
+  });
+});
