@@ -20,3 +20,24 @@ export {
   type GradientOptions,
   type LossAndGradients,
 } from './t5/gradients';
+
+// Generation and scoring.
+export {
+  generate,
+  resolveGenerationOptions,
+  GenerationError,
+  type GenerationOptions,
+  type ResolvedGenerationOptions,
+  type GenerationOutput,
+  type GenerationStep,
+  type EncoderInputs,
+  type Prompts,
+} from './generation/index';
+export {
+  scoreTargets,
+  rankClassify,
+  ScoringError,
+  type ScoringRequest,
+  type ScoringOptions,
+  type TargetScore,
+} from './scoring/index';
