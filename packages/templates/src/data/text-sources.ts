@@ -13,10 +13,13 @@ function resolveFormat(name: string, options: TextSourceOptions): TextFormatOpti
   return { ...options, format };
 }
 
-/** A source over JSONL / CSV / TSV text held in memory. */
+/** A source over JSONL / CSV / TSV text held in memory (format from `format`, else the name, else JSONL). */
 export function textSource(text: string, options: TextSourceOptions & { name?: string } = {}): RecordSource {
   const name = options.name ?? '<text>';
-  const format = resolveFormat(name, { format: 'jsonl', ...options });
+  const format = resolveFormat(name, {
+    ...options,
+    format: options.format ?? formatFromName(name) ?? 'jsonl',
+  });
   return { name, open: () => parseRecords(splitLines([text]), name, format) };
 }
 

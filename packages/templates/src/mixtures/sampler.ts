@@ -95,6 +95,8 @@ function formatsOf(task: TaskDefinition): { names: FormatName[]; weights: number
   return { names, weights: names.map((n) => formats[n]!) };
 }
 
+const MAX_CONSECUTIVE_DROPS = 1000;
+
 export class MixtureSampler {
   private readonly streams: TaskStream[];
   private readonly pools = new Map<string, Promise<Exemplar[]>>();
@@ -192,12 +194,15 @@ export class MixtureSampler {
     return rendered;
   }
 
-  /** The next kept example (skipping dropped draws). */
+  /** The next kept example (skipping dropped draws; gives up after 1000 dropped draws in a row). */
   async next(): Promise<MixedExample> {
-    for (;;) {
+    for (let attempt = 0; attempt < MAX_CONSECUTIVE_DROPS; attempt++) {
       const example = await this.draw();
       if (example) return example;
     }
+    throw new ConfigError(
+      `${MAX_CONSECUTIVE_DROPS} draws in a row were dropped: no few-shot exemplar fits the token budget (raise fewShot.maxInputTokens)`,
+    );
   }
 
   /** `n` kept examples. */
