@@ -1,0 +1,61 @@
+/**
+ * Greedy generation and rank classification of flan-t5-tiny on WebGPU: Dawn (npm `webgpu`) on
+ * SwiftShader when the machine has no GPU. A file of its own: WebGPU initialises once per process.
+ * Dawn must find a Vulkan loader when the process starts: on a machine without a system
+ * libvulkan, run with `LD_LIBRARY_PATH=/usr/lib/chromium` (Chromium ships one next to SwiftShader).
+ * `FLAN_REQUIRE_WEBGPU=1` turns a missing adapter into a failure instead of a skip.
+ */
+import { existsSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initNodeBackend, releaseWebGpu } from '../src/backend/node';
+import { generate } from '../src/generation';
+import { rankClassify } from '../src/scoring';
+import type { T5Model } from '../src/t5/model';
+import { fixtureDir, loadFixtureModel, loadReference, unpaddedPrompts } from './generation-fixtures';
+
+const SWIFTSHADER = '/usr/lib/chromium/vk_swiftshader_icd.json';
+if (process.env.VK_ICD_FILENAMES === undefined && existsSync(SWIFTSHADER))
+  process.env.VK_ICD_FILENAMES = SWIFTSHADER;
+
+async function webgpuReady(): Promise<boolean> {
+  try {
+    await initNodeBackend('webgpu');
+    return true;
+  } catch (error) {
+    if (process.env.FLAN_REQUIRE_WEBGPU === '1') throw error;
+    console.warn(`webgpu unavailable, skipping: ${(error as Error).message}`);
+    return false;
+  }
+}
+
+const ready = fixtureDir('flan-t5-tiny') !== undefined && (await webgpuReady());
+
+describe.skipIf(!ready)('flan-t5-tiny on webgpu', () => {
+  let model: T5Model;
+  beforeAll(() => {
+    model = loadFixtureModel('flan-t5-tiny');
+  });
+  afterAll(async () => {
+    model?.dispose();
+    await releaseWebGpu();
+  });
+
+  it('generates the reference greedy tokens, batched', async () => {
+    expect(tf.getBackend()).toBe('webgpu');
+    const ref = loadReference('flan-t5-tiny');
+    const before = tf.memory().numTensors;
+    const out = await generate(model, unpaddedPrompts(ref), {
+      maxNewTokens: ref.greedy_generation.max_new_tokens,
+    });
+    expect(out.newTokens).toEqual(ref.greedy_generation.new_tokens);
+    expect(tf.memory().numTensors).toBe(before);
+  }, 300_000);
+
+  it('reproduces rank classification within 1e-4', async () => {
+    const ref = loadReference('flan-t5-tiny').rank_classification;
+    const ranked = await rankClassify(model, ref.input_ids, ref.candidate_ids);
+    ranked.scores.forEach((s, i) => expect(Math.abs(s.sumLogprob - ref.sum_logprob[i]!)).toBeLessThan(1e-4));
+    expect(ranked.best).toBe(ref.argmax_sum_logprob);
+  }, 120_000);
+});
