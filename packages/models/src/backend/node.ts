@@ -4,7 +4,7 @@
  * tfjs-backend-webgpu registers itself only if `navigator.gpu` exists when it is first imported, so
  * the globals are installed before `initBackend` imports it.
  */
-import { type BackendName, initBackend } from './index';
+import { BackendError, type BackendName, initBackend } from './index';
 
 interface DawnModule {
   create(flags: string[]): unknown;
@@ -26,7 +26,15 @@ async function installDawn(): Promise<void> {
   process.env.XDG_RUNTIME_DIR ??= '/tmp';
   const g = globalThis as Record<string, unknown>;
   Object.assign(g, dawn.globals);
-  const gpu = dawn.create([]);
+  const gpu = dawn.create([]) as { requestAdapter(): Promise<unknown> };
+  if ((await gpu.requestAdapter()) === null) {
+    throw new BackendError(
+      'no WebGPU adapter. Without a GPU, use SwiftShader from Chromium: run with ' +
+        'VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json and, when the system has no Vulkan loader ' +
+        '(libvulkan.so.1), LD_LIBRARY_PATH=/usr/lib/chromium',
+      'webgpu',
+    );
+  }
   const nav = g.navigator as Record<string, unknown> | undefined;
   if (nav === undefined) g.navigator = { gpu };
   else Object.defineProperty(nav, 'gpu', { value: gpu, configurable: true });

@@ -1,0 +1,72 @@
+/**
+ * flan-t5-tiny on WebGPU in Node (Dawn from the npm `webgpu` package; SwiftShader when there is no
+ * GPU). Slow on SwiftShader, so it checks what matters most: logits, loss and greedy tokens through
+ * the decoder cache. Runs whenever SwiftShader's ICD is installed, and always under CI.
+ */
+import { existsSync } from 'node:fs';
+import { isCI } from '@flan-ts/test-support';
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initNodeBackend, releaseWebGpu } from '../src/backend/node';
+import { crossEntropyLoss } from '../src/loss/crossEntropy';
+import type { DecoderCache } from '../src/t5/interface';
+import type { T5Model } from '../src/t5/model';
+import { fixtureDir, loadFixture, loadModel, maxAbsDiff, referenceBatch } from './t5-fixtures';
+
+const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+const haveGpuStack = isCI || existsSync(SWIFTSHADER_ICD);
+
+describe.skipIf(!haveGpuStack || !fixtureDir('flan-t5-tiny'))('flan-t5-tiny on webgpu', () => {
+  let model: T5Model;
+  beforeAll(async () => {
+    if (process.env.VK_ICD_FILENAMES === undefined && existsSync(SWIFTSHADER_ICD)) {
+      process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
+    }
+    await initNodeBackend('webgpu');
+    expect(tf.getBackend()).toBe('webgpu');
+    model = loadModel('flan-t5-tiny');
+  }, 120_000);
+  afterAll(async () => {
+    model?.dispose();
+    await releaseWebGpu();
+  });
+
+  it('logits within 1e-4 and loss within 1e-5 of the reference', async () => {
+    const f = loadFixture('flan-t5-tiny');
+    const batch = referenceBatch(f.reference);
+    const logits = model.forward(batch);
+    const loss = crossEntropyLoss(logits, batch.labels);
+    expect(maxAbsDiff(await logits.data(), f.expected.get('logits')!.data)).toBeLessThan(1e-4);
+    expect(Math.abs((await loss.data())[0]! - f.reference.loss)).toBeLessThan(1e-5);
+    tf.dispose([logits, loss, ...Object.values(batch)]);
+  }, 120_000);
+
+  it('greedy decoding through the cache gives the reference tokens (batched, eos then pad)', async () => {
+    const f = loadFixture('flan-t5-tiny');
+    const ref = f.reference.greedy_generation;
+    const batch = referenceBatch(f.reference);
+    const encoded = model.encode(batch.inputIds, batch.attentionMask);
+    const rows = batch.inputIds.shape[0];
+    const out: number[][] = Array.from({ length: rows }, () => []);
+    const done = new Array<boolean>(rows).fill(false);
+    let cache: DecoderCache | undefined;
+    let next = tf.zeros([rows, 1], 'int32') as tf.Tensor2D;
+    for (let step = 0; step < ref.max_new_tokens && !done.every(Boolean); step++) {
+      const { logits, cache: newCache } = model.decode(next, encoded, batch.attentionMask, cache);
+      cache?.dispose();
+      cache = newCache;
+      const ids = Array.from(await tf.tidy(() => tf.argMax(logits, -1)).data());
+      logits.dispose();
+      next.dispose();
+      const fed = ids.map((id, r) => (done[r] ? model.padTokenId : id));
+      fed.forEach((id, r) => {
+        if (!done[r]) out[r]!.push(id);
+        if (id === model.eosTokenId) done[r] = true;
+      });
+      next = tf.tensor2d(fed, [rows, 1], 'int32');
+    }
+    tf.dispose([next, encoded, ...Object.values(batch)]);
+    cache?.dispose();
+    expect(out).toEqual(ref.new_tokens);
+  }, 300_000);
+});
