@@ -1,5 +1,22 @@
 export {};
 
+// Checkpoints: Hugging Face T5 directories by URL or hub repo id (./node adds local paths, a disk cache and saving).
+export { loadCheckpoint, type LoadCheckpointOptions } from './checkpoint/load-remote';
+export type { LoadedCheckpoint, CheckpointFiles, GenerationConfigJson } from './checkpoint/load';
+export type { DownloadProgress } from './checkpoint/store';
+export { CheckpointError } from './checkpoint/errors';
+export { expectedT5Tensors, type ExpectedTensor } from './checkpoint/t5-tensors';
+export {
+  parseSafetensors,
+  readFloat32,
+  serializeSafetensors,
+  type NamedFloat32Tensor,
+  type SafetensorsDType,
+  type SafetensorsEntry,
+  type SafetensorsFile,
+  type SerializeOptions,
+} from './checkpoint/safetensors';
+
 // The T5 network, backends (compute).
 export { T5Model, ModelInputError, expectedShapes, type ForwardOptions } from './t5/model';
 export { T5DecoderCache, type LayerCache } from './t5/cache';

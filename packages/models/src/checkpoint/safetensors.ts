@@ -35,28 +35,49 @@ export interface NamedFloat32Tensor {
 
 const MAX_HEADER_BYTES = 100_000_000;
 
-/** Parses and validates the header; tensor data stays in `bytes` until read with {@link readFloat32}. */
-export function parseSafetensors(bytes: Uint8Array, source = '<bytes>'): SafetensorsFile {
-  if (bytes.byteLength < 8) throw new CheckpointError(`truncated: ${bytes.byteLength} bytes, no header length`, source);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerLength = Number(view.getBigUint64(0, true));
-  if (headerLength > MAX_HEADER_BYTES || 8 + headerLength > bytes.byteLength) {
+/** Bytes of each element of a stored dtype. */
+export function bytesPerElement(dtype: SafetensorsDType): number {
+  return BYTES_PER_ELEMENT[dtype];
+}
+
+/**
+ * Reads the 8-byte little-endian header length from the first bytes of a file of `fileLength` bytes,
+ * checking that a header of that length fits in the file.
+ */
+export function readHeaderLength(prefix: Uint8Array, fileLength: number, source = '<bytes>'): number {
+  if (prefix.byteLength < 8 || fileLength < 8) {
+    throw new CheckpointError(`truncated: ${fileLength} bytes, no header length`, source);
+  }
+  const headerLength = Number(new DataView(prefix.buffer, prefix.byteOffset, 8).getBigUint64(0, true));
+  if (headerLength > MAX_HEADER_BYTES || 8 + headerLength > fileLength) {
     throw new CheckpointError(
-      `header length ${headerLength} does not fit in the file (${bytes.byteLength} bytes): truncated or not safetensors`,
+      `header length ${headerLength} does not fit in the file (${fileLength} bytes): truncated or not safetensors`,
       source,
     );
   }
+  return headerLength;
+}
+
+/**
+ * Parses and validates the JSON header of a file whose data section (after the header) holds
+ * `dataLength` bytes. Entry offsets are from the start of the file, so they are valid for positional
+ * reads as well as for the whole file's bytes.
+ */
+export function parseSafetensorsHeader(
+  headerBytes: Uint8Array,
+  dataLength: number,
+  source = '<bytes>',
+): { metadata: Record<string, string>; tensors: Map<string, SafetensorsEntry> } {
   let header: Record<string, unknown>;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLength)));
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(headerBytes));
   } catch (error) {
     throw new CheckpointError(`header is not valid JSON: ${(error as Error).message}`, source);
   }
   if (header === null || typeof header !== 'object' || Array.isArray(header)) {
     throw new CheckpointError('header is not a JSON object', source);
   }
-  const dataStart = 8 + headerLength;
-  const dataLength = bytes.byteLength - dataStart;
+  const dataStart = 8 + headerBytes.byteLength;
   const metadata: Record<string, string> = {};
   const tensors = new Map<string, SafetensorsEntry>();
   for (const [name, value] of Object.entries(header)) {
@@ -104,6 +125,18 @@ export function parseSafetensors(bytes: Uint8Array, source = '<bytes>'): Safeten
     }
     tensors.set(name, { name, dtype, shape, byteOffset: dataStart + begin, byteLength: end - begin });
   }
+  return { metadata, tensors };
+}
+
+/** Parses and validates the header; tensor data stays in `bytes` until read with {@link readFloat32}. */
+export function parseSafetensors(bytes: Uint8Array, source = '<bytes>'): SafetensorsFile {
+  const headerLength = readHeaderLength(bytes, bytes.byteLength, source);
+  const dataLength = bytes.byteLength - 8 - headerLength;
+  const { metadata, tensors } = parseSafetensorsHeader(
+    bytes.subarray(8, 8 + headerLength),
+    dataLength,
+    source,
+  );
   return { source, metadata, tensors, bytes };
 }
 
@@ -113,14 +146,20 @@ export function readFloat32(file: SafetensorsFile, name: string): Float32Array {
   if (!entry) throw new CheckpointError('missing tensor', file.source, name);
   const { bytes } = file;
   const start = bytes.byteOffset + entry.byteOffset;
-  const count = entry.byteLength / BYTES_PER_ELEMENT[entry.dtype];
   if (entry.dtype === 'F32') {
-    if (start % 4 === 0) return new Float32Array(bytes.buffer, start, count);
+    if (start % 4 === 0) return new Float32Array(bytes.buffer, start, entry.byteLength / 4);
     return new Float32Array(bytes.slice(entry.byteOffset, entry.byteOffset + entry.byteLength).buffer);
   }
-  const view = new DataView(bytes.buffer, start, entry.byteLength);
+  return widenToFloat32(entry.dtype, bytes.subarray(entry.byteOffset, entry.byteOffset + entry.byteLength));
+}
+
+/** Little-endian F16 or BF16 bytes as a new Float32Array. */
+export function widenToFloat32(dtype: 'F16' | 'BF16', bytes: Uint8Array): Float32Array {
+  const count = bytes.byteLength / 2;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out = new Float32Array(count);
-  if (entry.dtype === 'BF16') {
+  if (dtype === 'BF16') {
+    // bfloat16 is the top half of a float32: widening is exact.
     const bits = new Uint32Array(out.buffer);
     for (let i = 0; i < count; i++) bits[i] = view.getUint16(2 * i, true) << 16;
   } else {
@@ -138,6 +177,105 @@ function float16ToFloat32(h: number): number {
   return sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
 }
 
+/** float32 → bfloat16 bits, rounding to nearest even (as torch's `.to(torch.bfloat16)`). */
+function float32ToBfloat16Bits(bits: number): number {
+  if ((bits & 0x7f800000) === 0x7f800000 && (bits & 0x7fffff) !== 0) return ((bits >>> 16) | 0x40) & 0xffff;
+  const rounded = bits + 0x7fff + ((bits >>> 16) & 1);
+  return (rounded >>> 16) & 0xffff;
+}
+
+/** float32 → IEEE half bits, rounding to nearest even; overflow goes to ±Infinity. */
+function float32ToFloat16Bits(value: number): number {
+  const f32 = new Float32Array([value]);
+  const bits = new Uint32Array(f32.buffer)[0]!;
+  const sign = (bits >>> 16) & 0x8000;
+  const exponent = (bits >>> 23) & 0xff;
+  let mantissa = bits & 0x7fffff;
+  if (exponent === 0xff) return sign | 0x7c00 | (mantissa ? 0x200 : 0);
+  let e = exponent - 127 + 15;
+  if (e >= 0x1f) return sign | 0x7c00;
+  if (e <= 0) {
+    if (e < -10) return sign;
+    mantissa |= 0x800000;
+    const shift = 14 - e;
+    const half = 1 << (shift - 1);
+    let m = mantissa >>> shift;
+    const rest = mantissa & ((1 << shift) - 1);
+    if (rest > half || (rest === half && m & 1)) m++;
+    return sign | m;
+  }
+  let m = mantissa >>> 13;
+  const rest = mantissa & 0x1fff;
+  if (rest > 0x1000 || (rest === 0x1000 && m & 1)) {
+    m++;
+    if (m === 0x400) {
+      m = 0;
+      e++;
+      if (e >= 0x1f) return sign | 0x7c00;
+    }
+  }
+  return sign | (e << 10) | m;
+}
+
+/** The tensor's values in the stored dtype's little-endian bytes (F32: a view, no copy). */
+export function encodeTensorData(data: Float32Array, dtype: SafetensorsDType): Uint8Array {
+  if (dtype === 'F32') return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  const out = new Uint8Array(data.length * 2);
+  const view = new DataView(out.buffer);
+  if (dtype === 'BF16') {
+    const bits = new Uint32Array(data.buffer, data.byteOffset, data.length);
+    for (let i = 0; i < data.length; i++) view.setUint16(2 * i, float32ToBfloat16Bits(bits[i]!), true);
+  } else {
+    for (let i = 0; i < data.length; i++) view.setUint16(2 * i, float32ToFloat16Bits(data[i]!), true);
+  }
+  return out;
+}
+
+export interface SerializeOptions {
+  /** Stored dtype of every tensor (default F32; F16 and BF16 round to nearest even). */
+  dtype?: SafetensorsDType;
+}
+
+/**
+ * The header part of a safetensors file (8-byte length + JSON padded with spaces so the data starts
+ * on an 8-byte boundary) and the tensors in the order their data must follow it. Lets a writer
+ * stream tensor data to disk instead of building the whole file in memory.
+ */
+export function encodeSafetensorsHeader(
+  tensors: readonly NamedFloat32Tensor[],
+  metadata: Record<string, string> = { format: 'pt' },
+  options: SerializeOptions = {},
+): { header: Uint8Array; ordered: NamedFloat32Tensor[]; dataLength: number } {
+  const dtype = options.dtype ?? 'F32';
+  const ordered = [...tensors].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const json: Record<string, unknown> = { __metadata__: metadata };
+  let offset = 0;
+  for (let i = 0; i < ordered.length; i++) {
+    const t = ordered[i]!;
+    if (i > 0 && ordered[i - 1]!.name === t.name)
+      throw new CheckpointError('appears twice', undefined, t.name);
+    const expected = t.shape.reduce((a, b) => a * b, 1);
+    if (t.data.length !== expected) {
+      throw new CheckpointError(
+        `has ${t.data.length} values but shape ${JSON.stringify(t.shape)}`,
+        undefined,
+        t.name,
+      );
+    }
+    const byteLength = expected * BYTES_PER_ELEMENT[dtype];
+    json[t.name] = { dtype, shape: t.shape, data_offsets: [offset, offset + byteLength] };
+    offset += byteLength;
+  }
+  let text = JSON.stringify(json);
+  const encoder = new TextEncoder();
+  text += ' '.repeat((8 - (encoder.encode(text).byteLength % 8)) % 8);
+  const headerJson = encoder.encode(text);
+  const header = new Uint8Array(8 + headerJson.byteLength);
+  new DataView(header.buffer).setBigUint64(0, BigInt(headerJson.byteLength), true);
+  header.set(headerJson, 8);
+  return { header, ordered, dataLength: offset };
+}
+
 /**
  * Serializes float32 tensors as Hugging Face writes them: names sorted, contiguous data, and the
  * header padded with spaces so the data starts on an 8-byte boundary.
@@ -145,30 +283,17 @@ function float16ToFloat32(h: number): number {
 export function serializeSafetensors(
   tensors: readonly NamedFloat32Tensor[],
   metadata: Record<string, string> = { format: 'pt' },
+  options: SerializeOptions = {},
 ): Uint8Array {
-  const sorted = [...tensors].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const header: Record<string, unknown> = { __metadata__: metadata };
-  let offset = 0;
-  for (const t of sorted) {
-    const expected = t.shape.reduce((a, b) => a * b, 1);
-    if (t.data.length !== expected) {
-      throw new CheckpointError(`has ${t.data.length} values but shape ${JSON.stringify(t.shape)}`, undefined, t.name);
-    }
-    header[t.name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + t.data.byteLength] };
-    offset += t.data.byteLength;
-  }
-  let json = JSON.stringify(header);
-  const encoder = new TextEncoder();
-  const pad = (8 - (encoder.encode(json).byteLength % 8)) % 8;
-  json += ' '.repeat(pad);
-  const headerBytes = encoder.encode(json);
-  const out = new Uint8Array(8 + headerBytes.byteLength + offset);
-  new DataView(out.buffer).setBigUint64(0, BigInt(headerBytes.byteLength), true);
-  out.set(headerBytes, 8);
-  let at = 8 + headerBytes.byteLength;
-  for (const t of sorted) {
-    out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), at);
-    at += t.data.byteLength;
+  const dtype = options.dtype ?? 'F32';
+  const { header, ordered, dataLength } = encodeSafetensorsHeader(tensors, metadata, options);
+  const out = new Uint8Array(header.byteLength + dataLength);
+  out.set(header, 0);
+  let at = header.byteLength;
+  for (const t of ordered) {
+    const data = encodeTensorData(t.data, dtype);
+    out.set(data, at);
+    at += data.byteLength;
   }
   return out;
 }
