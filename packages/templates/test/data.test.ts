@@ -19,7 +19,7 @@ import {
   type RecordSource,
 } from '../src/node';
 
-async function all(source: RecordSource) {
+async function all(source: RecordSource): Promise<Array<Record<string, unknown>>> {
   const out = [];
   for await (const r of source.open()) out.push({ ...r.value, _line: r.line });
   return out;

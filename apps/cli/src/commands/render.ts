@@ -1,10 +1,68 @@
+/**
+ * `flan render`: renders FLAN-style templates for JSONL records. Each input line is
+ * `{source, task, template_index, example}`; the output line is the same object with `input` and
+ * `target` added (and `combined_input` / `combined_target` for few-shot patterns with `--combined`).
+ * Thin wiring over @flan-ts/templates.
+ */
 import type { Command } from 'commander';
+import { CliError, InvalidLineError, field, parseJsonObject, runLines } from '../io';
+
+interface RenderOptions {
+  templates: string;
+  jsonl?: boolean;
+  input?: string;
+  skipInvalid?: boolean;
+  combined?: boolean;
+}
+
+// Characters some line splitters treat as line breaks: escaped so one record stays one line.
+const LINE_BREAKING = /[\u0085\u2028\u2029\ufeff]/g;
+const jsonLine = (value: unknown) =>
+  JSON.stringify(value).replace(LINE_BREAKING, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
 export function registerRender(program: Command): void {
   program
     .command('render')
-    .description('(not implemented yet)')
-    .action(() => {
-      throw new Error('flan render is not implemented yet');
+    .description('render template records ({source, task, template_index, example}) into input and target')
+    .requiredOption('--templates <file>', 'templates JSON in the shape of FLAN templates.json')
+    .option('--jsonl', 'read JSONL records (one {source, task, template_index, example} object per line)')
+    .option('--input <file>', 'read records from a file instead of stdin')
+    .option('--skip-invalid', 'skip and count bad lines instead of stopping')
+    .option('--combined', 'also add combined_input / combined_target for few-shot patterns')
+    .action(async (options: RenderOptions) => {
+      if (!options.jsonl) throw new CliError('flan render reads JSONL records: pass --jsonl');
+      const { loadTemplateFile, TemplateError } = await import('@flan-ts/templates/node');
+      let collection: Awaited<ReturnType<typeof loadTemplateFile>>;
+      try {
+        collection = await loadTemplateFile(options.templates);
+      } catch (error) {
+        throw new CliError((error as Error).message);
+      }
+      await runLines({
+        ...(options.input ? { input: options.input } : {}),
+        skipInvalid: options.skipInvalid ?? false,
+        handle: (line) => {
+          const record = parseJsonObject(line);
+          const source = field<string>(record, 'source', 'string');
+          const task = field<string>(record, 'task', 'string');
+          const index = field<number>(record, 'template_index', 'number');
+          const example = field<Record<string, unknown>>(record, 'example', 'object');
+          try {
+            const out: Record<string, unknown> = {
+              ...record,
+              ...collection.render(source, task, index, example),
+            };
+            if (options.combined && collection.fewShotPattern(source, task, index)) {
+              const combined = collection.renderCombined(source, task, index, example);
+              out['combined_input'] = combined.input;
+              out['combined_target'] = combined.target;
+            }
+            return jsonLine(out);
+          } catch (error) {
+            if (error instanceof TemplateError) throw new InvalidLineError(error.message);
+            throw error;
+          }
+        },
+      });
     });
 }
