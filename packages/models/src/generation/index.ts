@@ -1,4 +1,9 @@
 export { generate, type GenerationOutput } from './generate';
-export { resolveGenerationOptions, type GenerationOptions, type GenerationStep, type ResolvedGenerationOptions } from './options';
+export {
+  resolveGenerationOptions,
+  type GenerationOptions,
+  type GenerationStep,
+  type ResolvedGenerationOptions,
+} from './options';
 export type { EncoderInputs, Prompts } from './inputs';
 export { GenerationError } from './errors';
