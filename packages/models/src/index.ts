@@ -16,6 +16,7 @@ export {
   type SafetensorsFile,
   type SerializeOptions,
 } from './checkpoint/safetensors';
+export { loadT5, t5FromCheckpoint } from './pretrained';
 
 // The T5 network, backends (compute).
 export { T5Model, ModelInputError, expectedShapes, type ForwardOptions } from './t5/model';

@@ -3,6 +3,7 @@ export * from './index';
 // Checkpoints from local directories and the hub through a disk cache (this loadCheckpoint replaces the browser one), and saving.
 export { loadCheckpoint, type NodeLoadCheckpointOptions } from './checkpoint/node/load';
 export { saveCheckpoint, type SaveCheckpointInput, type SaveCheckpointOptions } from './checkpoint/node/save';
+export { loadT5, saveT5, type SaveT5Options } from './checkpoint/node/pretrained';
 
 // Backends in Node: WebGPU through Dawn (the npm `webgpu` package).
 export { initNodeBackend, releaseWebGpu } from './backend/node';
