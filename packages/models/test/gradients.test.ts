@@ -69,6 +69,22 @@ for (const backend of BACKENDS) {
         expect(tf.memory().numTensors).toBe(before);
         tf.dispose(Object.values(batch));
       });
+
+      it('with activation recomputation (recompute: true) gives the same gradients', () => {
+        const { reference: ref } = loadFixture(name);
+        const batch = referenceBatch(ref);
+        const before = tf.memory().numTensors;
+        const kept = computeGradients(model, batch);
+        const recomputed = computeGradients(model, batch, { recompute: true });
+        let worst = 0;
+        for (const [param, g] of kept.grads) {
+          worst = Math.max(worst, maxAbsDiff(g.dataSync(), recomputed.grads.get(param)!.dataSync()));
+        }
+        expect(worst).toBeLessThan(1e-6);
+        tf.dispose([kept.loss, recomputed.loss, ...kept.grads.values(), ...recomputed.grads.values()]);
+        expect(tf.memory().numTensors).toBe(before);
+        tf.dispose(Object.values(batch));
+      });
     });
   }
 }

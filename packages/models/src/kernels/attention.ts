@@ -83,14 +83,27 @@ export function attentionSublayerForward(inp: Inputs, geo: AttentionGeometry, dr
   return tf.tidy(() => forwardWithActivations(inp, geo, drop).y);
 }
 
+/** The activations the gradient needs (kept from the forward pass, or recomputed). */
+interface Activations {
+  n: Tensor2D;
+  r: Tensor2D;
+  src: Tensor2D;
+  q: Tensor4D;
+  k: Tensor4D;
+  v: Tensor4D;
+  probs: Tensor4D;
+  dropped: Tensor4D;
+  a: Tensor2D;
+}
+
 function backward(
   dy: Tensor2D,
   inp: Inputs,
+  f: Activations,
   geo: AttentionGeometry,
   drop: DropoutSpec | undefined,
 ): Tensor[] {
   const { batch, queryLen, heads, dKv } = geo;
-  const f = forwardWithActivations(inp, geo, drop);
   const dOut = applyDropout(dy, drop, 1);
   const gO = linearGrads(dOut, f.a, inp.w.o);
   const dA = splitHeads(gO.dx, batch, queryLen, heads, dKv);
@@ -112,11 +125,20 @@ function backward(
   return grads;
 }
 
+const ACTIVATION_KEYS = ['n', 'r', 'q', 'k', 'v', 'probs', 'a'] as const;
+
 /**
  * `x + Attention(RMSNorm(x))` for `x` `[batch·queryLen, d]`, differentiable with respect to `x`, the
- * weights, `kv` and `bias` (the mask is not differentiated).
+ * weights, `kv` and `bias` (the mask is not differentiated). With `recompute`, only the inputs are
+ * kept for the gradient, which reruns the sublayer (activation checkpointing: less memory, ~1/3 more
+ * compute); otherwise the few activations the gradient needs are kept, not every intermediate.
  */
-export function attentionSublayer(inp: Inputs, geo: AttentionGeometry, drop?: DropoutSpec): Tensor2D {
+export function attentionSublayer(
+  inp: Inputs,
+  geo: AttentionGeometry,
+  drop?: DropoutSpec,
+  recompute = false,
+): Tensor2D {
   const { kv, bias, mask } = inp;
   const op = customOp((t, save) => {
     const [x, norm, q, k, v, o] = t as [Tensor2D, Tensor1D, Tensor2D, Tensor2D, Tensor2D, Tensor2D];
@@ -124,19 +146,50 @@ export function attentionSublayer(inp: Inputs, geo: AttentionGeometry, drop?: Dr
     const kvIn = kv !== undefined ? (t[i++] as Tensor2D) : undefined;
     const biasIn = bias !== undefined ? t[i++] : undefined;
     const w = { norm, q, k, v, o };
-    // Only the inputs are kept; the gradient recomputes the rest.
-    save([x, ...(kvIn ? [kvIn] : []), ...(biasIn ? [biasIn] : []), ...(mask ? [mask] : [])]);
+    const inputs = [x, ...(kvIn ? [kvIn] : []), ...(biasIn ? [biasIn] : []), ...(mask ? [mask] : [])];
+    let value: Tensor2D;
+    if (recompute) {
+      value = attentionSublayerForward({ x, w, kv: kvIn, bias: biasIn, mask }, geo, drop);
+      save(inputs);
+    } else {
+      const f = tf.tidy(() => {
+        const all = forwardWithActivations({ x, w, kv: kvIn, bias: biasIn, mask }, geo, drop);
+        const dropped = drop === undefined || drop.rate === 0 ? all.probs : all.dropped;
+        return { y: all.y, acts: [...ACTIVATION_KEYS.map((key) => all[key]), dropped] };
+      });
+      value = f.y;
+      save([...inputs, ...f.acts]);
+      // save() keeps its own references; these copies are not needed any more.
+      tf.dispose([...new Set(f.acts)]);
+    }
     return {
-      value: attentionSublayerForward({ x, w, kv: kvIn, bias: biasIn, mask }, geo, drop),
+      value,
       gradFunc: (dy, saved) => {
         let j = 0;
         const xs = saved[j++] as Tensor2D;
         const kvs = kvIn ? (saved[j++] as Tensor2D) : undefined;
         const bs = biasIn ? saved[j++] : undefined;
         const ms = mask ? saved[j++] : undefined;
-        const grads = tf.tidy(() =>
-          backward(dy as Tensor2D, { x: xs, w, kv: kvs, bias: bs, mask: ms }, geo, drop),
-        );
+        const sInp = { x: xs, w, kv: kvs, bias: bs, mask: ms };
+        const grads = tf.tidy(() => {
+          let f: Activations;
+          if (recompute) {
+            f = forwardWithActivations(sInp, geo, drop);
+          } else {
+            const [n, r, q2, k2, v2, probs, a, dropped] = saved.slice(j) as [
+              Tensor2D,
+              Tensor2D,
+              Tensor4D,
+              Tensor4D,
+              Tensor4D,
+              Tensor4D,
+              Tensor2D,
+              Tensor4D,
+            ];
+            f = { n, r, src: kvs ?? n, q: q2, k: k2, v: v2, probs, a, dropped };
+          }
+          return backward(dy as Tensor2D, sInp, f, geo, drop);
+        });
         for (const s of saved) s.dispose();
         return grads;
       },

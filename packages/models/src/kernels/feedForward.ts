@@ -54,44 +54,69 @@ export function feedForwardSublayerForward(
   return tf.tidy(() => forwardWithActivations(x, w, activation, eps, drop).y);
 }
 
-/** `x + FFN(RMSNorm(x))` for `x` `[tokens, d]`, differentiable with respect to `x` and the weights. */
+/**
+ * `x + FFN(RMSNorm(x))` for `x` `[tokens, d]`, differentiable with respect to `x` and the weights.
+ * With `recompute` only `x` is kept and the gradient reruns the sublayer; otherwise the normed input,
+ * the pre-activations and the (dropped) hidden state are kept.
+ */
 export function feedForwardSublayer(
   x: Tensor2D,
   w: FeedForwardWeights,
   activation: T5Activation,
   eps: number,
   drop?: DropoutSpec,
+  recompute = false,
 ): Tensor2D {
   const gated = w.wi0 !== undefined;
   const op = customOp((args, save) => {
     const xIn = args[0] as Tensor2D;
-    save([xIn]);
+    let value: Tensor2D;
+    if (recompute) {
+      value = feedForwardSublayerForward(xIn, w, activation, eps, drop);
+      save([xIn]);
+    } else {
+      const f = tf.tidy(() => {
+        const all = forwardWithActivations(xIn, w, activation, eps, drop);
+        return { y: all.y, acts: [all.n, all.r, all.h0, all.md, ...(all.h1 ? [all.h1] : [])] };
+      });
+      value = f.y;
+      save([xIn, ...f.acts]);
+      tf.dispose(f.acts);
+    }
     return {
-      value: feedForwardSublayerForward(xIn, w, activation, eps, drop),
+      value,
       gradFunc: (dy, saved) => {
-        const [xs] = saved as [Tensor2D];
+        const xs = saved[0] as Tensor2D;
         const grads = tf.tidy(() => {
-          const f = forwardWithActivations(xs, w, activation, eps, drop);
-          const [wA, wB] = inputWeights(w);
-          const gO = linearGrads(applyDropout(dy as Tensor2D, drop, 1), f.md, w.wo);
-          const dm = applyDropout(gO.dx, drop, 0);
-          const da = f.h1 !== undefined ? tf.mul(dm, f.h1) : dm;
-          const dh0 = tf.mul(da, activationDerivative(f.h0, activation)) as Tensor2D;
-          const gA = linearGrads(dh0, f.n, wA!);
-          let dn = gA.dx;
-          const out: Tensor[] = [];
-          if (wB !== undefined) {
-            const gB = linearGrads(tf.mul(dm, f.a) as Tensor2D, f.n, wB);
-            dn = tf.add(dn, gB.dx) as Tensor2D;
-            const gNorm = rmsNormGrads(dn, xs, w.norm, f.r);
-            out.push(tf.add(dy, gNorm.dx), gNorm.dw, gA.dw, gB.dw, gO.dw);
+          let n: Tensor2D, r: Tensor2D, h0: Tensor2D, md: Tensor2D, h1: Tensor2D | undefined, a: Tensor2D;
+          if (recompute) {
+            ({ n, r, h0, md, h1 } = forwardWithActivations(xs, w, activation, eps, drop));
           } else {
-            const gNorm = rmsNormGrads(dn, xs, w.norm, f.r);
-            out.push(tf.add(dy, gNorm.dx), gNorm.dw, gA.dw, gO.dw);
+            [, n, r, h0, md, h1] = saved as [
+              Tensor2D,
+              Tensor2D,
+              Tensor2D,
+              Tensor2D,
+              Tensor2D,
+              Tensor2D | undefined,
+            ];
           }
-          return out;
+          a = activate(h0, activation) as Tensor2D;
+          const [wA, wB] = inputWeights(w);
+          const gO = linearGrads(applyDropout(dy as Tensor2D, drop, 1), md, w.wo);
+          const dm = applyDropout(gO.dx, drop, 0);
+          const da = h1 !== undefined ? tf.mul(dm, h1) : dm;
+          const dh0 = tf.mul(da, activationDerivative(h0, activation)) as Tensor2D;
+          const gA = linearGrads(dh0, n, wA!);
+          if (wB !== undefined && h1 !== undefined) {
+            const gB = linearGrads(tf.mul(dm, a) as Tensor2D, n, wB);
+            const gNorm = rmsNormGrads(tf.add(gA.dx, gB.dx) as Tensor2D, xs, w.norm, r);
+            return [tf.add(dy, gNorm.dx), gNorm.dw, gA.dw, gB.dw, gO.dw];
+          }
+          const gNorm = rmsNormGrads(gA.dx, xs, w.norm, r);
+          return [tf.add(dy, gNorm.dx), gNorm.dw, gA.dw, gO.dw];
         });
-        xs.dispose();
+        for (const s2 of saved) s2.dispose();
         return grads;
       },
     };

@@ -1,0 +1,110 @@
+/**
+ * Ad-hoc measurement of the compute path at flan-t5-small shapes with random weights (not the
+ * benchmark: that is bench/). Usage: npx tsx scripts/measure-compute.ts [wasm|cpu] [what...]
+ * what: encode, decode, train (default all).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend, type BackendName } from '../src/backend/index';
+import type { NamedFloat32Tensor } from '../src/checkpoint/safetensors';
+import type { T5Config } from '../src/t5/config';
+import { computeGradients } from '../src/t5/gradients';
+import { expectedShapes, T5Model } from '../src/t5/model';
+
+const CONFIG: T5Config = {
+  vocabSize: 32128, dModel: 512, dKv: 64, dFf: 1024, numHeads: 6, numLayers: 8, numDecoderLayers: 8,
+  relativeAttentionNumBuckets: 32, relativeAttentionMaxDistance: 128, layerNormEpsilon: 1e-6, dropoutRate: 0,
+  isGatedAct: true, activation: 'gelu_new', tieWordEmbeddings: false, padTokenId: 0, eosTokenId: 1, decoderStartTokenId: 0,
+};
+
+function randomModel(config: T5Config): T5Model {
+  let seed = 1;
+  const next = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) - 0.5;
+  const tensors = new Map<string, NamedFloat32Tensor>();
+  for (const [name, shape] of expectedShapes(config)) {
+    const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
+    const scale = name.includes('layer_norm') ? 0 : 0.1;
+    for (let i = 0; i < data.length; i++) data[i] = (name.includes('layer_norm') ? 1 : 0) + scale * next();
+    tensors.set(name, { name, shape, data });
+  }
+  return T5Model.fromTensors(config, tensors);
+}
+
+function ids(batch: number, len: number): tf.Tensor2D {
+  const data = new Int32Array(batch * len);
+  for (let i = 0; i < data.length; i++) data[i] = 3 + ((i * 7919) % 32000);
+  return tf.tensor2d(data, [batch, len], 'int32');
+}
+
+function heapBytes(): number {
+  const b = tf.backend() as unknown as { wasm?: { HEAPU8: Uint8Array } };
+  return b.wasm?.HEAPU8.length ?? 0;
+}
+
+const backend = (process.argv[2] ?? 'wasm') as BackendName;
+const what = process.argv.slice(3);
+const want = (w: string) => what.length === 0 || what.includes(w);
+await initBackend(backend);
+const model = randomModel(CONFIG);
+console.log(`backend ${backend}, heap after load ${(heapBytes() / 2 ** 20).toFixed(0)} MiB, tensors ${tf.memory().numTensors}`);
+
+if (want('encode')) {
+  for (const batch of [1, 8]) {
+    const x = ids(batch, 128);
+    const mask = tf.onesLike(x) as tf.Tensor2D;
+    model.encode(x, mask).dispose();
+    const reps = batch === 1 ? 5 : 2;
+    const t0 = performance.now();
+    for (let i = 0; i < reps; i++) {
+      const y = model.encode(x, mask);
+      y.dataSync();
+      y.dispose();
+    }
+    const ms = (performance.now() - t0) / reps;
+    console.log(`encode batch ${batch}x128: ${ms.toFixed(0)} ms, ${((batch * 128) / (ms / 1000)).toFixed(0)} tokens/s`);
+    tf.dispose([x, mask]);
+  }
+}
+
+if (want('decode')) {
+  const x = ids(1, 128);
+  const mask = tf.onesLike(x) as tf.Tensor2D;
+  const enc = model.encode(x, mask);
+  let cache: ReturnType<T5Model['decode']>['cache'] | undefined;
+  let token = tf.tensor2d([[0]], [1, 1], 'int32');
+  const steps = 32;
+  let t0 = 0;
+  for (let s = 0; s < steps; s++) {
+    if (s === 2) t0 = performance.now();
+    const out = model.decode(token, enc, mask, cache);
+    cache?.dispose();
+    cache = out.cache;
+    const next = tf.tidy(() => tf.reshape(tf.cast(tf.argMax(out.logits, -1), 'int32'), [1, 1]));
+    next.dataSync();
+    token.dispose();
+    out.logits.dispose();
+    token = next as tf.Tensor2D;
+  }
+  const ms = (performance.now() - t0) / (steps - 2);
+  console.log(`greedy decode with cache, batch 1: ${ms.toFixed(1)} ms/token, ${(1000 / ms).toFixed(0)} tokens/s`);
+  cache?.dispose();
+  tf.dispose([x, mask, enc, token]);
+}
+
+if (want('train')) {
+  const batch = Number(process.env.BATCH ?? 8);
+  const inputIds = ids(batch, 128);
+  const attentionMask = tf.onesLike(inputIds) as tf.Tensor2D;
+  const labels = ids(batch, 32);
+  const decoderInputIds = tf.tidy(() => tf.concat([tf.zeros([batch, 1], 'int32'), tf.slice(labels, [0, 0], [batch, 31])], 1)) as tf.Tensor2D;
+  for (let step = 0; step < 3; step++) {
+    const t0 = performance.now();
+    const { loss, grads } = computeGradients(model, { inputIds, attentionMask, decoderInputIds, labels });
+    const l = loss.dataSync()[0];
+    const ms = performance.now() - t0;
+    tf.dispose([loss, ...grads.values()]);
+    console.log(
+      `train step batch ${batch} (128+32): ${ms.toFixed(0)} ms, ${((batch * 160) / (ms / 1000)).toFixed(0)} tokens/s, loss ${l?.toFixed(3)}, heap ${(heapBytes() / 2 ** 20).toFixed(0)} MiB, tensors ${tf.memory().numTensors}`,
+    );
+  }
+}
+model.dispose();
