@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sharedFile } from '@flan-ts/test-support';
 import { describe, expect, it } from 'vitest';
+import type { DataLineError } from '../src/node';
 import {
   bbhCotPrompt,
   bbhRecords,
   countRecords,
-  DataLineError,
   fileSource,
   flanCotTasks,
   iterableSource,
@@ -16,6 +16,7 @@ import {
   mmluRecords,
   textSource,
   tydiqaRecords,
+  urlSource,
   type RecordSource,
 } from '../src/node';
 
@@ -161,5 +162,34 @@ describe.skipIf(!dataRoot || !sharedFile('data/mmlu'))('benchmark loaders', () =
       n++;
     }
     expect(n).toBe(113);
+  });
+});
+
+describe('urlSource', () => {
+  it('streams a fetched body in chunks (a character split across chunks included) and re-fetches per open', async () => {
+    const bytes = new TextEncoder().encode('{"q":"naïve"}\n{"q":"two"}\n');
+    let fetches = 0;
+    const fakeFetch = (async () => {
+      fetches++;
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(bytes.slice(0, 9)); // ends inside "ï"
+          controller.enqueue(bytes.slice(9));
+          controller.close();
+        },
+      });
+      return new Response(body, { status: 200 });
+    }) as typeof fetch;
+    const source = urlSource('https://example.test/data.jsonl', { fetch: fakeFetch });
+    expect(await all(source)).toEqual([
+      { q: 'naïve', _line: 1 },
+      { q: 'two', _line: 2 },
+    ]);
+    expect(await countRecords(source)).toBe(2);
+    expect(fetches).toBe(2);
+    const failing = urlSource('https://example.test/x.jsonl', {
+      fetch: (async () => new Response('no', { status: 404 })) as typeof fetch,
+    });
+    await expect(all(failing)).rejects.toThrow(/x\.jsonl:0: HTTP 404/);
   });
 });

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { sharedFile } from '@flan-ts/test-support';
 import { describe, expect, it } from 'vitest';
 import {
   arraySource,
@@ -161,5 +163,49 @@ describe('MixtureSampler', () => {
     await expect(new MixtureSampler(mixture).next()).rejects.toThrow(/task "e" has no examples/);
     const state = { seed: 1, position: 0, cursors: { other: { epoch: 0, offset: 0 } } };
     expect(() => new MixtureSampler(mixture, { state })).toThrow(/task "other"/);
+  });
+});
+
+describe('per-collection weights (the Flan 2022 split of shared/data/flan/mixtures.json)', () => {
+  const mixturesPath = sharedFile('data/flan/mixtures.json');
+  it.skipIf(!mixturesPath)('draws each collection at its weight over 100k draws', async () => {
+    const weights = JSON.parse(readFileSync(mixturesPath!, 'utf8')).flan2022_submix.value as Record<
+      string,
+      number
+    >;
+    expect(weights).toEqual({
+      flan2021_submix: 0.4,
+      t0_submix: 0.32,
+      niv2_submix: 0.2,
+      cot_submix: 0.05,
+      dialog_submix: 0.03,
+    });
+    const registry = new Registry();
+    const names: string[] = [];
+    // Two tasks per collection with different sizes: examples-proportional inside, weights across.
+    for (const collection of Object.keys(weights)) {
+      for (const [suffix, size] of [
+        ['x', 30],
+        ['y', 10],
+      ] as const) {
+        const name = `${collection}_${suffix}`;
+        registry.addTask(task(name, size, { collection }));
+        names.push(name);
+      }
+    }
+    const mixture = await resolveMixture(registry, {
+      name: 'flan2022',
+      tasks: names,
+      defaultRate: { examplesProportional: {} },
+      collectionWeights: weights,
+    });
+    const n = 100_000;
+    const counts = await drawCounts(new MixtureSampler(mixture, { seed: 2022, shuffleBuffer: 0 }), n);
+    const expected: Record<string, number> = {};
+    for (const [collection, w] of Object.entries(weights)) {
+      expected[`${collection}_x`] = w * 0.75;
+      expected[`${collection}_y`] = w * 0.25;
+    }
+    expectWithinSamplingError(counts, expected, n);
   });
 });
