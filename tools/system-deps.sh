@@ -3,10 +3,12 @@
 # root (or sudo) when something is.
 #   tools/system-deps.sh        for the tests: chromium (headless browser tests, and SwiftShader:
 #                               WebGPU without a GPU through its Vulkan ICD)
-#   tools/system-deps.sh bench  also python3-torch and python3-onnx, the peers in `npm run bench`
+#   tools/system-deps.sh bench  also python3-torch and python3-onnx, the peers in `npm run bench`, and
+#                               OpenBLAS: Debian's torch calls the system BLAS, which is otherwise the
+#                               reference one (~2 GFLOP/s, 15x slower than OpenBLAS on one thread)
 set -euo pipefail
 wanted=(chromium)
-[ "${1:-}" = bench ] && wanted+=(python3-torch python3-onnx)
+[ "${1:-}" = bench ] && wanted+=(python3-torch python3-onnx libopenblas0-pthread)
 missing=()
 for pkg in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")

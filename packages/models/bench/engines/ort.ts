@@ -75,7 +75,11 @@ async function greedy(
             encoder_attention_mask: attentionMask,
             encoder_hidden_states: encoderHiddenStates,
           })
-        : await graphs.decoderWithPast.run({ input_ids: inputIds, encoder_attention_mask: attentionMask, ...cache });
+        : await graphs.decoderWithPast.run({
+            input_ids: inputIds,
+            encoder_attention_mask: attentionMask,
+            ...cache,
+          });
     for (const [name, tensor] of Object.entries(outputs)) {
       if (name.startsWith('present.')) cache[name.replace('present.', 'past_key_values.')] = tensor;
     }
@@ -101,7 +105,11 @@ async function measure(spec: BenchSpec): Promise<EngineResult> {
   for (const batch of spec.encoder_batches) {
     const inputIds = int64(ids.slice(0, batch));
     const mask = int64(ids.slice(0, batch).map((row) => row.map(() => 1)));
-    result[`encoder_b${batch}_s`] = await timed(() => encode(graphs, inputIds, mask), spec.warmup, spec.repeats);
+    result[`encoder_b${batch}_s`] = await timed(
+      () => encode(graphs, inputIds, mask),
+      spec.warmup,
+      spec.repeats,
+    );
   }
   const inputIds = int64(ids.slice(0, 1));
   const mask = int64([ids[0]!.map(() => 1)]);

@@ -6,6 +6,7 @@ result is one JSON line on stdout: seconds per timed run for every measurement, 
 """
 
 import json
+import os
 import resource
 import sys
 import time
@@ -36,7 +37,12 @@ def main(spec_path):
     torch.set_num_threads(1)
     torch.manual_seed(0)
     model = T5.from_pretrained(spec["config"], spec["weights"])
-    result = {"engine": f"PyTorch {torch.__version__} (CPU, 1 thread)", "rss_after_load_bytes": peak_rss_bytes()}
+    # Debian's torch has no bundled BLAS: its matmuls go to the system libblas (see tools/system-deps.sh).
+    blas = os.path.basename(os.path.dirname(os.path.realpath("/usr/lib/x86_64-linux-gnu/libblas.so.3")))
+    result = {
+        "engine": f"PyTorch {torch.__version__} (CPU, 1 thread, BLAS: {blas})",
+        "rss_after_load_bytes": peak_rss_bytes(),
+    }
     inputs = spec["inputs"]
     input_ids = torch.tensor(inputs["input_ids"])
     attention_mask = torch.ones_like(input_ids)

@@ -1,0 +1,124 @@
+/**
+ * Ours: `T5Model` on tfjs-backend-wasm (one thread, as tfjs runs it in Node).
+ *
+ *   tsx bench/engines/ours.ts SPEC_JSON --phase infer              encoder and greedy decode
+ *   tsx bench/engines/ours.ts SPEC_JSON --phase train --batch N    one training step at batch N
+ *
+ * One JSON line on stdout. The training step runs in its own process per batch size because an
+ * exhausted wasm heap aborts the WebAssembly module for good; an abort is reported as `train_error`.
+ */
+import { readFileSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs-core';
+import { parseSafetensors, readFloat32, type NamedFloat32Tensor } from '../../src/checkpoint/safetensors';
+import { parseT5Config } from '../../src/t5/config';
+import { initBackend } from '../../src/backend/index';
+import { T5Model } from '../../src/t5/model';
+import { trainStep } from './ours-train';
+import { peakRssBytes, timed, type BenchSpec, type EngineResult } from '../spec';
+
+async function loadModel(spec: BenchSpec): Promise<T5Model> {
+  const config = parseT5Config(JSON.parse(readFileSync(spec.config, 'utf8')), spec.config);
+  const file = parseSafetensors(readFileSync(spec.weights), spec.weights);
+  const tensors = new Map<string, NamedFloat32Tensor>();
+  for (const [name, entry] of file.tensors)
+    tensors.set(name, { name, shape: entry.shape, data: readFloat32(file, name) });
+  return T5Model.fromTensors(config, tensors);
+}
+
+function wasmHeapBytes(): number | undefined {
+  const backend = tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } };
+  return backend.wasm?.HEAPU8?.byteLength;
+}
+
+function ids(rows: number[][]): tf.Tensor2D {
+  return tf.tensor2d(rows, [rows.length, rows[0]!.length], 'int32');
+}
+
+async function infer(spec: BenchSpec, model: T5Model, result: EngineResult): Promise<void> {
+  for (const batch of spec.encoder_batches) {
+    const inputIds = ids(spec.inputs.input_ids.slice(0, batch));
+    const mask = tf.onesLike(inputIds);
+    result[`encoder_b${batch}_s`] = await timed(
+      async () => {
+        const out = model.encode(inputIds, mask);
+        await out.data();
+        out.dispose();
+      },
+      spec.warmup,
+      spec.repeats,
+    );
+    tf.dispose([inputIds, mask]);
+  }
+  const inputIds = ids(spec.inputs.input_ids.slice(0, 1));
+  const mask = tf.onesLike(inputIds);
+  const encoded = model.encode(inputIds, mask);
+  result.encoder_checksum = (await tf.sum(encoded).data())[0];
+
+  // Fixed length (no eos stop) so every engine decodes the same number of steps; the argmax is read
+  // back each step, as a generation loop must.
+  const greedy = async (): Promise<number[]> => {
+    const tokens: number[] = [];
+    let token = 0;
+    let cache: Parameters<T5Model['decode']>[3];
+    for (let step = 0; step < spec.decode_new_tokens; step++) {
+      const input = tf.tensor2d([[token]], [1, 1], 'int32');
+      const { logits, cache: next } = model.decode(input, encoded, mask, cache);
+      cache?.dispose();
+      cache = next;
+      const best = tf.argMax(tf.reshape(logits, [-1]));
+      token = (await best.data())[0]!;
+      tokens.push(token);
+      tf.dispose([input, logits, best]);
+    }
+    cache?.dispose();
+    return tokens;
+  };
+  result.greedy_decode_s = await timed(greedy, spec.warmup, spec.repeats);
+  result.greedy_tokens = await greedy();
+  tf.dispose([inputIds, mask, encoded]);
+}
+
+async function train(spec: BenchSpec, model: T5Model, batch: number, result: EngineResult): Promise<void> {
+  const inputIds = ids(spec.inputs.input_ids.slice(0, batch));
+  const batchInputs = {
+    inputIds,
+    attentionMask: tf.onesLike(inputIds),
+    decoderInputIds: ids(spec.inputs.decoder_input_ids.slice(0, batch)),
+    labels: ids(spec.inputs.labels.slice(0, batch)),
+  };
+  result.train_batch = batch;
+  const step = () => trainStep(model, batchInputs);
+  try {
+    result.train_step_s = await timed(step, spec.train_warmup, spec.train_repeats);
+    // One more step, profiled (untimed: profiling reads every kernel's output back), for the peak.
+    let loss = NaN;
+    const profile = await tf.profile(async () => {
+      loss = await step();
+      return [];
+    });
+    result.train_loss = loss;
+    result.peak_tensor_bytes = profile.peakBytes;
+  } catch (error) {
+    result.train_error = (error as Error).message.split('\n')[0]!.slice(0, 200);
+  }
+  result.peak_wasm_heap_bytes = wasmHeapBytes();
+  tf.dispose(Object.values(batchInputs));
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const spec = JSON.parse(readFileSync(args[0]!, 'utf8')) as BenchSpec;
+  const option = (name: string) => args[args.indexOf(name) + 1];
+  await initBackend('wasm');
+  const model = await loadModel(spec);
+  const result: EngineResult = {
+    engine: `@flan-ts/models T5Model, tfjs-backend-wasm ${tf.version_core} (1 thread)`,
+  };
+  if (option('--phase') === 'train')
+    await train(spec, model, Number(option('--batch') ?? spec.train_batch), result);
+  else await infer(spec, model, result);
+  result.peak_rss_bytes = peakRssBytes();
+  console.log(JSON.stringify(result));
+}
+
+await main();

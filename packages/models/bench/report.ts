@@ -1,0 +1,215 @@
+/** The benchmark's markdown: one table (medians, with ratios ours/peer), cross-checks, machine info. */
+import { cpus, totalmem } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { median, type BenchSpec, type EngineResult } from './spec';
+
+export type EngineKey = 'ours' | 'torch' | 'ort';
+export type EngineRuns = Partial<Record<EngineKey, EngineResult | { error: string }>>;
+
+const LABELS: Record<EngineKey, string> = {
+  ours: 'ours (tfjs wasm)',
+  torch: 'PyTorch (CPU)',
+  ort: 'ORT-web (wasm)',
+};
+
+export function machineInfo(): string {
+  // The root node_modules: some packages (onnxruntime-web) do not export their package.json.
+  const modules = join(dirname(fileURLToPath(import.meta.url)), '../../../node_modules');
+  const version = (pkg: string) =>
+    (JSON.parse(readFileSync(join(modules, pkg, 'package.json'), 'utf8')) as { version: string }).version;
+  const cpu = cpus();
+  return [
+    `${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} logical cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM`,
+    `Node ${process.version}, @tensorflow/tfjs-core ${version('@tensorflow/tfjs-core')}, ` +
+      `@tensorflow/tfjs-backend-wasm ${version('@tensorflow/tfjs-backend-wasm')}, onnxruntime-web ${version('onnxruntime-web')}`,
+  ].join('; ');
+}
+
+interface Row {
+  metric: string;
+  /** Per-engine runs (seconds) turned into the reported value; undefined when not measured. */
+  value: (r: EngineResult) => { value: number; spread?: number; note?: string } | undefined;
+  format: (v: number) => string;
+  /** Whether a larger value is better (throughput) or a smaller one (latency, memory). */
+  higherIsBetter: boolean;
+}
+
+/** Median of `count / seconds`, and the half-range of the runs relative to the median. */
+function rate(runs: number[] | undefined, count: number) {
+  if (!runs || runs.length === 0) return undefined;
+  const rates = runs.map((s) => count / s);
+  const m = median(rates);
+  return { value: m, spread: (Math.max(...rates) - Math.min(...rates)) / 2 / m };
+}
+
+const int = (v: number) => Math.round(v).toLocaleString('en-US');
+const mib = (v: number) => `${Math.round(v / 2 ** 20).toLocaleString('en-US')} MiB`;
+
+function rows(spec: BenchSpec): Row[] {
+  const src = spec.inputs.input_ids[0]!.length;
+  const tgt = spec.inputs.labels[0]!.length;
+  const n = spec.decode_new_tokens;
+  const encoder = spec.encoder_batches.map((batch): Row => ({
+    metric: `encoder tokens/s, batch ${batch} × ${src}`,
+    value: (r) => rate(r[`encoder_b${batch}_s`], batch * src),
+    format: int,
+    higherIsBetter: true,
+  }));
+  return [
+    ...encoder,
+    {
+      metric: `greedy decode tokens/s, batch 1, ${n} new tokens after ${src}, with cache`,
+      value: (r) => rate(r.greedy_decode_s, n),
+      format: int,
+      higherIsBetter: true,
+    },
+    {
+      metric: 'greedy decode ms/token',
+      value: (r) => {
+        const t = rate(r.greedy_decode_s, n);
+        return t && { value: 1000 / t.value, spread: t.spread };
+      },
+      format: (v) => v.toFixed(1),
+      higherIsBetter: false,
+    },
+    {
+      metric: `train step tokens/s (forward + backward), batch ${spec.train_batch} × (${src} + ${tgt})`,
+      value: (r) => {
+        const t = rate(r.train_step_s, (r.train_batch ?? spec.train_batch) * (src + tgt));
+        if (!t) return undefined;
+        return r.train_batch !== spec.train_batch ? { ...t, note: `at batch ${r.train_batch}` } : t;
+      },
+      format: int,
+      higherIsBetter: true,
+    },
+    {
+      metric: 'peak RSS of the process (after the train step)',
+      value: (r) => (r.peak_rss_bytes === undefined ? undefined : { value: r.peak_rss_bytes }),
+      format: mib,
+      higherIsBetter: false,
+    },
+    {
+      metric: 'peak wasm heap (train step)',
+      value: (r) => (r.peak_wasm_heap_bytes === undefined ? undefined : { value: r.peak_wasm_heap_bytes }),
+      format: mib,
+      higherIsBetter: false,
+    },
+    {
+      metric: 'peak tfjs tensor bytes (train step)',
+      value: (r) => (r.peak_tensor_bytes === undefined ? undefined : { value: r.peak_tensor_bytes }),
+      format: mib,
+      higherIsBetter: false,
+    },
+  ];
+}
+
+function result(runs: EngineRuns, key: EngineKey): EngineResult | undefined {
+  const r = runs[key];
+  return r && !('error' in r && Object.keys(r).length === 1) ? (r as EngineResult) : undefined;
+}
+
+function cell(row: Row, r: EngineResult | undefined): string {
+  const v = r && row.value(r);
+  if (!v) return '–';
+  const spread = v.spread !== undefined && v.spread >= 0.005 ? ` ±${Math.round(v.spread * 100)}%` : '';
+  return `${row.format(v.value)}${spread}${v.note ? ` (${v.note})` : ''}`;
+}
+
+function ratio(row: Row, ours: EngineResult | undefined, peer: EngineResult | undefined): string {
+  const a = ours && row.value(ours);
+  const b = peer && row.value(peer);
+  if (!a || !b || a.note || b.note) return '–';
+  return `${(a.value / b.value).toFixed(2)}×`;
+}
+
+export interface ReportInput {
+  spec: BenchSpec;
+  engines: EngineRuns;
+  parameters: number;
+  notes: string[];
+  machine: string;
+}
+
+export function renderReport({ spec, engines, parameters, notes, machine }: ReportInput): string {
+  const ours = result(engines, 'ours');
+  const torch = result(engines, 'torch');
+  const ort = result(engines, 'ort');
+  const lines = [
+    '# @flan-ts/models benchmark',
+    '',
+    `Model: flan-t5-small's shapes (d_model 512, d_kv 64, 6 heads, d_ff 1024 gated-gelu, 8 + 8 layers, ` +
+      `vocab 32128, untied head; ${parameters.toLocaleString('en-US')} parameters), random weights made at bench time, ` +
+      `float32, one thread everywhere. Medians of ${spec.repeats} runs (train step: ${spec.train_repeats}) after ` +
+      `${spec.warmup} warm-up run; ±x% is half the range of the runs around the median.`,
+    '',
+    `| metric | ${LABELS.ours} | ${LABELS.torch} | ${LABELS.ort} | ours / PyTorch | ours / ORT-web |`,
+    '|---|---:|---:|---:|---:|---:|',
+    ...rows(spec)
+      .filter((row) => [ours, torch, ort].some((r) => r && row.value(r)))
+      .map(
+        (row) =>
+          `| ${row.metric} | ${cell(row, ours)} | ${cell(row, torch)} | ${cell(row, ort)} | ${ratio(row, ours, torch)} | ${ratio(row, ours, ort)} |`,
+      ),
+    '',
+    'Ratios are ours / peer: above 1 is better for tokens/s, below 1 is better for ms/token and memory.',
+    '',
+  ];
+  const problems = (Object.keys(LABELS) as EngineKey[]).flatMap((key) => {
+    const r = engines[key];
+    if (!r) return [`${LABELS[key]}: not run.`];
+    if ('error' in r && r.error) return [`${LABELS[key]}: failed: ${r.error}`];
+    const e = r as EngineResult;
+    return e.train_error ? [`${LABELS[key]}, train step: ${e.train_error}.`] : [];
+  });
+  if (problems.length) lines.push('## Not measured / failed', '', ...problems.map((p) => `- ${p}`), '');
+  lines.push(
+    '## Cross-checks',
+    '',
+    ...notes.map((n) => `- ${n}`),
+    ...crossChecks({ ours, torch, ort }).map((n) => `- ${n}`),
+    '',
+  );
+  lines.push('## Engines and machine', '');
+  for (const [key, r] of [
+    ['ours', ours],
+    ['torch', torch],
+    ['ort', ort],
+  ] as const) {
+    if (r) lines.push(`- ${LABELS[key]}: ${r.engine}`);
+  }
+  lines.push(`- ${machine}`, `- ${new Date().toISOString()}`, '');
+  return lines.join('\n');
+}
+
+/** Engines on the same weights and inputs must compute the same thing. */
+function crossChecks(engines: Record<EngineKey, EngineResult | undefined>): string[] {
+  const out: string[] = [];
+  const present = (Object.entries(engines) as [EngineKey, EngineResult | undefined][]).filter(
+    (e): e is [EngineKey, EngineResult] => e[1] !== undefined,
+  );
+  const sums = present.filter(([, r]) => r.encoder_checksum !== undefined);
+  if (sums.length > 1) {
+    out.push(
+      `Sum of the batch-1 encoder output: ${sums.map(([k, r]) => `${LABELS[k]} ${r.encoder_checksum!.toFixed(3)}`).join(', ')}.`,
+    );
+  }
+  const tokens = present.filter(([, r]) => r.greedy_tokens !== undefined);
+  if (tokens.length > 1) {
+    const first = JSON.stringify(tokens[0]![1].greedy_tokens);
+    const same = tokens.every(([, r]) => JSON.stringify(r.greedy_tokens) === first);
+    out.push(
+      same
+        ? `Greedy tokens identical across ${tokens.map(([k]) => LABELS[k]).join(', ')}.`
+        : `Greedy tokens differ: ${tokens.map(([k, r]) => `${LABELS[k]} ${JSON.stringify(r.greedy_tokens)}`).join('; ')}.`,
+    );
+  }
+  const losses = present.filter(([, r]) => r.train_loss !== undefined);
+  if (losses.length > 0) {
+    out.push(
+      `Train-step loss: ${losses.map(([k, r]) => `${LABELS[k]} ${r.train_loss!.toFixed(6)} (batch ${r.train_batch})`).join(', ')}.`,
+    );
+  }
+  return out;
+}
