@@ -2,6 +2,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generate, GenerationError, type GenerationOptions } from '../src/generation';
+import { topKFilter, topPFilter } from '../src/generation/logits-processors';
 import { FakeSeq2SeqLM, logProbs, prefer, type ScoreFunction } from './generation-fake-model';
 
 beforeAll(async () => {
@@ -405,5 +406,19 @@ describe('options and inputs', () => {
     await expect(generate(nan, [[3]])).rejects.toThrow(/step 1: the model's logits for row 0 contain NaN/);
     expect(tf.memory().numTensors).toBe(before);
     expect(nan.liveCaches.size).toBe(0);
+  });
+});
+
+describe('logits warpers', () => {
+  it('top-k keeps every score tied with the k-th, top-p keeps the most likely token', () => {
+    const scores = Float32Array.from([1, 3, 2, 3, 0]);
+    topKFilter(scores, 2);
+    expect(Array.from(scores)).toEqual([-Infinity, 3, -Infinity, 3, -Infinity]);
+    const tied = Float32Array.from([1, 3, 2, 2, 0]);
+    topKFilter(tied, 2);
+    expect(Array.from(tied)).toEqual([-Infinity, 3, 2, 2, -Infinity]);
+    const peaked = Float32Array.from([0, 10, -Infinity, 0]);
+    topPFilter(peaked, 0.5);
+    expect(Array.from(peaked)).toEqual([-Infinity, 10, -Infinity, -Infinity]);
   });
 });

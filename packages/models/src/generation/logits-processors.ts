@@ -70,7 +70,11 @@ export function topKFilter(scores: Float32Array, k: number): void {
  */
 export function topPFilter(scores: Float32Array, p: number): void {
   if (p >= 1) return;
-  const order = Array.from(scores.keys()).sort((a, b) => scores[a]! - scores[b]! || a - b);
+  // Tokens already at -Infinity (after top-k or masking) carry no mass: sort only the others.
+  const order: number[] = [];
+  for (let i = 0; i < scores.length; i += 1) if (scores[i]! > -Infinity) order.push(i);
+  order.sort((a, b) => scores[a]! - scores[b]! || a - b);
+  if (order.length === 0) return;
   const max = scores[order[order.length - 1]!]!;
   let total = 0;
   for (const i of order) total += Math.exp(scores[i]! - max);
