@@ -24,16 +24,19 @@ function escapeRegExp(text: string): string {
 export class SpecialTokenSplitter {
   private readonly pattern: RegExp | undefined;
   private readonly byContent = new Map<string, SpecialToken>();
+  /** First characters of the tokens: text without any of them needs no regex scan. */
+  private readonly firstChars: string[];
 
   constructor(tokens: readonly SpecialToken[]) {
     for (const t of tokens) if (t.content !== '') this.byContent.set(t.content, t);
     // Longest alternatives first, so the leftmost match is also the longest one there.
     const contents = [...this.byContent.keys()].sort((a, b) => b.length - a.length);
     this.pattern = contents.length > 0 ? new RegExp(contents.map(escapeRegExp).join('|'), 'g') : undefined;
+    this.firstChars = [...new Set(contents.map((c) => c[0]!))];
   }
 
   split(text: string): Segment[] {
-    if (!this.pattern) return [{ text }];
+    if (!this.pattern || this.firstChars.every((c) => !text.includes(c))) return [{ text }];
     const segments: Segment[] = [];
     let last = 0;
     let stripNext = false;

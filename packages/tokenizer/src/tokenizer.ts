@@ -199,21 +199,16 @@ export class Tokenizer {
     assertText(text);
     const ids: number[] = [];
     const pieces: string[] = [];
+    const sp = this.sentencePiece;
     if (options.addSpecialTokens === false) {
-      const e = this.sentencePiece.encode(text);
-      ids.push(...e.ids);
-      pieces.push(...e.pieces);
+      sp.encodeInto(text, ids, pieces);
     } else {
       for (const segment of this.splitter.split(text)) {
         if ('token' in segment) {
           ids.push(segment.token.id);
           pieces.push(segment.token.content);
         } else {
-          const e = this.sentencePiece.encode(segment.text);
-          for (let i = 0; i < e.ids.length; i++) {
-            ids.push(e.ids[i]!);
-            pieces.push(e.pieces[i]!);
-          }
+          sp.encodeInto(segment.text, ids, pieces);
         }
       }
       // As T5Tokenizer: no second `</s>` when the text already ends with one.

@@ -9,13 +9,13 @@ import type { NormalizerSpec } from './model-proto';
 import type { PieceTrie } from './piece-trie';
 import { validCharLen } from './utf8';
 
-const SPACE_SYMBOL = [0xe2, 0x96, 0x81]; // U+2581 ▁
-const REPLACEMENT_CHAR = [0xef, 0xbf, 0xbd]; // U+FFFD
+// ▁ (U+2581) is E2 96 81 in UTF-8; U+FFFD replaces malformed input bytes.
+const REPLACEMENT_BYTES = Uint8Array.from([0xef, 0xbf, 0xbd]);
 
 export class Normalizer {
   private readonly charsmap: PrecompiledCharsmap | undefined;
-  private out = new Uint8Array(256);
-  private length = 0;
+  private readonly escape: boolean;
+  private out = new Uint8Array(1024);
   private readonly match = new Int32Array(2);
 
   constructor(
@@ -26,101 +26,124 @@ export class Normalizer {
   ) {
     this.charsmap =
       spec.precompiledCharsmap.length > 0 ? new PrecompiledCharsmap(spec.precompiledCharsmap) : undefined;
-  }
-
-  private push(byte: number): void {
-    if (this.length === this.out.length) {
-      const grown = new Uint8Array(this.out.length * 2);
-      grown.set(this.out);
-      this.out = grown;
-    }
-    this.out[this.length++] = byte;
-  }
-
-  private pushSpace(): void {
-    if (this.spec.escapeWhitespaces) for (const b of SPACE_SYMBOL) this.push(b);
-    else this.push(0x20);
+    this.escape = spec.escapeWhitespaces;
   }
 
   /**
-   * Normalizes `input[0..end)`. Returns the normalized bytes (a view into an internal buffer that the
-   * next call overwrites).
+   * Normalizes `input[0..end)`. Returns the normalized bytes: a view into an internal buffer that the
+   * next call overwrites.
    */
   normalize(input: Uint8Array, end: number): Uint8Array {
-    this.length = 0;
     const removeExtra = this.spec.removeExtraWhitespaces;
+    const charsmap = this.charsmap;
+    const userDefined = this.userDefined;
+    const match = this.match;
+    const escape = this.escape;
+    // Output never exceeds 3 bytes per output byte of a rule; grow before each step, not per byte.
+    let out = this.out;
+    let length = 0;
     let pos = 0;
-    // The prefix rewrite of one step: [srcBytes, begin, end) and how many input bytes it consumed.
     let src: Uint8Array = input;
     let sBegin = 0;
     let sEnd = 0;
-    const step = (): number => {
-      if (this.userDefined) {
-        const len = this.userDefined.longestPrefix(input, pos, end);
-        if (len > 0) {
+    let isPrevSpace = removeExtra;
+    let started = false;
+
+    while (pos < end) {
+      // One step of `NormalizePrefix`: the rewrite of the longest rule at `pos`.
+      let consumed = 0;
+      if (userDefined !== undefined) {
+        consumed = userDefined.longestPrefix(input, pos, end);
+        if (consumed > 0) {
           src = input;
           sBegin = pos;
-          sEnd = pos + len;
-          return len;
+          sEnd = pos + consumed;
         }
       }
-      if (this.charsmap) {
-        const len = this.charsmap.longestMatch(input, pos, end, this.match);
-        if (len > 0) {
-          src = this.charsmap.replacementBytes;
-          sBegin = this.match[0]!;
-          sEnd = this.match[1]!;
-          return len;
+      if (consumed === 0 && charsmap !== undefined) {
+        consumed = charsmap.longestMatch(input, pos, end, match);
+        if (consumed > 0) {
+          src = charsmap.replacementBytes;
+          sBegin = match[0]!;
+          sEnd = match[1]!;
         }
       }
-      const len = validCharLen(input, pos, end);
-      if (len === 0) {
-        src = REPLACEMENT_BYTES;
-        sBegin = 0;
-        sEnd = 3;
-        return 1;
+      if (consumed === 0) {
+        consumed = validCharLen(input, pos, end);
+        if (consumed === 0) {
+          src = REPLACEMENT_BYTES;
+          sBegin = 0;
+          sEnd = 3;
+          consumed = 1;
+        } else {
+          src = input;
+          sBegin = pos;
+          sEnd = pos + consumed;
+        }
       }
-      src = input;
-      sBegin = pos;
-      sEnd = pos + len;
-      return len;
-    };
+      pos += consumed;
 
-    if (removeExtra) {
-      while (pos < end) {
-        const consumed = step();
-        if (!(sEnd - sBegin === 1 && src[sBegin] === 0x20)) break;
-        pos += consumed;
+      if (!started) {
+        // Leading whitespace is dropped; then the dummy prefix opens the text.
+        if (removeExtra && sEnd - sBegin === 1 && src[sBegin] === 0x20) continue;
+        started = true;
+        if (!this.treatWhitespaceAsSuffix && this.spec.addDummyPrefix) {
+          if (escape) {
+            out[length++] = 0xe2;
+            out[length++] = 0x96;
+            out[length++] = 0x81;
+          } else out[length++] = 0x20;
+        }
       }
-    }
-    if (pos >= end) return this.out.subarray(0, 0);
-    if (!this.treatWhitespaceAsSuffix && this.spec.addDummyPrefix) this.pushSpace();
 
-    let isPrevSpace = removeExtra;
-    while (pos < end) {
-      const consumed = step();
       let b = sBegin;
       if (isPrevSpace) while (b < sEnd && src[b] === 0x20) b++;
       if (b < sEnd) {
+        const need = length + (sEnd - b) * 3 + 8;
+        if (need > out.length) {
+          const grown = new Uint8Array(Math.max(need, out.length * 2));
+          grown.set(out.subarray(0, length));
+          out = this.out = grown;
+        }
         for (let i = b; i < sEnd; i++) {
           const c = src[i]!;
-          if (c === 0x20 && this.spec.escapeWhitespaces) for (const s of SPACE_SYMBOL) this.push(s);
-          else this.push(c);
+          if (c === 0x20 && escape) {
+            out[length++] = 0xe2;
+            out[length++] = 0x96;
+            out[length++] = 0x81;
+          } else out[length++] = c;
         }
         isPrevSpace = src[sEnd - 1] === 0x20;
       }
-      pos += consumed;
       if (!removeExtra) isPrevSpace = false;
     }
+    if (!started) return out.subarray(0, 0);
 
     if (removeExtra) {
-      const space = this.spec.escapeWhitespaces ? SPACE_SYMBOL : [0x20];
-      const n = space.length;
-      while (this.length >= n && space.every((s, i) => this.out[this.length - n + i] === s)) this.length -= n;
+      if (escape) {
+        while (
+          length >= 3 &&
+          out[length - 3] === 0xe2 &&
+          out[length - 2] === 0x96 &&
+          out[length - 1] === 0x81
+        )
+          length -= 3;
+      } else {
+        while (length >= 1 && out[length - 1] === 0x20) length -= 1;
+      }
     }
-    if (this.treatWhitespaceAsSuffix && this.spec.addDummyPrefix) this.pushSpace();
-    return this.out.subarray(0, this.length);
+    if (this.treatWhitespaceAsSuffix && this.spec.addDummyPrefix) {
+      if (length + 3 > out.length) {
+        const grown = new Uint8Array(out.length * 2 + 3);
+        grown.set(out.subarray(0, length));
+        out = this.out = grown;
+      }
+      if (escape) {
+        out[length++] = 0xe2;
+        out[length++] = 0x96;
+        out[length++] = 0x81;
+      } else out[length++] = 0x20;
+    }
+    return out.subarray(0, length);
   }
 }
-
-const REPLACEMENT_BYTES = Uint8Array.from(REPLACEMENT_CHAR);

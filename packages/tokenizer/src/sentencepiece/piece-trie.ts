@@ -10,6 +10,8 @@ export class PieceTrie {
   private children: Int32Array;
   private mask: number;
   private nodeCount = 1;
+  /** Children of the root by byte: every walk starts there, so it skips the hash. */
+  private readonly root = new Int32Array(256).fill(-1);
 
   constructor(entries: Iterable<[Uint8Array, number]>) {
     const list = [...entries];
@@ -44,11 +46,13 @@ export class PieceTrie {
     this.keys[i] = key;
     const child = this.nodeCount++;
     this.children[i] = child;
+    if (node === 0) this.root[byte] = child;
     return child;
   }
 
   /** The child of `node` along `byte`, or -1. */
   child(node: number, byte: number): number {
+    if (node === 0) return this.root[byte]!;
     const key = (node << 8) | byte;
     const keys = this.keys;
     const mask = this.mask;

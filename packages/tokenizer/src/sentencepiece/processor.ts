@@ -206,7 +206,11 @@ export class SentencePieceProcessor {
     return ids;
   }
 
-  private encodeInto(text: string, ids: number[], pieces: string[] | undefined): void {
+  /**
+   * Appends the encoding of `text` to `ids` (and `pieces` when given), without checking `text`.
+   * @internal For {@link Tokenizer}, which has already validated the text.
+   */
+  encodeInto(text: string, ids: number[], pieces: string[] | undefined): void {
     const normalized = this.normalizeBytes(text);
     const n = normalized.length;
     if (n === 0) return;
