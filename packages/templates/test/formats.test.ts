@@ -153,3 +153,38 @@ describe('token budget in the sampler', () => {
     expect(sampler.position).toBe(20 + sampler.dropped);
   });
 });
+
+describe('FLAN few-shot patterns in tasks', () => {
+  it('a pattern template lays out exemplars with its own prefixes and separators', () => {
+    const pattern = {
+      name: 'fs0',
+      input: '{q}',
+      target: '{a}',
+      inputsPrefix: 'Problem: ',
+      targetsPrefix: 'A: ',
+      xYDelimiter: '\n',
+      exampleSeparator: '\n\n',
+      finalSuffix: '',
+      inputPattern: '{{inputs}}{final_suffix}',
+      inTemplateMix: false,
+    };
+    const task = {
+      name: 'p',
+      source: arraySource([]),
+      templates: [pattern],
+      fewShot: { shots: 1, layout: { xYDelimiter: 'IGNORED' } },
+    };
+    const pool = [{ key: 'e', fields: { q: 'one', a: '1' } }];
+    const out = renderExample(task, { q: 'two', a: '2' }, 'few-shot', createRng(0), {
+      exemplarPool: pool,
+      exampleKey: 'x',
+    })!;
+    expect(out).toEqual({
+      inputs: 'Problem: one\nA: 1\n\nProblem: two\nA:',
+      targets: '2',
+      task: 'p',
+      template: 'fs0',
+      format: 'few-shot',
+    });
+  });
+});

@@ -135,9 +135,8 @@ export function loadMixtureConfig(
       if (typeof source !== 'string' || typeof task !== 'string') {
         throw new ConfigError(`${path}: ${where} needs "source" and "task" strings`);
       }
-      return collectionAt(file)
-        .templates(source, task)
-        .map((t) => ({ input: t.input, target: t.target, name: t.name ?? source }));
+      // Few-shot patterns keep their separators (used by the few-shot formats).
+      return [...collectionAt(file).templates(source, task)];
     }
     throw new ConfigError(`${path}: ${where} must be a list of templates or {"file", "source", "task"}`);
   };

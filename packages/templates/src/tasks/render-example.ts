@@ -5,6 +5,7 @@ import { COT_TRIGGER, withCotTrigger } from '../formats/chain-of-thought';
 import type { TokenCounter } from '../formats/token-counter';
 import type { Rng } from '../rng';
 import { formatOptions, formatOptionsLettered, formatOptionsRandom } from '../templates/options';
+import type { FewShotLayout, FewShotPattern } from '../templates/few-shot-pattern';
 import { renderTemplate, type Fields, type Rendered, type Template } from '../templates/template';
 import type { FormatName, TaskDefinition } from './task';
 
@@ -63,6 +64,19 @@ function pickTemplate(task: TaskDefinition, cot: boolean, rng: Rng): { template:
   return { template, name: template.name ?? `${cot ? 'cot' : 'template'}[${index}]` };
 }
 
+function patternLayout(template: Template): Partial<FewShotLayout> {
+  if (!('xYDelimiter' in template)) return {};
+  const p = template as FewShotPattern;
+  return {
+    inputsPrefix: p.inputsPrefix,
+    targetsPrefix: p.targetsPrefix,
+    xYDelimiter: p.xYDelimiter,
+    exampleSeparator: p.exampleSeparator,
+    finalSuffix: p.finalSuffix,
+    inputPattern: p.inputPattern,
+  };
+}
+
 /** k distinct indices of [0, n) (partial Fisher-Yates). */
 function sampleIndices(n: number, k: number, rng: Rng): number[] {
   const indices = Array.from({ length: n }, (_, i) => i);
@@ -100,8 +114,10 @@ export function renderExample(
   const exemplars: Rendered[] = chosen.map((i) =>
     renderTemplate(template, withOptions(task, pool[i]!.fields, rng), context),
   );
+  // A FLAN few-shot pattern brings its own separators; they win over the task's defaults.
+  const layout = { ...settings.layout, ...patternLayout(template) };
   const prompt = assembleFewShot(exemplars, example, {
-    ...(settings.layout ? { layout: settings.layout } : {}),
+    layout,
     ...(settings.maxInputTokens !== undefined ? { maxInputTokens: settings.maxInputTokens } : {}),
     ...(options.tokenCounter ? { tokenCounter: options.tokenCounter } : {}),
     context,
