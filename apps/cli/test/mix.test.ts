@@ -121,3 +121,43 @@ describe.skipIf(!cotDir)('flan mix on the example CoT mixture', () => {
     expect(skipped.stderr).toMatch(/skipped \d+ invalid line\(s\) in the data files/);
   });
 });
+
+const spiece = sharedFile('fixtures/tokenizers/t5_spiece.model');
+describe.skipIf(!cotDir || !spiece)('flan mix --tokenizer', () => {
+  it('few-shot inputs fit maxInputTokens measured with the T5 tokenizer; the rest is dropped and reported', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flan-mix-'));
+    const budgeted = join(dir, 'budget.json');
+    writeFileSync(
+      budgeted,
+      JSON.stringify({
+        formats: { 'few-shot': 1 },
+        fewShot: { shots: 3, maxInputTokens: 120 },
+        tasks: [{ name: 'cot_gsm8k', preset: 'flan-cot', data: join(cotDir!, 'gsm8k.jsonl') }],
+      }),
+    );
+    const { code, stdout, stderr } = await flan([
+      '--config',
+      budgeted,
+      '--n',
+      '40',
+      '--seed',
+      '1',
+      '--tokenizer',
+      spiece!,
+    ]);
+    expect(code).toBe(0);
+    const { loadTokenizer } = await import('@flan-ts/tokenizer/node');
+    const tokenizer = await loadTokenizer(spiece!);
+    const records = lines(stdout).map((l) => JSON.parse(l) as Record<string, string>);
+    expect(records).toHaveLength(40);
+    const lengths = records.map(
+      (r) => tokenizer.encode(r['inputs']!, { addSpecialTokens: false }).ids.length,
+    );
+    expect(Math.max(...lengths)).toBeLessThanOrEqual(120);
+    // Few-shot prompts hold between 1 and 3 exemplars: some were pruned to fit.
+    const shots = records.map((r) => r['inputs']!.split('\n\n').length);
+    expect(Math.min(...shots)).toBeGreaterThanOrEqual(2);
+    expect(new Set(shots).size).toBeGreaterThan(1);
+    expect(stderr === '' || /dropped \d+ few-shot draw/.test(stderr)).toBe(true);
+  });
+});
