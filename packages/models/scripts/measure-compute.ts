@@ -11,14 +11,28 @@ import { computeGradients } from '../src/t5/gradients';
 import { expectedShapes, T5Model } from '../src/t5/model';
 
 const CONFIG: T5Config = {
-  vocabSize: 32128, dModel: 512, dKv: 64, dFf: 1024, numHeads: 6, numLayers: 8, numDecoderLayers: 8,
-  relativeAttentionNumBuckets: 32, relativeAttentionMaxDistance: 128, layerNormEpsilon: 1e-6, dropoutRate: 0,
-  isGatedAct: true, activation: 'gelu_new', tieWordEmbeddings: false, padTokenId: 0, eosTokenId: 1, decoderStartTokenId: 0,
+  vocabSize: 32128,
+  dModel: 512,
+  dKv: 64,
+  dFf: 1024,
+  numHeads: 6,
+  numLayers: 8,
+  numDecoderLayers: 8,
+  relativeAttentionNumBuckets: 32,
+  relativeAttentionMaxDistance: 128,
+  layerNormEpsilon: 1e-6,
+  dropoutRate: 0,
+  isGatedAct: true,
+  activation: 'gelu_new',
+  tieWordEmbeddings: false,
+  padTokenId: 0,
+  eosTokenId: 1,
+  decoderStartTokenId: 0,
 };
 
 function randomModel(config: T5Config): T5Model {
   let seed = 1;
-  const next = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) - 0.5;
+  const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648 - 0.5;
   const tensors = new Map<string, NamedFloat32Tensor>();
   for (const [name, shape] of expectedShapes(config)) {
     const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
@@ -45,7 +59,9 @@ const what = process.argv.slice(3);
 const want = (w: string) => what.length === 0 || what.includes(w);
 await initBackend(backend);
 const model = randomModel(CONFIG);
-console.log(`backend ${backend}, heap after load ${(heapBytes() / 2 ** 20).toFixed(0)} MiB, tensors ${tf.memory().numTensors}`);
+console.log(
+  `backend ${backend}, heap after load ${(heapBytes() / 2 ** 20).toFixed(0)} MiB, tensors ${tf.memory().numTensors}`,
+);
 
 if (want('encode')) {
   for (const batch of [1, 8]) {
@@ -60,7 +76,9 @@ if (want('encode')) {
       y.dispose();
     }
     const ms = (performance.now() - t0) / reps;
-    console.log(`encode batch ${batch}x128: ${ms.toFixed(0)} ms, ${((batch * 128) / (ms / 1000)).toFixed(0)} tokens/s`);
+    console.log(
+      `encode batch ${batch}x128: ${ms.toFixed(0)} ms, ${((batch * 128) / (ms / 1000)).toFixed(0)} tokens/s`,
+    );
     tf.dispose([x, mask]);
   }
 }
@@ -85,7 +103,9 @@ if (want('decode')) {
     token = next as tf.Tensor2D;
   }
   const ms = (performance.now() - t0) / (steps - 2);
-  console.log(`greedy decode with cache, batch 1: ${ms.toFixed(1)} ms/token, ${(1000 / ms).toFixed(0)} tokens/s`);
+  console.log(
+    `greedy decode with cache, batch 1: ${ms.toFixed(1)} ms/token, ${(1000 / ms).toFixed(0)} tokens/s`,
+  );
   cache?.dispose();
   tf.dispose([x, mask, enc, token]);
 }
@@ -95,7 +115,9 @@ if (want('train')) {
   const inputIds = ids(batch, 128);
   const attentionMask = tf.onesLike(inputIds) as tf.Tensor2D;
   const labels = ids(batch, 32);
-  const decoderInputIds = tf.tidy(() => tf.concat([tf.zeros([batch, 1], 'int32'), tf.slice(labels, [0, 0], [batch, 31])], 1)) as tf.Tensor2D;
+  const decoderInputIds = tf.tidy(() =>
+    tf.concat([tf.zeros([batch, 1], 'int32'), tf.slice(labels, [0, 0], [batch, 31])], 1),
+  ) as tf.Tensor2D;
   for (let step = 0; step < 3; step++) {
     const t0 = performance.now();
     const { loss, grads } = computeGradients(model, { inputIds, attentionMask, decoderInputIds, labels });
