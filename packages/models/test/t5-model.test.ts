@@ -106,7 +106,7 @@ describe.skipIf(!fixtureDir('t5-tiny') || !fixtureDir('flan-t5-tiny'))(
         const { loss, grads } = computeGradients(model, batch, { training: true, seed: 7, recompute });
         expect(loss.dataSync()[0]).toBe(lossAt(7));
         const name = 'decoder.block.0.layer.2.DenseReluDense.wi_1.weight';
-        const g = grads.get(name)!.dataSync();
+        const g = grads.get(name)!.dataSync() as Float32Array;
         // The element with the largest gradient, so that the check is far above float32 noise.
         const at = g.reduce((best, v, i) => (Math.abs(v) > Math.abs(g[best]!) ? i : best), 0);
         const analytic = g[at]!;
