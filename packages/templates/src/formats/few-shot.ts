@@ -15,6 +15,13 @@ import type { TokenCounter } from './token-counter';
 /** FLAN's FEW_SHOT_MAX_LEN: the token budget of a few-shot prompt's input. */
 export const FLAN_FEW_SHOT_MAX_LEN = 1920;
 
+/** FLAN's `re.sub(" *$", "", inputs)`: trailing spaces only (newlines stay). A loop: the regex is slow on long prompts. */
+function trimTrailingSpaces(text: string): string {
+  let end = text.length;
+  while (end > 0 && text.charCodeAt(end - 1) === 32) end--;
+  return end === text.length ? text : text.slice(0, end);
+}
+
 export interface FewShotOptions {
   /** Separators; FLAN's `FewShotPattern` defaults when omitted. */
   layout?: Partial<FewShotLayout>;
@@ -63,7 +70,7 @@ export function assembleFewShot(
       kept++;
     }
   }
-  const body = (shotTexts.slice(0, kept).join('') + finalText).replace(/ *$/, '');
+  const body = trimTrailingSpaces(shotTexts.slice(0, kept).join('') + finalText);
   const pattern = pyFormat(layout.inputPattern, { final_suffix: layout.finalSuffix }, options.context);
   const input = pyFormat(pattern, { inputs: body }, options.context);
   return { input, target: final.target, shots: kept } satisfies FewShotPrompt;

@@ -77,15 +77,17 @@ function patternLayout(template: Template): Partial<FewShotLayout> {
   };
 }
 
-/** k distinct indices of [0, n) (partial Fisher-Yates). */
+/** k distinct indices of [0, n), in draw order (partial Fisher-Yates over a sparse swap map). */
 function sampleIndices(n: number, k: number, rng: Rng): number[] {
-  const indices = Array.from({ length: n }, (_, i) => i);
   const m = Math.min(k, n);
+  const swapped = new Map<number, number>();
+  const out: number[] = [];
   for (let i = 0; i < m; i++) {
     const j = i + rng.int(n - i);
-    [indices[i], indices[j]] = [indices[j]!, indices[i]!];
+    out.push(swapped.get(j) ?? j);
+    swapped.set(j, swapped.get(i) ?? i);
   }
-  return indices.slice(0, m);
+  return out;
 }
 
 /**
