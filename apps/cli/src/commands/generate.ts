@@ -35,6 +35,10 @@ export async function loadSeq2Seq(source: string, backend: Backend): Promise<Loa
   const tokenizerFile = files.spieceModel ?? files.tokenizerJson;
   if (tokenizerFile === undefined) {
     tokenizerProblem = `the checkpoint ${source} has no tokenizer (spiece.model or tokenizer.json)`;
+  } else if (/^https?:/.test(tokenizerFile)) {
+    // A checkpoint loaded from a URL: the tokenizer's defaults are T5's (100 sentinels).
+    const { Tokenizer } = await import('@flan-ts/tokenizer');
+    tokenizer = await Tokenizer.fromUrl(tokenizerFile);
   } else {
     const { loadTokenizerDirectory } = await import('@flan-ts/tokenizer/node');
     const { dirname } = await import('node:path');
