@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sharedFile } from '@flan-ts/test-support';
@@ -82,6 +82,26 @@ describe.skipIf(!t5Tiny || !flanTiny)('loadCheckpoint from the fixture directori
         specialTokensMap: join(flanTiny!, 'special_tokens_map.json'),
       },
     });
+  });
+
+  it('reads a config written by transformers 5 (tie_word_embeddings always true, scale_decoder_outputs)', async () => {
+    // What transformers 5.18 writes for flan-t5-tiny: an untied, unscaled head despite tie_word_embeddings.
+    const dir = freshDir();
+    mkdirSync(dir);
+    const v5 = {
+      ...JSON.parse(readFileSync(join(flanTiny!, 'config.json'), 'utf8')),
+      tie_word_embeddings: true,
+    };
+    writeFileSync(
+      join(dir, 'config.json'),
+      JSON.stringify({ ...v5, scale_decoder_outputs: false, dtype: 'float32' }),
+    );
+    copyFileSync(join(flanTiny!, 'model.safetensors'), join(dir, 'model.safetensors'));
+    const ckpt = await loadCheckpoint(dir);
+    expect(ckpt.config.tieWordEmbeddings).toBe(false);
+    expect(ckpt.tensors.has('lm_head.weight')).toBe(true);
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...v5, scale_decoder_outputs: 'no' }));
+    await expect(loadCheckpoint(dir)).rejects.toThrow(/"scale_decoder_outputs" must be a boolean/);
   });
 
   it('accepts a file: URL', async () => {

@@ -54,6 +54,10 @@ describe.skipIf(!t5Tiny || !flanTiny)('saveCheckpoint: load → save → load', 
     }
     expect(Object.keys(saved)).toEqual(Object.keys(saved).sort());
     expect(savedText.endsWith('}\n')).toBe(true);
+    // Float fields stay floats (transformers 5 rejects an int initializer_factor).
+    expect(savedText).toContain('"initializer_factor": 1.0,');
+    expect(savedText).toContain('"dropout_rate": 0.0,');
+    expect(savedText).toContain('"d_model": 64,');
     expect(JSON.parse(readFileSync(join(dir, 'generation_config.json'), 'utf8'))).toEqual(
       loaded.generationConfig,
     );

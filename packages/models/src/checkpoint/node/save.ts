@@ -45,9 +45,35 @@ function sortKeys(value: unknown): unknown {
   );
 }
 
-/** Hugging Face's JSON files: keys sorted, two-space indent, trailing newline. */
+/**
+ * Keys Python writes as floats. JSON.stringify writes 1.0 as `1`, and transformers 5 validates
+ * config fields by type (an int `initializer_factor` is rejected), so these keep a decimal point.
+ */
+const FLOAT_KEYS = new Set([
+  'classifier_dropout',
+  'dropout_rate',
+  'initializer_factor',
+  'layer_norm_epsilon',
+  'diversity_penalty',
+  'encoder_repetition_penalty',
+  'epsilon_cutoff',
+  'eta_cutoff',
+  'length_penalty',
+  'repetition_penalty',
+  'temperature',
+  'top_p',
+  'typical_p',
+]);
+const FLOAT_MARK = '\u0000float:';
+
+/** Hugging Face's JSON files: keys sorted, two-space indent, float fields as floats, trailing newline. */
 function huggingFaceJson(value: unknown): Uint8Array {
-  return new TextEncoder().encode(`${JSON.stringify(sortKeys(value), null, 2)}\n`);
+  const text = JSON.stringify(
+    sortKeys(value),
+    (key, v) => (FLOAT_KEYS.has(key) && Number.isInteger(v) ? `${FLOAT_MARK}${v}.0` : v),
+    2,
+  ).replace(/"\\u0000float:(-?\d+\.0)"/g, '$1');
+  return new TextEncoder().encode(`${text}\n`);
 }
 
 /** The tensors to store, in the names Hugging Face stores, checked against the config. */
