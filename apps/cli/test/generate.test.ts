@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { repoRoot, sharedFile } from '@flan-ts/test-support';
 import { describe, expect, it } from 'vitest';
@@ -182,5 +184,33 @@ describe.skipIf(!flanTiny)('flan generate input forms and errors', () => {
     const missing = await flan(['generate', '--model', join(dir, 'nope')], 'hello\n');
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/nope/);
+  });
+});
+
+describe.skipIf(!flanTiny)('flan generate from a checkpoint URL', () => {
+  it('loads weights and tokenizer over HTTP and reproduces the reference', async () => {
+    const { dir, ref } = flanTiny!;
+    // A loopback server for the fixture directory: no test touches the internet.
+    const server = createServer((request, response) => {
+      const path = join(
+        dir,
+        decodeURIComponent(new URL(request.url!, 'http://x').pathname).replace(/^\/model\//, ''),
+      );
+      if (!request.url!.startsWith('/model/') || !existsSync(path)) return void response.writeHead(404).end();
+      response.writeHead(200, { 'content-length': readFileSync(path).byteLength }).end(readFileSync(path));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/model/`;
+      const { code, stdout, stderr } = await flan(
+        ['generate', '--model', url, '--max-new-tokens', '16'],
+        ref.inputs.prompts[0] + '\n',
+      );
+      expect(stderr).toBe('');
+      expect(code).toBe(0);
+      expect(jsonLines(stdout)[0]!.new_tokens).toEqual(ref.greedy_generation.new_tokens[0]);
+    } finally {
+      server.close();
+    }
   });
 });
