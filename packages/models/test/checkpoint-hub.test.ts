@@ -74,6 +74,7 @@ describe.skipIf(!flanTiny || !t5Tiny)('loadCheckpoint from the hub layout (loopb
       'google/flan-t5-tiny': { dir: flanTiny!, commit: FLAN_COMMIT },
       't5-tiny': { dir: t5Tiny!, commit: T5_COMMIT },
       'someone/sharded-t5': { dir: sharded, commit: SHARDED_COMMIT },
+      'gated/flan-t5-tiny': { dir: flanTiny!, commit: FLAN_COMMIT, token: 'hf_secret' },
     });
   });
   afterAll(async () => {
@@ -228,6 +229,25 @@ describe.skipIf(!flanTiny || !t5Tiny)('loadCheckpoint from the hub layout (loopb
     await expect(
       loadCheckpoint('google/flan-t5-tiny', { endpoint: 'http://127.0.0.1:1', cacheDir }),
     ).rejects.toThrow(/config\.json: request failed/);
+  });
+
+  it('gated repos: a 401 says to pass a token; the token goes to the hub on every request', async () => {
+    await expect(loadCheckpoint('gated/flan-t5-tiny', { endpoint: hub.endpoint, cacheDir })).rejects.toThrow(
+      /config\.json: HTTP 401 .*pass a token/,
+    );
+    await expect(loadInBrowser('gated/flan-t5-tiny', { endpoint: hub.endpoint })).rejects.toThrow(/HTTP 401/);
+    hub.requests.length = 0;
+    const ckpt = await loadCheckpoint('gated/flan-t5-tiny', {
+      endpoint: hub.endpoint,
+      cacheDir,
+      token: 'hf_secret',
+    });
+    expect(ckpt.tensors.size).toBeGreaterThan(0);
+    const resolves = hub.requests.filter((r) => r.path.includes('/resolve/'));
+    expect(resolves.length).toBeGreaterThan(3);
+    expect(resolves.every((r) => r.authorization === 'Bearer hf_secret')).toBe(true);
+    const remote = await loadInBrowser('gated/flan-t5-tiny', { endpoint: hub.endpoint, token: 'hf_secret' });
+    expect(remote.tensors.size).toBe(ckpt.tensors.size);
   });
 
   it('uses the injected fetch, and $HF_ENDPOINT when no endpoint is given', async () => {

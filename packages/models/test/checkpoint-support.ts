@@ -17,11 +17,15 @@ export interface HubRepo {
   dir: string;
   /** 40-hex commit that `main` resolves to. */
   commit: string;
+  /** A gated repo: resolve answers 401 unless `Authorization: Bearer <token>` is sent. */
+  token?: string;
 }
 
 export interface HubRequest {
   method: string;
   path: string;
+  /** The Authorization header, when one was sent. */
+  authorization?: string;
 }
 
 export interface FakeHub {
@@ -46,7 +50,8 @@ export async function startFakeHub(repos: Record<string, HubRepo>): Promise<Fake
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = decodeURIComponent(url.pathname);
-    requests.push({ method: req.method ?? 'GET', path });
+    const authorization = req.headers.authorization;
+    requests.push({ method: req.method ?? 'GET', path, ...(authorization ? { authorization } : {}) });
     const storage = /^\/storage\/(.+)\/([0-9a-f]{40})\/(.+)$/.exec(path);
     const resolve = /^\/(.+)\/resolve\/([^/]+)\/(.+)$/.exec(path);
     const notFound = (code: string, commit?: string) => {
@@ -73,6 +78,10 @@ export async function startFakeHub(repos: Record<string, HubRepo>): Promise<Fake
     const [, repoId, revision, name] = resolve;
     const repo = repos[repoId!];
     if (!repo) return notFound('RepoNotFound');
+    if (repo.token !== undefined && authorization !== `Bearer ${repo.token}`) {
+      res.writeHead(401, { 'x-error-code': 'GatedRepo' });
+      return res.end('GatedRepo');
+    }
     if (revision !== 'main' && revision !== repo.commit) return notFound('RevisionNotFound');
     const file = join(repo.dir, name!);
     if (!existsSync(file)) return notFound('EntryNotFound', repo.commit);
