@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot, sharedFile } from '@flan-ts/test-support';
+import { repoRoot, sharedFile, sharedFiles } from '@flan-ts/test-support';
 import { describe, expect, it } from 'vitest';
 
 function flan(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -159,5 +159,47 @@ describe.skipIf(!cotDir || !spiece)('flan mix --tokenizer', () => {
     expect(Math.min(...shots)).toBeGreaterThanOrEqual(2);
     expect(new Set(shots).size).toBeGreaterThan(1);
     expect(stderr === '' || /dropped \d+ few-shot draw/.test(stderr)).toBe(true);
+  });
+});
+
+const flanFiles = sharedFiles('data/flan/templates.json', 'data/flan/formatting.json');
+describe.skipIf(!flanFiles)('flan mix with FLAN templates from a file and random options', () => {
+  it('renders FLAN rte templates with seeded random option lists and rewritten answers', async () => {
+    const [templates, formatting] = flanFiles!;
+    const dir = mkdtempSync(join(tmpdir(), 'flan-mix-'));
+    const options = ['yes', 'it is not possible to tell', 'no'];
+    const rows = [
+      { premise: 'It rained all night.', hypothesis: 'The ground is wet.', options, answer: 'yes' },
+      { premise: 'The shop was closed.', hypothesis: 'The shop was open.', options, answer: 'no' },
+    ];
+    writeFileSync(join(dir, 'rte.jsonl'), rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const config = join(dir, 'mix.json');
+    writeFileSync(
+      config,
+      JSON.stringify({
+        formatting,
+        tasks: [
+          {
+            name: 'rte',
+            data: 'rte.jsonl',
+            templates: { file: templates, source: 'patterns', task: 'rte' },
+            options: { field: 'options', style: 'random' },
+          },
+        ],
+      }),
+    );
+    const { code, stdout, stderr } = await flan(['--config', config, '--n', '60', '--seed', '5']);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    const records = lines(stdout).map((l) => JSON.parse(l) as Record<string, string>);
+    expect(records).toHaveLength(60);
+    expect(new Set(records.map((r) => r['template'])).size).toBeGreaterThan(3);
+    for (const r of records) expect(r['template']).toMatch(/^patterns\[\d\]$/);
+    // Most rte templates show the options (a few generate the premise instead).
+    const withOptions = records.filter((r) => options.every((o) => r['inputs']!.includes(o)));
+    expect(withOptions.length).toBeGreaterThan(30);
+    // Lettered / numbered item names rewrite the answer to the item name; bullets keep the answer text.
+    const targets = new Set(records.map((r) => r['targets']));
+    expect([...targets].some((t) => t !== 'yes' && t !== 'no')).toBe(true);
   });
 });
