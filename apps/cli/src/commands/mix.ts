@@ -124,6 +124,11 @@ export function registerMix(program: Command): void {
         });
         const mixture = await resolveMixture(config.registry, config.mixture);
         const state = options.resume ? readState(options.resume) : undefined;
+        if (state && options.seed !== undefined && integer(options.seed, '--seed', 0) !== state.seed) {
+          throw new CliError(
+            `--seed ${options.seed} differs from the seed ${state.seed} of the resumed state ${options.resume}`,
+          );
+        }
         const seed = options.seed !== undefined ? integer(options.seed, '--seed', 0) : (config.seed ?? 0);
         sampler = new Sampler(mixture, {
           seed,
