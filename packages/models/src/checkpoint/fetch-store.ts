@@ -40,7 +40,9 @@ export async function fetchOrMissing(
     return response;
   await response.body?.cancel();
   const hint =
-    response.status === 401 || response.status === 403 ? ' (private or gated repo? pass a token)' : '';
+    response.status === 401 || response.status === 403
+      ? ' (no such repo, or a private or gated one: pass a token)'
+      : '';
   throw new CheckpointError(`HTTP ${response.status} ${response.statusText}${hint}`, url);
 }
 
