@@ -113,7 +113,9 @@ export function fetchStore(baseUrl: string, options: FetchStoreOptions = {}): Ch
     describe: url,
     async readText(file) {
       const response = await fetchOrMissing(fetchImpl, url(file), { headers });
-      return response && new TextDecoder().decode(await readBody(response, url(file), file));
+      return (
+        response && new TextDecoder().decode(await readBody(response, url(file), file, options.onProgress))
+      );
     },
     async locate(file) {
       const response = await fetchOrMissing(fetchImpl, url(file), { method: 'HEAD', headers });
