@@ -36,7 +36,7 @@ function forwardWithActivations(
   const { y: n, r } = rmsNormForward(x, w.norm, eps);
   const [wA, wB] = inputWeights(w);
   const h0 = linear(n, wA!);
-  const a = activate(h0, activation);
+  const a = activate(h0, activation) as Tensor2D;
   const h1 = wB !== undefined ? linear(n, wB) : undefined;
   const m = (h1 !== undefined ? tf.mul(a, h1) : a) as Tensor2D;
   const md = applyDropout(m, drop, 0);
@@ -77,7 +77,7 @@ export function feedForwardSublayer(
     } else {
       const f = tf.tidy(() => {
         const all = forwardWithActivations(xIn, w, activation, eps, drop);
-        return { y: all.y, acts: [all.n, all.r, all.h0, all.md, ...(all.h1 ? [all.h1] : [])] };
+        return { y: all.y, acts: [all.n, all.r, all.h0, all.a, all.md, ...(all.h1 ? [all.h1] : [])] };
       });
       value = f.y;
       save([xIn, ...f.acts]);
@@ -90,9 +90,10 @@ export function feedForwardSublayer(
         const grads = tf.tidy(() => {
           let n: Tensor2D, r: Tensor2D, h0: Tensor2D, md: Tensor2D, h1: Tensor2D | undefined, a: Tensor2D;
           if (recompute) {
-            ({ n, r, h0, md, h1 } = forwardWithActivations(xs, w, activation, eps, drop));
+            ({ n, r, h0, a, md, h1 } = forwardWithActivations(xs, w, activation, eps, drop));
           } else {
-            [, n, r, h0, md, h1] = saved as [
+            [, n, r, h0, a, md, h1] = saved as [
+              Tensor2D,
               Tensor2D,
               Tensor2D,
               Tensor2D,
@@ -101,7 +102,6 @@ export function feedForwardSublayer(
               Tensor2D | undefined,
             ];
           }
-          a = activate(h0, activation) as Tensor2D;
           const [wA, wB] = inputWeights(w);
           const gO = linearGrads(applyDropout(dy as Tensor2D, drop, 1), md, w.wo);
           const dm = applyDropout(gO.dx, drop, 0);

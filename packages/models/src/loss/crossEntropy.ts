@@ -102,36 +102,38 @@ export function crossEntropyLoss(logits: Tensor, labels: Tensor, options: LossOp
   const { smoothing, z } = checkOptions(options);
   const shape = logits.shape;
   const op = customOp(([logitsIn], save) => {
-    save([logitsIn!, labels]);
-    const value = tf.tidy(() => {
+    const [n, vocab] = [labels.size, logitsIn!.shape[logitsIn!.rank - 1]!];
+    // The softmax the gradient needs is computed here once and kept, instead of the logits.
+    const kept = tf.tidy(() => {
       const { logits2d, labels1d } = flatten(logitsIn!, labels);
       const t = tokenTerms(logits2d, labels1d, smoothing, z);
-      return tf.div(tf.sum(t.loss), tf.maximum(tf.sum(t.keep), tf.scalar(1)));
+      const count = tf.maximum(tf.sum(t.keep), tf.scalar(1));
+      return {
+        value: tf.div(tf.sum(t.loss), count),
+        probs: tf.exp(tf.sub(logits2d, t.lse)),
+        lse: t.lse,
+        scale: tf.div(t.keep, count),
+        flatIndex: t.flatIndex,
+      };
     });
+    save([kept.probs, kept.lse, kept.scale, kept.flatIndex]);
+    tf.dispose([kept.probs, kept.lse, kept.scale, kept.flatIndex]);
     return {
-      value,
+      value: kept.value,
       gradFunc: (dy, saved) => {
-        const [logitsSaved, labelsSaved] = saved as [Tensor, Tensor];
+        const [probs, lse, scale, flatIndex] = saved as [Tensor2D, Tensor2D, Tensor1D, Tensor1D];
         const grad = tf.tidy(() => {
-          const { logits2d, labels1d } = flatten(logitsSaved, labelsSaved);
-          const [, vocab] = logits2d.shape;
-          const t = tokenTerms(logits2d, labels1d, smoothing, z);
-          const probs = tf.exp(tf.sub(logits2d, t.lse));
-          // d/dlogits of per-token loss: softmax·(1 + 2z·lse) − (1 − ε)·onehot − ε/V.
-          let g: Tensor =
-            z > 0 ? tf.mul(probs, tf.add(tf.scalar(1), tf.mul(t.lse, tf.scalar(2 * z)))) : probs;
+          // d/dlogits of the per-token loss: softmax·(1 + 2z·lse) − (1 − ε)·onehot − ε/V.
+          let g: Tensor = z > 0 ? tf.mul(probs, tf.add(tf.scalar(1), tf.mul(lse, tf.scalar(2 * z)))) : probs;
           // The target term through scatterND: wasm's oneHot with dtype float32 returns zeros (tfjs 4.22).
-          const n = logits2d.shape[0];
-          const target = tf.scatterND(tf.reshape(t.flatIndex, [n, 1]), tf.fill([n], 1 - smoothing), [
+          const target = tf.scatterND(tf.reshape(flatIndex, [n, 1]), tf.fill([n], 1 - smoothing), [
             n * vocab,
           ]);
           g = tf.sub(g, tf.reshape(target, [n, vocab]));
           if (smoothing > 0) g = tf.sub(g, tf.scalar(smoothing / vocab));
-          const scale = tf.div(tf.mul(t.keep, dy), tf.maximum(tf.sum(t.keep), tf.scalar(1)));
-          return tf.reshape(tf.mul(g, tf.reshape(scale, [-1, 1])), shape);
+          return tf.reshape(tf.mul(g, tf.reshape(tf.mul(scale, dy), [-1, 1])), shape);
         });
-        logitsSaved.dispose();
-        labelsSaved.dispose();
+        tf.dispose(saved);
         return grad;
       },
     };
