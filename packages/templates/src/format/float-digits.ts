@@ -93,7 +93,8 @@ export function generalDigits(
   const { exponent } = significantDigits(x, p);
   let text: string;
   let fixed: boolean;
-  if (exponent >= -4 && exponent < p) {
+  // The no-type form keeps one digit for its ".0", so it switches to exponents one digit earlier (CPython).
+  if (exponent >= -4 && exponent < (addDot0 ? p - 1 : p)) {
     text = fixedDigits(x, p - 1 - exponent);
     fixed = true;
   } else {

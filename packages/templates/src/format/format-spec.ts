@@ -4,7 +4,7 @@
  * Errors carry CPython's messages.
  */
 import { exponentDigits, fixedDigits, formatFloatRepr, generalDigits } from './float-digits';
-import { intString, pythonStr, pythonTypeName } from './python-repr';
+import { intString, isPythonInt, pythonStr, pythonTypeName } from './python-repr';
 
 /** Thrown for a spec the value's type does not accept; the renderer adds field and template. */
 export class FormatSpecError extends Error {
@@ -117,6 +117,8 @@ function pad(body: string, spec: Spec, align: string, signAndPrefix = ''): strin
 }
 
 function formatString(value: string, spec: Spec): string {
+  if (spec.noNegZero)
+    throw new FormatSpecError('Negative zero coercion (z) not allowed in string format specifier');
   if (spec.sign !== undefined) throw new FormatSpecError('Sign not allowed in string format specifier');
   if (spec.alternate) throw new FormatSpecError('Alternate form (#) not allowed in string format specifier');
   if (spec.align === '=') throw new FormatSpecError("'=' alignment not allowed in string format specifier");
@@ -167,6 +169,8 @@ function signOf(negative: boolean, spec: Spec): string {
 function formatInt(value: number, spec: Spec, typeName: string): string {
   if (spec.precision !== undefined)
     throw new FormatSpecError('Precision not allowed in integer format specifier');
+  if (spec.noNegZero)
+    throw new FormatSpecError('Negative zero coercion (z) not allowed in integer format specifier');
   const negative = value < 0;
   const magnitude = negative ? -value : value;
   let body: string;
@@ -243,6 +247,8 @@ function formatFloat(value: number, spec: Spec): string {
           p === undefined
             ? formatFloatRepr(magnitude)
             : generalDigits(magnitude, p, spec.alternate, true, false);
+        // '#' always shows the decimal point, also in the repr form (1e-05 → 1.e-05).
+        if (spec.alternate && !body.includes('.')) body = body.replace(/(e|$)/, '.$1');
         break;
       default:
         throw new FormatSpecError(`Unknown format code '${spec.type}' for object of type 'float'`);
@@ -266,14 +272,14 @@ export function formatValue(value: unknown, spec: string): string {
 }
 
 function formatNumber(value: number, spec: Spec, typeName: string): string {
-  if (Number.isInteger(value) && 'bcdoxXn'.includes(spec.type) && spec.type !== '') {
+  if (isPythonInt(value) && 'bcdoxXn'.includes(spec.type) && spec.type !== '') {
     return formatInt(value, spec, typeName);
   }
-  if (Number.isInteger(value) && spec.type === '') return formatInt(value, spec, typeName);
-  if (!Number.isInteger(value) && 'bcdoxX'.includes(spec.type) && spec.type !== '') {
+  if (isPythonInt(value) && spec.type === '') return formatInt(value, spec, typeName);
+  if (!isPythonInt(value) && 'bcdoxX'.includes(spec.type) && spec.type !== '') {
     throw new FormatSpecError(`Unknown format code '${spec.type}' for object of type 'float'`);
   }
-  if (Number.isInteger(value) && spec.type !== '' && !'eEfFgG%'.includes(spec.type)) {
+  if (isPythonInt(value) && spec.type !== '' && !'eEfFgG%'.includes(spec.type)) {
     throw new FormatSpecError(`Unknown format code '${spec.type}' for object of type '${typeName}'`);
   }
   return formatFloat(value, spec);

@@ -35,13 +35,18 @@ export function reprString(value: string, asciiOnly = false): string {
   return out + quote;
 }
 
+/** Whether a JS number stands for a Python int: integral, and not -0 (only floats have a negative zero). */
+export function isPythonInt(value: number): boolean {
+  return Number.isInteger(value) && !Object.is(value, -0);
+}
+
 /** Python's `repr(int)`: exact digits even beyond 2^53 (JS would switch to exponent notation). */
 export function intString(value: number): string {
   return Number.isSafeInteger(value) ? String(value) : BigInt(value).toString();
 }
 
 function reprNumber(value: number): string {
-  return Number.isInteger(value) ? intString(value) : formatFloatRepr(value);
+  return isPythonInt(value) ? intString(value) : formatFloatRepr(value);
 }
 
 /** `repr(value)` / `ascii(value)` with the JSON → Python type mapping above. */
@@ -67,7 +72,7 @@ export function pythonStr(value: unknown): string {
 /** Python type name of a JSON-like value, as Python's error messages print it. */
 export function pythonTypeName(value: unknown): string {
   if (typeof value === 'string') return 'str';
-  if (typeof value === 'number') return Number.isInteger(value) ? 'int' : 'float';
+  if (typeof value === 'number') return isPythonInt(value) ? 'int' : 'float';
   if (typeof value === 'boolean') return 'bool';
   if (value === null || value === undefined) return 'NoneType';
   if (Array.isArray(value)) return 'list';
