@@ -13,8 +13,8 @@ import { join } from 'node:path';
 import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
 import { SentencePieceProcessor as SctgProcessor } from '@sctg/sentencepiece-js';
 import { sharedFile } from '@flan-ts/test-support';
-// The built package: what `npm install @flan-ts/tokenizer` gives a user.
-import { Tokenizer } from '../dist/index.js';
+// Bundled from the package's `dist` (esbuild uses the `import` condition), as a user gets it.
+import { Tokenizer } from '@flan-ts/tokenizer';
 
 const require = createRequire(import.meta.url);
 const { SentencePieceProcessor: SpjsProcessor } = require('sentencepiece-js') as {

@@ -49,9 +49,9 @@ export interface BatchEncodeOptions extends EncodeOptions {
 
 /** One encoded text. */
 export interface Encoding {
-  ids: Int32Array;
-  /** The piece (or special token) behind each id. */
-  pieces: string[];
+  readonly ids: Int32Array;
+  /** The piece (or special token) behind each id; an unknown piece is its normalized surface text. */
+  readonly pieces: string[];
 }
 
 /** A padded batch, row-major `[batchSize, sequenceLength]`. */
@@ -72,6 +72,33 @@ export interface DecodeOptions {
 }
 
 const JSON_START = /^\s*\{/;
+
+/** An {@link Encoding} whose piece strings are derived from the ids on first access. */
+class LazyEncoding implements Encoding {
+  private cached: string[] | undefined;
+
+  constructor(
+    readonly ids: Int32Array,
+    private readonly tokenizer: Tokenizer,
+    private readonly unknownSurfaces: Map<number, string> | undefined,
+  ) {}
+
+  get pieces(): string[] {
+    if (!this.cached) {
+      const { ids, tokenizer, unknownSurfaces } = this;
+      this.cached = Array.from(ids, (id, i) =>
+        id === tokenizer.unkId
+          ? (unknownSurfaces?.get(i) ?? tokenizer.idToToken(id))
+          : tokenizer.idToToken(id),
+      );
+    }
+    return this.cached;
+  }
+
+  toJSON(): { ids: number[]; pieces: string[] } {
+    return { ids: Array.from(this.ids), pieces: this.pieces };
+  }
+}
 
 function looksLikeJson(bytes: Uint8Array): boolean {
   const head = new TextDecoder().decode(bytes.subarray(0, 64));
@@ -198,37 +225,32 @@ export class Tokenizer {
   encode(text: string, options: EncodeOptions = {}): Encoding {
     assertText(text);
     const ids: number[] = [];
-    const pieces: string[] = [];
+    // Piece strings are built only if read: most callers want ids alone.
+    let unknownSurfaces: Map<number, string> | undefined;
     const sp = this.sentencePiece;
+    const encodeText = (segment: string): void => {
+      unknownSurfaces ??= new Map();
+      sp.encodeInto(segment, ids, undefined, unknownSurfaces);
+    };
     if (options.addSpecialTokens === false) {
-      sp.encodeInto(text, ids, pieces);
+      encodeText(text);
     } else {
       for (const segment of this.splitter.split(text)) {
-        if ('token' in segment) {
-          ids.push(segment.token.id);
-          pieces.push(segment.token.content);
-        } else {
-          sp.encodeInto(segment.text, ids, pieces);
-        }
+        if ('token' in segment) ids.push(segment.token.id);
+        else encodeText(segment.text);
       }
       // As T5Tokenizer: no second `</s>` when the text already ends with one.
-      if (this.appendEos && ids[ids.length - 1] !== this.eosId) {
-        ids.push(this.eosId);
-        pieces.push(this.idToToken(this.eosId));
-      }
+      if (this.appendEos && ids[ids.length - 1] !== this.eosId) ids.push(this.eosId);
     }
     if (options.truncation) {
       const maxLength = this.resolveMaxLength(options.maxLength);
       if (ids.length > maxLength) {
-        const keepEos = options.addSpecialTokens !== false && this.appendEos && maxLength > 0;
-        ids.length = pieces.length = maxLength;
-        if (keepEos) {
+        ids.length = maxLength;
+        if (options.addSpecialTokens !== false && this.appendEos && maxLength > 0)
           ids[maxLength - 1] = this.eosId;
-          pieces[maxLength - 1] = this.idToToken(this.eosId);
-        }
       }
     }
-    return { ids: Int32Array.from(ids), pieces };
+    return new LazyEncoding(new Int32Array(ids), this, unknownSurfaces);
   }
 
   private resolveMaxLength(maxLength: number | undefined): number {
@@ -306,6 +328,24 @@ export class Tokenizer {
     }
     out += this.sentencePiece.decode(run);
     return out.trim();
+  }
+
+  /**
+   * Number of ids `encode(text)` gives (`</s>` included, without truncation). Makes the tokenizer a
+   * `TokenCounter` for `@flan-ts/templates`' few-shot budget.
+   */
+  countTokens(text: string, options: Pick<EncodeOptions, 'addSpecialTokens'> = {}): number {
+    assertText(text);
+    const ids: number[] = [];
+    if (options.addSpecialTokens === false) {
+      this.sentencePiece.encodeInto(text, ids, undefined);
+      return ids.length;
+    }
+    for (const segment of this.splitter.split(text)) {
+      if ('token' in segment) ids.push(segment.token.id);
+      else this.sentencePiece.encodeInto(segment.text, ids, undefined);
+    }
+    return ids.length + (this.appendEos && ids[ids.length - 1] !== this.eosId ? 1 : 0);
   }
 
   /** {@link decode} for each row. */

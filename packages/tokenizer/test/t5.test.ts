@@ -43,6 +43,16 @@ describe.skipIf(!modelPath)('T5 tokenizer from t5_spiece.model', () => {
     expect(ids('<extra_id_0>', { addSpecialTokens: false })).not.toContain(32099);
   });
 
+  it('counts tokens as encode does, so it can serve as a TokenCounter', () => {
+    for (const text of ['Hello world', 'Hello world</s>', '', 'The <extra_id_0> walks']) {
+      expect(tokenizer.countTokens(text)).toBe(tokenizer.encode(text).ids.length);
+      expect(tokenizer.countTokens(text, { addSpecialTokens: false })).toBe(
+        tokenizer.encode(text, { addSpecialTokens: false }).ids.length,
+      );
+    }
+    expect(tokenizer.countTokens('Hello world')).toBe(3);
+  });
+
   it('decodes with and without special tokens', () => {
     const e = tokenizer.encode('The <extra_id_0> walks in <extra_id_1> park');
     expect(tokenizer.decode(e.ids)).toBe('The<extra_id_0> walks in<extra_id_1> park</s>');

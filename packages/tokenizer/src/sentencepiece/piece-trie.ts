@@ -6,8 +6,8 @@
 export class PieceTrie {
   /** Value stored at each node (a piece id), or -1. */
   private values: Int32Array;
-  private keys: Int32Array;
-  private children: Int32Array;
+  /** Open-addressing table: slot i holds the edge key at 2i and the child node at 2i+1, one cache line per probe. */
+  private table: Int32Array;
   private mask: number;
   private nodeCount = 1;
   /** Children of the root by byte: every walk starts there, so it skips the hash. */
@@ -20,8 +20,7 @@ export class PieceTrie {
     let capacity = 16;
     while (capacity < edges * 2) capacity *= 2;
     this.mask = capacity - 1;
-    this.keys = new Int32Array(capacity).fill(-1);
-    this.children = new Int32Array(capacity);
+    this.table = new Int32Array(capacity * 2).fill(-1);
     this.values = new Int32Array(edges + 1).fill(-1);
     for (const [bytes, value] of list) {
       let node = 0;
@@ -42,10 +41,10 @@ export class PieceTrie {
   private insert(node: number, byte: number): number {
     const key = (node << 8) | byte;
     let i = this.slot(node, byte) & this.mask;
-    while (this.keys[i] !== -1) i = (i + 1) & this.mask;
-    this.keys[i] = key;
+    while (this.table[2 * i] !== -1) i = (i + 1) & this.mask;
+    this.table[2 * i] = key;
     const child = this.nodeCount++;
-    this.children[i] = child;
+    this.table[2 * i + 1] = child;
     if (node === 0) this.root[byte] = child;
     return child;
   }
@@ -54,13 +53,13 @@ export class PieceTrie {
   child(node: number, byte: number): number {
     if (node === 0) return this.root[byte]!;
     const key = (node << 8) | byte;
-    const keys = this.keys;
+    const table = this.table;
     const mask = this.mask;
     let i = Math.imul(key, 0x9e3779b1) >>> 0;
     for (;;) {
       i &= mask;
-      const k = keys[i]!;
-      if (k === key) return this.children[i]!;
+      const k = table[2 * i]!;
+      if (k === key) return table[2 * i + 1]!;
       if (k === -1) return -1;
       i++;
     }

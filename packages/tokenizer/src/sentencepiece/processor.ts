@@ -58,6 +58,7 @@ export class SentencePieceProcessor {
   private readonly scores: Float32Array;
   private readonly types: Uint8Array;
   private readonly pieceIds = new Map<string, number>();
+  private readonly pieceStrings: string[];
   private readonly byteIds = new Int32Array(256).fill(-1);
   private readonly minScore: number;
   private readonly maxScore: number;
@@ -73,6 +74,7 @@ export class SentencePieceProcessor {
     this.model = model;
     this.size = model.pieces.length;
     this.scores = new Float32Array(this.size);
+    this.pieceStrings = model.pieces.map((p) => p.piece);
     this.types = new Uint8Array(this.size);
     let unkId = -1;
     let minScore = 3.4028234663852886e38;
@@ -207,10 +209,17 @@ export class SentencePieceProcessor {
   }
 
   /**
-   * Appends the encoding of `text` to `ids` (and `pieces` when given), without checking `text`.
+   * Appends the encoding of `text` to `ids`, without checking `text`. Piece strings go to `pieces`
+   * when given; otherwise only the surfaces of unknown pieces (the one piece string that is not the
+   * vocabulary's) go to `unknownSurfaces`, keyed by their index in `ids`.
    * @internal For {@link Tokenizer}, which has already validated the text.
    */
-  encodeInto(text: string, ids: number[], pieces: string[] | undefined): void {
+  encodeInto(
+    text: string,
+    ids: number[],
+    pieces: string[] | undefined,
+    unknownSurfaces?: Map<number, string>,
+  ): void {
     const normalized = this.normalizeBytes(text);
     const n = normalized.length;
     if (n === 0) return;
@@ -223,26 +232,40 @@ export class SentencePieceProcessor {
       this.minScore,
       this.maxScore,
     );
+    const unkId = this.unkId;
+    const pieceStrings = this.pieceStrings;
     let prevUnk = false;
     for (let k = 0; k < path.count; k++) {
+      const id = path.ids[k]!;
+      const isUnk = id === unkId;
+      if (!isUnk) {
+        ids.push(id);
+        if (pieces) pieces.push(pieceStrings[id]!);
+        prevUnk = false;
+        continue;
+      }
       const begin = path.starts[k]!;
       const end = path.starts[k + 1]!;
-      const id = path.ids[k]!;
-      const isUnk = id === this.unkId;
-      if (isUnk && this.model.byteFallback) {
+      if (this.model.byteFallback) {
         for (let i = begin; i < end; i++) {
           const byteId = this.byteIds[normalized[i]!]!;
-          ids.push(byteId >= 0 ? byteId : this.unkId);
-          pieces?.push(byteId >= 0 ? this.model.pieces[byteId]!.piece : this.model.unkPiece);
+          ids.push(byteId >= 0 ? byteId : unkId);
+          pieces?.push(byteId >= 0 ? pieceStrings[byteId]! : this.model.unkPiece);
         }
-      } else if (isUnk && prevUnk) {
-        // A run of unknown characters is one unknown piece, as in the C++ (known pieces never hold them).
-        if (pieces) pieces[pieces.length - 1] += decoder.decode(normalized.subarray(begin, end));
       } else {
-        ids.push(id);
-        pieces?.push(isUnk ? decoder.decode(normalized.subarray(begin, end)) : this.model.pieces[id]!.piece);
+        const surface = decoder.decode(normalized.subarray(begin, end));
+        // A run of unknown characters is one unknown piece, as in the C++ (known pieces never hold them).
+        if (prevUnk) {
+          if (pieces) pieces[pieces.length - 1] += surface;
+          else if (unknownSurfaces)
+            unknownSurfaces.set(ids.length - 1, unknownSurfaces.get(ids.length - 1)! + surface);
+        } else {
+          ids.push(id);
+          if (pieces) pieces.push(surface);
+          else unknownSurfaces?.set(ids.length - 1, surface);
+        }
       }
-      prevUnk = isUnk;
+      prevUnk = true;
     }
   }
 
