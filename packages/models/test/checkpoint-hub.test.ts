@@ -250,6 +250,37 @@ describe.skipIf(!flanTiny || !t5Tiny)('loadCheckpoint from the hub layout (loopb
     expect(remote.tensors.size).toBe(ckpt.tensors.size);
   });
 
+  it('sends the token to the hub but not to the storage host it redirects to', async () => {
+    const repos = { 'gated/flan-t5-tiny': { dir: flanTiny!, commit: FLAN_COMMIT, token: 'hf_secret' } };
+    const storage = await startFakeHub(repos);
+    const front = await startFakeHub(repos, { storageOrigin: storage.endpoint });
+    try {
+      await loadCheckpoint('gated/flan-t5-tiny', { endpoint: front.endpoint, cacheDir, token: 'hf_secret' });
+      expect(storage.requests.map((r) => r.path)).toContain(
+        `/storage/gated/flan-t5-tiny/${FLAN_COMMIT}/model.safetensors`,
+      );
+      expect(storage.requests.every((r) => r.authorization === undefined)).toBe(true);
+      expect(front.requests.every((r) => r.authorization === 'Bearer hf_secret')).toBe(true);
+    } finally {
+      await Promise.all([storage.close(), front.close()]);
+    }
+  });
+
+  it('two loads racing into an empty cache both succeed and leave complete files', async () => {
+    const [a, b] = await Promise.all([
+      loadCheckpoint('google/flan-t5-tiny', { endpoint: hub.endpoint, cacheDir }),
+      loadCheckpoint('google/flan-t5-tiny', { endpoint: hub.endpoint, cacheDir }),
+    ]);
+    expect(a.tensors.size).toBe(b.tensors.size);
+    const snapshot = join(cacheDir, 'models--google--flan-t5-tiny', 'snapshots', FLAN_COMMIT);
+    expect(
+      readFileSync(join(snapshot, 'model.safetensors')).equals(
+        readFileSync(join(flanTiny!, 'model.safetensors')),
+      ),
+    ).toBe(true);
+    expect(readdirSync(snapshot).some((f) => f.endsWith('.incomplete'))).toBe(false);
+  });
+
   it('uses the injected fetch, and $HF_ENDPOINT when no endpoint is given', async () => {
     const seen: string[] = [];
     const previous = process.env.HF_ENDPOINT;

@@ -42,9 +42,13 @@ const LFS = /\.(safetensors|model|bin)$/;
 /**
  * `GET|HEAD /{repo}/resolve/{main|commit}/{file}`: small files answer 200 with `x-repo-commit`;
  * LFS files answer 302 to `/storage/...` with `x-repo-commit` and `x-linked-size`, as the hub does;
- * a missing file or revision is a 404 with `x-error-code`.
+ * a missing file or revision is a 404 with `x-error-code`. With `storageOrigin`, redirects go to
+ * that other server (another fake hub serving the same repos), as the hub's go to its CDN.
  */
-export async function startFakeHub(repos: Record<string, HubRepo>): Promise<FakeHub> {
+export async function startFakeHub(
+  repos: Record<string, HubRepo>,
+  options: { storageOrigin?: string } = {},
+): Promise<FakeHub> {
   const requests: HubRequest[] = [];
   const cutAfter = new Map<string, number>();
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -87,7 +91,7 @@ export async function startFakeHub(repos: Record<string, HubRepo>): Promise<Fake
     if (!existsSync(file)) return notFound('EntryNotFound', repo.commit);
     if (LFS.test(name!)) {
       res.writeHead(302, {
-        location: `/storage/${repoId}/${repo.commit}/${name}`,
+        location: `${options.storageOrigin ?? ''}/storage/${repoId}/${repo.commit}/${name}`,
         'x-repo-commit': repo.commit,
         'x-linked-size': String(statSync(file).size),
       });
