@@ -9,6 +9,7 @@ import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { isCI, sharedFiles } from '@flan-ts/test-support';
+import type * as TokenizerModule from '../src/index';
 
 const CHROMIUM = '/usr/bin/chromium';
 const paths = sharedFiles(
@@ -74,7 +75,7 @@ describe.skipIf(!paths || !hasChromium)('@flan-ts/tokenizer in headless Chromium
       await page.goto('https://flan.test/');
       const result = await page.evaluate(
         async (texts) => {
-          const { Tokenizer } = (window as unknown as { flanTokenizer: typeof import('../src/index') })
+          const { Tokenizer } = (window as unknown as { flanTokenizer: typeof TokenizerModule })
             .flanTokenizer;
           const tokenizer = await Tokenizer.fromUrl('/spiece.model');
           return {
