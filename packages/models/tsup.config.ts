@@ -1,4 +1,7 @@
 import { defineConfig } from 'tsup';
 import { packageBuild } from '../../tsup.shared';
 
-export default defineConfig(packageBuild({ index: 'src/index.ts', node: 'src/node.ts' }));
+// `webgpu` (Dawn for Node) loads a native addon relative to its own files: it must stay external.
+export default defineConfig(
+  packageBuild({ index: 'src/index.ts', node: 'src/node.ts' }, { external: ['webgpu'] }),
+);
