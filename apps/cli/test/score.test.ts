@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { repoRoot, sharedFile } from '@flan-ts/test-support';
 import { describe, expect, it } from 'vitest';
@@ -8,10 +8,12 @@ import { describe, expect, it } from 'vitest';
 function flan(
   args: string[],
   input: string,
+  env: NodeJS.ProcessEnv = process.env,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [join(repoRoot, 'apps/cli/bin/flan.js'), ...args], {
       cwd: repoRoot,
+      env,
     });
     let stdout = '';
     let stderr = '';
@@ -109,5 +111,19 @@ describe.skipIf(!flanTiny)('flan score input forms and errors', () => {
     expect(skipped.stderr).toMatch(
       /<stdin>:3: give exactly one of "targets" \(texts\) and "target_ids" \(id lists\)/,
     );
+  });
+});
+
+// WebGPU without a GPU: Dawn on Chromium's SwiftShader, with Chromium's Vulkan loader.
+const SWIFTSHADER = '/usr/lib/chromium/vk_swiftshader_icd.json';
+describe.skipIf(!flanTiny || !existsSync(SWIFTSHADER))('flan score on webgpu (SwiftShader)', () => {
+  it('reproduces rank_classification within 1e-4', async () => {
+    const { dir, ref } = flanTiny!;
+    const env = { ...process.env, VK_ICD_FILENAMES: SWIFTSHADER, LD_LIBRARY_PATH: '/usr/lib/chromium' };
+    const line = JSON.stringify({ input_ids: ref.input_ids, target_ids: ref.candidate_ids });
+    const { code, stdout, stderr } = await flan(['score', '--model', dir, '--backend', 'webgpu'], line, env);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expectClose((JSON.parse(stdout) as { sum_logprobs: number[] }).sum_logprobs, ref.sum_logprob, 1e-4);
   });
 });
