@@ -93,6 +93,46 @@ for (const backend of BACKENDS) {
         expect(refDiff).toBeLessThan(1e-4);
       });
 
+      it('cache.select reorders and repeats rows: the next step matches the selected rows', () => {
+        const f = loadFixture(name);
+        const batch = referenceBatch(f.reference);
+        const before = tf.memory().numTensors;
+        const encoded = model.encode(batch.inputIds, batch.attentionMask);
+        const first = tf.slice(batch.decoderInputIds, [0, 0], [-1, 2]);
+        const second = tf.slice(batch.decoderInputIds, [0, 2], [-1, 1]);
+        const step1 = model.decode(first, encoded, batch.attentionMask);
+        const full = model.decode(second, encoded, batch.attentionMask, step1.cache);
+        const rows = [2, 0, 0];
+        const pick = tf.tensor1d(rows, 'int32');
+        const selected = step1.cache.select(rows);
+        expect(selected.length).toBe(2);
+        const encPicked = tf.gather(encoded, pick);
+        const maskPicked = tf.gather(batch.attentionMask, pick);
+        const secondPicked = tf.gather(second, pick) as tf.Tensor2D;
+        const next = model.decode(secondPicked, encPicked, maskPicked, selected);
+        const expected = tf.gather(full.logits, pick);
+        expect(maxAbsDiff(next.logits.dataSync(), expected.dataSync())).toBeLessThan(1e-5);
+        expect(() => step1.cache.select([3])).toThrow(RangeError);
+        tf.dispose([
+          encoded,
+          first,
+          second,
+          step1.logits,
+          full.logits,
+          pick,
+          encPicked,
+          maskPicked,
+          next.logits,
+          expected,
+        ]);
+        step1.cache.dispose();
+        full.cache.dispose();
+        selected.dispose();
+        next.cache.dispose();
+        expect(tf.memory().numTensors).toBe(before);
+        tf.dispose(Object.values(batch));
+      });
+
       it('a batch row alone gives the same logits as in the padded batch', () => {
         const f = loadFixture(name);
         const row = 1;
