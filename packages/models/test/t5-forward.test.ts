@@ -122,6 +122,7 @@ for (const backend of BACKENDS) {
           pick,
           encPicked,
           maskPicked,
+          secondPicked,
           next.logits,
           expected,
         ]);
