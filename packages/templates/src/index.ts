@@ -6,6 +6,7 @@
 export * from './errors';
 export {
   pyFormat,
+  checkTemplate,
   compileFormat,
   renderCompiled,
   templateFields,

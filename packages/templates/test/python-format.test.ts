@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
+  checkTemplate,
+  templateFields,
   FieldFormatError,
   MissingFieldError,
   TemplateError,
@@ -44,6 +46,8 @@ describe('pyFormat matches CPython str.format', () => {
       expect(thrown).toBeInstanceOf(MissingFieldError);
     } else if (c.error === 'ValueError') {
       expect(thrown instanceof TemplateSyntaxError || thrown instanceof FieldFormatError).toBe(true);
+      // Same message as CPython, after the field name this package puts in front.
+      expect((thrown as Error).message.replace(/^field "[^"]*": /, '')).toBe(c.message);
     }
   });
 
@@ -78,5 +82,26 @@ describe('pyFormat errors name task, template and field', () => {
 
   it('values are never reinterpreted', () => {
     expect(pyFormat('{a} {b}', { a: '{b}', b: '{{x}}' })).toBe('{b} {{x}}');
+  });
+});
+
+describe('errors come in CPython order (formatting is lazy)', () => {
+  it('a missing field before a syntax error is reported as the missing field', () => {
+    expect(() => pyFormat('{a} }', {})).toThrow(MissingFieldError);
+    expect(() => pyFormat('{a} }', { a: 1 })).toThrow(TemplateSyntaxError);
+  });
+
+  it('checkTemplate finds syntax errors without rendering', () => {
+    expect(() => checkTemplate('{premise} {', { task: 't' })).toThrow(
+      `task "t": Single '{' encountered in format string`,
+    );
+    expect(() => checkTemplate('{a[0]x}')).toThrow("Only '.' or '[' may follow ']'");
+    expect(() => checkTemplate('{a!q}')).toThrow('Unknown conversion specifier q');
+    expect(() => checkTemplate('{a:{b:{c}}}')).toThrow('Max string recursion exceeded');
+    expect(() => checkTemplate('{premise}\n\n{options_} {{literal}}')).not.toThrow();
+  });
+
+  it('templateFields lists the keyword fields, nested specs included', () => {
+    expect(templateFields('{q} {a[0]:>{width}} {q!r} {{x}} {0}')).toEqual(['q', 'a', 'width']);
   });
 });

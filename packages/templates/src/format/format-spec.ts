@@ -24,7 +24,8 @@ interface Spec {
   type: string;
 }
 
-function parseSpec(spec: string, typeName: string, defaultAlign: string): Spec {
+/** `defaultType` is the type CPython assumes for an empty one: 's' for str, 'd' for int, '' for float. */
+function parseSpec(spec: string, typeName: string, defaultAlign: string, defaultType = ''): Spec {
   const chars = Array.from(spec);
   let i = 0;
   const out: Spec = {
@@ -81,9 +82,11 @@ function parseSpec(spec: string, typeName: string, defaultAlign: string): Spec {
     throw new FormatSpecError(`Invalid format specifier '${spec}' for object of type '${typeName}'`);
   }
   if (i < chars.length) out.type = chars[i]!;
-  if (out.grouping !== undefined && out.type !== '') {
-    const allowed = out.grouping === ',' ? 'deEfFgG%'.includes(out.type) : 'deEfFgG%boxX'.includes(out.type);
-    if (!allowed) throw new FormatSpecError(`Cannot specify '${out.grouping}' with '${out.type}'.`);
+  const effectiveType = out.type === '' ? defaultType : out.type;
+  if (out.grouping !== undefined && effectiveType !== '') {
+    const allowed =
+      out.grouping === ',' ? 'deEfFgG%'.includes(effectiveType) : 'deEfFgG%boxX'.includes(effectiveType);
+    if (!allowed) throw new FormatSpecError(`Cannot specify '${out.grouping}' with '${effectiveType}'.`);
   }
   return out;
 }
@@ -117,15 +120,17 @@ function pad(body: string, spec: Spec, align: string, signAndPrefix = ''): strin
 }
 
 function formatString(value: string, spec: Spec): string {
-  if (spec.noNegZero)
-    throw new FormatSpecError('Negative zero coercion (z) not allowed in string format specifier');
-  if (spec.sign !== undefined) throw new FormatSpecError('Sign not allowed in string format specifier');
-  if (spec.alternate) throw new FormatSpecError('Alternate form (#) not allowed in string format specifier');
-  if (spec.align === '=') throw new FormatSpecError("'=' alignment not allowed in string format specifier");
-  if (spec.grouping !== undefined) throw new FormatSpecError(`Cannot specify '${spec.grouping}' with 's'.`);
+  // CPython's order of checks (unicode __format__, then format_string_internal).
   if (spec.type !== '' && spec.type !== 's') {
     throw new FormatSpecError(`Unknown format code '${spec.type}' for object of type 'str'`);
   }
+  if (spec.sign === ' ') throw new FormatSpecError('Space not allowed in string format specifier');
+  if (spec.sign !== undefined) throw new FormatSpecError('Sign not allowed in string format specifier');
+  if (spec.noNegZero) {
+    throw new FormatSpecError('Negative zero coercion (z) not allowed in string format specifier');
+  }
+  if (spec.alternate) throw new FormatSpecError('Alternate form (#) not allowed in string format specifier');
+  if (spec.align === '=') throw new FormatSpecError("'=' alignment not allowed in string format specifier");
   let body = value;
   if (spec.precision !== undefined) body = Array.from(value).slice(0, spec.precision).join('');
   return pad(body, spec, spec.align ?? '<');
@@ -264,7 +269,7 @@ function formatFloat(value: number, spec: Spec): string {
 export function formatValue(value: unknown, spec: string): string {
   if (spec === '') return pythonStr(value);
   const typeName = pythonTypeName(value);
-  if (typeof value === 'string') return formatString(value, parseSpec(spec, 'str', '<'));
+  if (typeof value === 'string') return formatString(value, parseSpec(spec, 'str', '<', 's'));
   // bool is an int subclass: a non-empty spec formats it as 1 / 0.
   if (typeof value === 'boolean') return formatNumber(value ? 1 : 0, parseSpec(spec, 'bool', '>'), 'bool');
   if (typeof value === 'number') return formatNumber(value, parseSpec(spec, typeName, '>'), typeName);

@@ -19,113 +19,159 @@ interface FieldPart {
   conversion: 'r' | 's' | 'a' | undefined;
   /** Literal format spec, or a parsed one when it holds nested fields. */
   spec: string | CompiledFormat;
+  /**
+   * Malformed-field messages, raised where CPython raises them: `before` ahead of the lookup,
+   * `afterAccess` once the well-formed accessors have been applied, `conversion` after that.
+   */
+  errors?: { before?: string; afterAccess?: string; conversion?: string };
 }
 
-/** A parsed template: literal strings interleaved with fields. */
-export type CompiledFormat = ReadonlyArray<string | FieldPart>;
+/** A syntax error in the template text, raised when rendering reaches it (CPython formats lazily). */
+interface ErrorPart {
+  error: string;
+}
+
+/** A parsed template: literal strings interleaved with fields (and deferred syntax errors). */
+export type CompiledFormat = ReadonlyArray<string | FieldPart | ErrorPart>;
 
 interface Numbering {
   auto: number;
   mode: 'auto' | 'manual' | undefined;
 }
 
-function syntaxError(message: string, context: TemplateContext): never {
-  throw new TemplateSyntaxError(message, context);
-}
-
 const DIGITS = /^[0-9]+$/;
 
-function parseFieldName(text: string, numbering: Numbering, context: TemplateContext) {
+function parseFieldName(text: string, numbering: Numbering, field: FieldPart): void {
   let i = 0;
   while (i < text.length && text[i] !== '.' && text[i] !== '[') i++;
   const head = text.slice(0, i);
-  let first: string | number;
   if (head === '') {
     if (numbering.mode === 'manual') {
-      syntaxError('cannot switch from manual field specification to automatic field numbering', context);
+      field.errors = { before: 'cannot switch from manual field specification to automatic field numbering' };
+      return;
     }
     numbering.mode = 'auto';
-    first = numbering.auto++;
+    field.first = numbering.auto++;
   } else if (DIGITS.test(head)) {
     if (numbering.mode === 'auto') {
-      syntaxError('cannot switch from automatic field numbering to manual field specification', context);
+      field.errors = { before: 'cannot switch from automatic field numbering to manual field specification' };
+      return;
     }
     numbering.mode = 'manual';
-    first = Number(head);
+    field.first = Number(head);
   } else {
-    first = head;
+    field.first = head;
   }
-  const accessors: Accessor[] = [];
+  // Accessors are parsed lazily in CPython: a malformed one fails after the earlier ones were applied.
+  const fail = (message: string) => {
+    field.errors = { ...field.errors, afterAccess: message };
+  };
   while (i < text.length) {
     const c = text[i];
     if (c === '.') {
       let j = i + 1;
       while (j < text.length && text[j] !== '.' && text[j] !== '[') j++;
       const name = text.slice(i + 1, j);
-      if (name === '') syntaxError('Empty attribute in format string', context);
-      accessors.push({ kind: 'attribute', name });
+      if (name === '') return fail('Empty attribute in format string');
+      field.accessors.push({ kind: 'attribute', name });
       i = j;
-    } else if (c === '[') {
+    } else {
       const close = text.indexOf(']', i + 1);
-      if (close < 0) syntaxError("Missing ']' in format string", context);
+      if (close < 0) return fail("Missing ']' in format string");
       const key = text.slice(i + 1, close);
-      if (key === '') syntaxError('Empty attribute in format string', context);
-      accessors.push({ kind: 'index', key: DIGITS.test(key) ? Number(key) : key });
+      if (key === '') return fail('Empty attribute in format string');
+      field.accessors.push({ kind: 'index', key: DIGITS.test(key) ? Number(key) : key });
       i = close + 1;
       if (i < text.length && text[i] !== '.' && text[i] !== '[') {
-        syntaxError("Only '.' or '[' may follow ']' in format field specifier", context);
+        return fail("Only '.' or '[' may follow ']' in format field specifier");
       }
-    } else {
-      syntaxError(`unexpected character in field name "${text}"`, context);
     }
   }
-  return { first, accessors };
 }
 
-function parseField(body: string, numbering: Numbering, depth: number, context: TemplateContext): FieldPart {
-  // The field name ends at the first ':' or '!' outside square brackets (CPython parse_field).
-  let i = 0;
-  let stop = '';
-  while (i < body.length) {
-    const c = body[i]!;
-    i++;
-    if (c === '{') syntaxError("unexpected '{' in field name", context);
+/**
+ * Scans one replacement field starting just after its `{` (CPython `parse_field`): the name ends at
+ * `}`, `:` or `!` outside square brackets; then an optional conversion; then a format spec that ends
+ * at the `}` balancing the field's braces. Returns the field and the index after its closing `}`.
+ */
+function parseField(t: string, start: number, numbering: Numbering, depth: number): [FieldPart, number] {
+  const field: FieldPart = { text: '', first: '', accessors: [], conversion: undefined, spec: '' };
+  const fail = (message: string): [FieldPart, number] => {
+    field.errors = { before: message };
+    return [field, t.length];
+  };
+  const n = t.length;
+  let i = start;
+  let c = '';
+  let stopped = false;
+  while (i < n) {
+    c = t[i++]!;
+    if (c === '{') return fail("unexpected '{' in field name");
     if (c === '[') {
-      while (i < body.length && body[i] !== ']') i++;
+      while (i < n && t[i] !== ']') i++;
       continue;
     }
-    if (c === ':' || c === '!') {
-      stop = c;
+    if (c === '}' || c === ':' || c === '!') {
+      stopped = true;
       break;
     }
   }
-  const text = stop === '' ? body : body.slice(0, i - 1);
-  let conversion: FieldPart['conversion'];
+  field.text = t.slice(start, stopped ? i - 1 : i);
+  let conversion = '';
   let specText = '';
-  if (stop === '!') {
-    if (i >= body.length) syntaxError('end of string while looking for conversion specifier', context);
-    const conv = body[i]!;
-    i++;
-    if (i < body.length) {
-      if (body[i] !== ':') syntaxError("expected ':' after conversion specifier", context);
-      i++;
-      specText = body.slice(i);
+  let needsExpanding = false;
+  if (stopped && (c === '!' || c === ':')) {
+    let done = false;
+    if (c === '!') {
+      if (i >= n) return fail('end of string while looking for conversion specifier');
+      conversion = t[i++]!;
+      if (i < n) {
+        const next = t[i++];
+        if (next === '}') done = true;
+        else if (next !== ':') return fail("expected ':' after conversion specifier");
+      }
     }
-    if (conv !== 'r' && conv !== 's' && conv !== 'a')
-      syntaxError(`Unknown conversion specifier ${conv}`, context);
-    conversion = conv;
-  } else if (stop === ':') {
-    specText = body.slice(i);
+    if (!done) {
+      const specStart = i;
+      let count = 1;
+      while (i < n) {
+        const d = t[i++];
+        if (d === '{') {
+          needsExpanding = true;
+          count++;
+        } else if (d === '}' && --count === 0) {
+          done = true;
+          break;
+        }
+      }
+      if (!done) return fail("unmatched '{' in format spec");
+      specText = t.slice(specStart, i - 1);
+    }
+  } else if (!stopped) {
+    return fail("expected '}' before end of string");
   }
-  const { first, accessors } = parseFieldName(text, numbering, context);
-  const spec = specText.includes('{') ? parseTemplate(specText, numbering, depth - 1, context) : specText;
-  return { text, first, accessors, conversion, spec };
+  parseFieldName(field.text, numbering, field);
+  if (field.errors?.before !== undefined) return [field, n];
+  if (conversion === 'r' || conversion === 's' || conversion === 'a') field.conversion = conversion;
+  else if (conversion !== '')
+    field.errors = { ...field.errors, conversion: `Unknown conversion specifier ${conversion}` };
+  field.spec = needsExpanding ? parseTemplate(specText, numbering, depth - 1) : specText;
+  return [field, i];
 }
 
-function parseTemplate(template: string, numbering: Numbering, depth: number, context: TemplateContext) {
-  if (depth < 0) syntaxError('Max string recursion exceeded', context);
-  const parts: Array<string | FieldPart> = [];
+function parseTemplate(template: string, numbering: Numbering, depth: number): CompiledFormat {
+  if (depth <= 0) return [{ error: 'Max string recursion exceeded' }];
+  const parts: Array<string | FieldPart | ErrorPart> = [];
   let literal = '';
+  const flush = () => {
+    if (literal !== '') parts.push(literal);
+    literal = '';
+  };
+  const stopWith = (error: string) => {
+    flush();
+    parts.push({ error });
+    return parts;
+  };
   let i = 0;
   const n = template.length;
   while (i < n) {
@@ -136,21 +182,15 @@ function parseTemplate(template: string, numbering: Numbering, depth: number, co
         i += 2;
         continue;
       }
-      if (i + 1 >= n) syntaxError("Single '{' encountered in format string", context);
-      let j = i + 1;
-      let nesting = 1;
-      for (; j < n; j++) {
-        const d = template[j];
-        if (d === '{') nesting++;
-        else if (d === '}' && --nesting === 0) break;
-      }
-      if (j >= n) syntaxError("expected '}' before end of string", context);
-      if (literal !== '') parts.push(literal);
-      literal = '';
-      parts.push(parseField(template.slice(i + 1, j), numbering, depth, context));
-      i = j + 1;
+      if (i + 1 >= n) return stopWith("Single '{' encountered in format string");
+      flush();
+      const [field, next] = parseField(template, i + 1, numbering, depth);
+      parts.push(field);
+      // CPython stops at a malformed field: nothing after it is parsed (or numbered).
+      if (field.errors?.before !== undefined) return parts;
+      i = next;
     } else if (c === '}') {
-      if (template[i + 1] !== '}') syntaxError("Single '}' encountered in format string", context);
+      if (template[i + 1] !== '}') return stopWith("Single '}' encountered in format string");
       literal += '}';
       i += 2;
     } else {
@@ -160,22 +200,41 @@ function parseTemplate(template: string, numbering: Numbering, depth: number, co
       i = end;
     }
   }
-  if (literal !== '') parts.push(literal);
+  flush();
   return parts;
 }
 
 const cache = new Map<string, CompiledFormat>();
 const CACHE_LIMIT = 10_000;
 
-/** Parses a template (cached); throws {@link TemplateSyntaxError} for malformed braces or fields. */
-export function compileFormat(template: string, context: TemplateContext = {}): CompiledFormat {
+/**
+ * Parses a template (cached). Never throws: syntax errors are kept in place and raised as
+ * {@link TemplateSyntaxError} when rendering reaches them, in CPython's order. Use
+ * {@link checkTemplate} to validate a template up front.
+ */
+export function compileFormat(template: string): CompiledFormat {
   const hit = cache.get(template);
   if (hit) return hit;
   // Depth 2 as in CPython: one level of nested fields inside a format spec.
-  const compiled = parseTemplate(template, { auto: 0, mode: undefined }, 2, context);
+  const compiled = parseTemplate(template, { auto: 0, mode: undefined }, 2);
   if (cache.size >= CACHE_LIMIT) cache.clear();
   cache.set(template, compiled);
   return compiled;
+}
+
+/** Throws the first syntax error of a template, if any (without rendering it). */
+export function checkTemplate(template: string, context: TemplateContext = {}): void {
+  const visit = (parts: CompiledFormat) => {
+    for (const part of parts) {
+      if (typeof part === 'string') continue;
+      if ('error' in part) throw new TemplateSyntaxError(part.error, context);
+      const errors = part.errors;
+      const first = errors?.before ?? errors?.afterAccess ?? errors?.conversion;
+      if (first !== undefined) throw new TemplateSyntaxError(first, context);
+      if (typeof part.spec !== 'string') visit(part.spec);
+    }
+  };
+  visit(compileFormat(template));
 }
 
 /** The keyword fields a template reads (top-level names, in order of first use). */
@@ -183,8 +242,8 @@ export function templateFields(template: string): string[] {
   const names = new Set<string>();
   const visit = (parts: CompiledFormat) => {
     for (const part of parts) {
-      if (typeof part === 'string') continue;
-      if (typeof part.first === 'string') names.add(part.first);
+      if (typeof part === 'string' || 'error' in part) continue;
+      if (typeof part.first === 'string' && part.first !== '') names.add(part.first);
       if (typeof part.spec !== 'string') visit(part.spec);
     }
   };
@@ -245,6 +304,8 @@ export function renderCompiled(
       out += part;
       continue;
     }
+    if ('error' in part) throw new TemplateSyntaxError(part.error, context);
+    if (part.errors?.before !== undefined) throw new TemplateSyntaxError(part.errors.before, context);
     let value: unknown;
     if (typeof part.first === 'number') {
       if (part.first >= positional.length) {
@@ -260,6 +321,9 @@ export function renderCompiled(
       value = fields[part.first];
     }
     for (const accessor of part.accessors) value = access(value, accessor, part, context);
+    if (part.errors?.afterAccess !== undefined)
+      throw new TemplateSyntaxError(part.errors.afterAccess, context);
+    if (part.errors?.conversion !== undefined) throw new TemplateSyntaxError(part.errors.conversion, context);
     if (typeof value === 'number' && Number.isNaN(value)) {
       throw new FieldFormatError(part.text, 'value is NaN', context);
     }
@@ -294,5 +358,5 @@ export function pyFormat(
   context: TemplateContext = {},
   positional: readonly unknown[] = [],
 ): string {
-  return renderCompiled(compileFormat(template, context), fields, context, positional);
+  return renderCompiled(compileFormat(template), fields, context, positional);
 }
