@@ -3,7 +3,7 @@ import { cpus, totalmem } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { median, type BenchSpec, type EngineResult } from './spec';
+import { median, type BenchSpec, type EngineResult, type Timing } from './spec';
 
 export type EngineKey = 'ours' | 'torch' | 'ort';
 export type EngineRuns = Partial<Record<EngineKey, EngineResult | { error: string }>>;
@@ -27,17 +27,22 @@ export function machineInfo(): string {
   ].join('; ');
 }
 
+type Clock = keyof Timing;
+
 interface Row {
   metric: string;
-  /** Per-engine runs (seconds) turned into the reported value; undefined when not measured. */
-  value: (r: EngineResult) => { value: number; spread?: number; note?: string } | undefined;
+  /** An engine's runs turned into the reported value; undefined when not measured. */
+  value: (r: EngineResult, clock: Clock) => { value: number; spread?: number; note?: string } | undefined;
+  /** Memory rows do not depend on the clock. */
+  timed: boolean;
   format: (v: number) => string;
   /** Whether a larger value is better (throughput) or a smaller one (latency, memory). */
   higherIsBetter: boolean;
 }
 
 /** Median of `count / seconds`, and the half-range of the runs relative to the median. */
-function rate(runs: number[] | undefined, count: number) {
+function rate(timing: Timing | undefined, clock: Clock, count: number) {
+  const runs = timing?.[clock];
   if (!runs || runs.length === 0) return undefined;
   const rates = runs.map((s) => count / s);
   const m = median(rates);
@@ -53,7 +58,8 @@ function rows(spec: BenchSpec): Row[] {
   const n = spec.decode_new_tokens;
   const encoder = spec.encoder_batches.map((batch): Row => ({
     metric: `encoder tokens/s, batch ${batch} × ${src}`,
-    value: (r) => rate(r[`encoder_b${batch}_s`], batch * src),
+    value: (r, clock) => rate(r.timings[`encoder_b${batch}`], clock, batch * src),
+    timed: true,
     format: int,
     higherIsBetter: true,
   }));
@@ -61,14 +67,16 @@ function rows(spec: BenchSpec): Row[] {
     ...encoder,
     {
       metric: `greedy decode tokens/s, batch 1, ${n} new tokens after ${src}, with cache`,
-      value: (r) => rate(r.greedy_decode_s, n),
+      value: (r, clock) => rate(r.timings.greedy_decode, clock, n),
+      timed: true,
       format: int,
       higherIsBetter: true,
     },
     {
       metric: 'greedy decode ms/token',
-      value: (r) => {
-        const t = rate(r.greedy_decode_s, n);
+      timed: true,
+      value: (r, clock) => {
+        const t = rate(r.timings.greedy_decode, clock, n);
         return t && { value: 1000 / t.value, spread: t.spread };
       },
       format: (v) => v.toFixed(1),
@@ -76,8 +84,9 @@ function rows(spec: BenchSpec): Row[] {
     },
     {
       metric: `train step tokens/s (forward + backward), batch ${spec.train_batch} × (${src} + ${tgt})`,
-      value: (r) => {
-        const t = rate(r.train_step_s, (r.train_batch ?? spec.train_batch) * (src + tgt));
+      timed: true,
+      value: (r, clock) => {
+        const t = rate(r.timings.train_step, clock, (r.train_batch ?? spec.train_batch) * (src + tgt));
         if (!t) return undefined;
         return r.train_batch !== spec.train_batch ? { ...t, note: `at batch ${r.train_batch}` } : t;
       },
@@ -87,18 +96,21 @@ function rows(spec: BenchSpec): Row[] {
     {
       metric: 'peak RSS of the process (after the train step)',
       value: (r) => (r.peak_rss_bytes === undefined ? undefined : { value: r.peak_rss_bytes }),
+      timed: false,
       format: mib,
       higherIsBetter: false,
     },
     {
       metric: 'peak wasm heap (train step)',
       value: (r) => (r.peak_wasm_heap_bytes === undefined ? undefined : { value: r.peak_wasm_heap_bytes }),
+      timed: false,
       format: mib,
       higherIsBetter: false,
     },
     {
       metric: 'peak tfjs tensor bytes (train step)',
       value: (r) => (r.peak_tensor_bytes === undefined ? undefined : { value: r.peak_tensor_bytes }),
+      timed: false,
       format: mib,
       higherIsBetter: false,
     },
@@ -110,18 +122,43 @@ function result(runs: EngineRuns, key: EngineKey): EngineResult | undefined {
   return r && !('error' in r && Object.keys(r).length === 1) ? (r as EngineResult) : undefined;
 }
 
-function cell(row: Row, r: EngineResult | undefined): string {
-  const v = r && row.value(r);
+function cell(row: Row, r: EngineResult | undefined, clock: Clock): string {
+  const v = r && row.value(r, clock);
   if (!v) return '–';
   const spread = v.spread !== undefined && v.spread >= 0.005 ? ` ±${Math.round(v.spread * 100)}%` : '';
   return `${row.format(v.value)}${spread}${v.note ? ` (${v.note})` : ''}`;
 }
 
-function ratio(row: Row, ours: EngineResult | undefined, peer: EngineResult | undefined): string {
-  const a = ours && row.value(ours);
-  const b = peer && row.value(peer);
+function ratio(
+  row: Row,
+  ours: EngineResult | undefined,
+  peer: EngineResult | undefined,
+  clock: Clock,
+): string {
+  const a = ours && row.value(ours, clock);
+  const b = peer && row.value(peer, clock);
   if (!a || !b || a.note || b.note) return '–';
   return `${(a.value / b.value).toFixed(2)}×`;
+}
+
+function table(
+  spec: BenchSpec,
+  engines: (EngineResult | undefined)[],
+  clock: Clock,
+  withMemory: boolean,
+): string[] {
+  const [ours, torch, ort] = engines;
+  return [
+    `| metric | ${LABELS.ours} | ${LABELS.torch} | ${LABELS.ort} | ours / PyTorch | ours / ORT-web |`,
+    '|---|---:|---:|---:|---:|---:|',
+    ...rows(spec)
+      .filter((row) => (withMemory || row.timed) && engines.some((r) => r && row.value(r, clock)))
+      .map(
+        (row) =>
+          `| ${row.metric} | ${cell(row, ours, clock)} | ${cell(row, torch, clock)} | ${cell(row, ort, clock)} | ` +
+          `${ratio(row, ours, torch, clock)} | ${ratio(row, ours, ort, clock)} |`,
+      ),
+  ];
 }
 
 export interface ReportInput {
@@ -142,16 +179,14 @@ export function renderReport({ spec, engines, parameters, notes, machine }: Repo
     `Model: flan-t5-small's shapes (d_model 512, d_kv 64, 6 heads, d_ff 1024 gated-gelu, 8 + 8 layers, ` +
       `vocab 32128, untied head; ${parameters.toLocaleString('en-US')} parameters), random weights made at bench time, ` +
       `float32, one thread everywhere. Medians of ${spec.repeats} runs (train step: ${spec.train_repeats}) after ` +
-      `${spec.warmup} warm-up run; ±x% is half the range of the runs around the median.`,
+      `${spec.warmup} warm-up run; ±x% is half the range of the runs around the median. Rates are per second of ` +
+      `the process's CPU time (one compute thread each, so equal to tokens/s on an idle core).`,
     '',
-    `| metric | ${LABELS.ours} | ${LABELS.torch} | ${LABELS.ort} | ours / PyTorch | ours / ORT-web |`,
-    '|---|---:|---:|---:|---:|---:|',
-    ...rows(spec)
-      .filter((row) => [ours, torch, ort].some((r) => r && row.value(r)))
-      .map(
-        (row) =>
-          `| ${row.metric} | ${cell(row, ours)} | ${cell(row, torch)} | ${cell(row, ort)} | ${ratio(row, ours, torch)} | ${ratio(row, ours, ort)} |`,
-      ),
+    ...table(spec, [ours, torch, ort], 'cpu_s', true),
+    '',
+    'The same runs by wall-clock time (what a user waits; on a shared machine it includes time spent waiting for a core):',
+    '',
+    ...table(spec, [ours, torch, ort], 'wall_s', false),
     '',
     'Ratios are ours / peer: above 1 is better for tokens/s, below 1 is better for ms/token and memory.',
     '',

@@ -16,7 +16,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sharedFile } from '@flan-ts/test-support';
@@ -191,21 +191,30 @@ async function main(): Promise<void> {
     writeFileSync(specPath, JSON.stringify(spec));
 
     const engines: EngineRuns = {};
+    // The machine may be shared: the load each engine started under says how comparable they are.
+    const loads: string[] = [];
+    const startEngine = (name: string) => {
+      log(name);
+      loads.push(`${name} ${loadavg()[0]!.toFixed(1)}`);
+    };
     if (selected.has('torch')) {
-      log('PyTorch');
+      startEngine('PyTorch');
       engines.torch = toRuns(
         runJson<EngineResult>(PYTHON, [join(benchDir, 'peers/torch_bench.py'), specPath], 600),
       );
     }
     if (selected.has('ort')) {
-      log('ORT-web');
+      startEngine('ORT-web');
       engines.ort = toRuns(runJson<EngineResult>(...tsx('engines/ort.ts', specPath), 600));
     }
     if (selected.has('ours')) {
-      log('ours');
+      startEngine('ours');
       engines.ours = runOurs(specPath, spec.train_batch);
     }
 
+    notes.push(
+      `1-minute load average when each engine started (${cpus().length} cores): ${loads.join(', ')}.`,
+    );
     const report = renderReport({
       spec,
       engines,

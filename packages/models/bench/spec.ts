@@ -28,11 +28,21 @@ export interface BenchSpec {
   train_repeats: number;
 }
 
-/** Seconds per timed run (after warm-up), keyed by measurement, plus what each engine knows about memory. */
+/**
+ * Seconds per timed run, after warm-up: wall-clock, and CPU time of the whole process. Every engine
+ * runs one compute thread, so on an idle core the two agree; on a shared, oversubscribed machine the
+ * CPU time is the steadier measure of the engine itself.
+ */
+export interface Timing {
+  wall_s: number[];
+  cpu_s: number[];
+}
+
+/** What an engine measured, plus what it knows about memory. */
 export interface EngineResult {
   engine: string;
-  /** `encoder_b{batch}_s` for each of `encoder_batches`, `greedy_decode_s`, `train_step_s`. */
-  [measurement: `${string}_s`]: number[] | undefined;
+  /** By measurement: `encoder_b{batch}` for each of `encoder_batches`, `greedy_decode`, `train_step`. */
+  timings: Record<string, Timing>;
   /** Sum of the batch-1 encoder output: engines on the same weights must agree. */
   encoder_checksum?: number;
   /** The greedy tokens at batch 1: engines on the same weights should agree. */
@@ -55,16 +65,23 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-/** Runs `fn` `warmup` times untimed, then `repeats` times; returns seconds per timed run. */
-export async function timed(fn: () => unknown, warmup: number, repeats: number): Promise<number[]> {
+function cpuSeconds(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+}
+
+/** Runs `fn` `warmup` times untimed, then `repeats` times, timing each. */
+export async function timed(fn: () => unknown, warmup: number, repeats: number): Promise<Timing> {
   for (let i = 0; i < warmup; i++) await fn();
-  const runs: number[] = [];
+  const timing: Timing = { wall_s: [], cpu_s: [] };
   for (let i = 0; i < repeats; i++) {
-    const start = performance.now();
+    const wall = performance.now();
+    const cpu = cpuSeconds();
     await fn();
-    runs.push((performance.now() - start) / 1000);
+    timing.cpu_s.push(cpuSeconds() - cpu);
+    timing.wall_s.push((performance.now() - wall) / 1000);
   }
-  return runs;
+  return timing;
 }
 
 export function peakRssBytes(): number {

@@ -100,12 +100,15 @@ async function encode(graphs: Graphs, inputIds: ort.Tensor, attentionMask: ort.T
 
 async function measure(spec: BenchSpec): Promise<EngineResult> {
   const graphs = await loadGraphs(spec.onnxDir);
-  const result: EngineResult = { engine: `onnxruntime-web ${ort.env.versions.web} (wasm, 1 thread)` };
+  const result: EngineResult = {
+    engine: `onnxruntime-web ${ort.env.versions.web} (wasm, 1 thread)`,
+    timings: {},
+  };
   const ids = spec.inputs.input_ids;
   for (const batch of spec.encoder_batches) {
     const inputIds = int64(ids.slice(0, batch));
     const mask = int64(ids.slice(0, batch).map((row) => row.map(() => 1)));
-    result[`encoder_b${batch}_s`] = await timed(
+    result.timings[`encoder_b${batch}`] = await timed(
       () => encode(graphs, inputIds, mask),
       spec.warmup,
       spec.repeats,
@@ -115,7 +118,7 @@ async function measure(spec: BenchSpec): Promise<EngineResult> {
   const mask = int64([ids[0]!.map(() => 1)]);
   const hidden = await encode(graphs, inputIds, mask);
   result.encoder_checksum = (hidden.data as Float32Array).reduce((a, b) => a + b, 0);
-  result.greedy_decode_s = await timed(
+  result.timings.greedy_decode = await timed(
     () => greedy(graphs, hidden, mask, spec.decode_new_tokens, false),
     spec.warmup,
     spec.repeats,

@@ -17,14 +17,16 @@ from t5 import T5, loss_fn
 
 
 def timed(fn, warmup, repeats):
+    """Seconds per timed run after warm-up: wall-clock and the process's CPU time (see bench/spec.ts)."""
     for _ in range(warmup):
         fn()
-    runs = []
+    timing = {"wall_s": [], "cpu_s": []}
     for _ in range(repeats):
-        start = time.perf_counter()
+        wall, cpu = time.perf_counter(), time.process_time()
         fn()
-        runs.append(time.perf_counter() - start)
-    return runs
+        timing["cpu_s"].append(time.process_time() - cpu)
+        timing["wall_s"].append(time.perf_counter() - wall)
+    return timing
 
 
 def peak_rss_bytes():
@@ -42,6 +44,7 @@ def main(spec_path):
     result = {
         "engine": f"PyTorch {torch.__version__} (CPU, 1 thread, BLAS: {blas})",
         "rss_after_load_bytes": peak_rss_bytes(),
+        "timings": {},
     }
     inputs = spec["inputs"]
     input_ids = torch.tensor(inputs["input_ids"])
@@ -54,20 +57,24 @@ def main(spec_path):
     with torch.no_grad():
         for batch in spec["encoder_batches"]:
             ids, mask = input_ids[:batch], attention_mask[:batch]
-            result[f"encoder_b{batch}_s"] = timed(lambda: model.encode(ids, mask), warmup, repeats)
+            result["timings"][f"encoder_b{batch}"] = timed(lambda: model.encode(ids, mask), warmup, repeats)
 
         ids, mask = input_ids[:1], attention_mask[:1]
         encoded = model.encode(ids, mask)
+        result["encoder_checksum"] = encoded.sum().item()
 
         def greedy():
             # Fixed length (no eos stop) so every engine decodes the same number of steps.
             cross_kv = model.cross_key_values(encoded)
-            token, past = torch.zeros((1, 1), dtype=torch.long), None
+            token, past, tokens = torch.zeros((1, 1), dtype=torch.long), None, []
             for _ in range(spec["decode_new_tokens"]):
                 logits, past = model.decode(token, mask, cross_kv, past)
                 token = logits[:, -1].argmax(-1, keepdim=True)
+                tokens.append(token.item())
+            return tokens
 
-        result["greedy_decode_s"] = timed(greedy, warmup, repeats)
+        result["timings"]["greedy_decode"] = timed(greedy, warmup, repeats)
+        result["greedy_tokens"] = greedy()
 
     model.train()
     batch = spec["train_batch"]
@@ -80,9 +87,9 @@ def main(spec_path):
         loss.backward()
         return loss
 
-    result["train_step_s"] = timed(train_step, spec["train_warmup"], spec["train_repeats"])
+    result["train_loss"] = train_step().item()  # the first warm-up step
+    result["timings"]["train_step"] = timed(train_step, spec["train_warmup"] - 1, spec["train_repeats"])
     result["train_batch"] = batch
-    result["train_loss"] = train_step().item()
     result["peak_rss_bytes"] = peak_rss_bytes()
     print(json.dumps(result))
 
