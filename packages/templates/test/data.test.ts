@@ -109,6 +109,15 @@ describe('text formats', () => {
     const oneShot = iterableSource(once(), 'once');
     expect(await countRecords(oneShot)).toBe(1);
     await expect(countRecords(oneShot)).rejects.toThrow(/cannot be re-opened/);
+    function* syncOnce() {
+      yield { a: 1 };
+    }
+    const syncOneShot = iterableSource(syncOnce(), 'sync-once');
+    expect(await countRecords(syncOneShot)).toBe(1);
+    await expect(countRecords(syncOneShot)).rejects.toThrow(/cannot be re-opened/);
+    const array = iterableSource([{ a: 1 }], 'array');
+    expect(await countRecords(array)).toBe(1);
+    expect(await countRecords(array)).toBe(1);
   });
 });
 

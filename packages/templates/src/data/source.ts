@@ -50,8 +50,8 @@ export function arraySource(records: ReadonlyArray<Record<string, unknown>>, nam
 
 /**
  * A source over an iterable of records. Pass a function returning a fresh iterable when the data is
- * needed more than once (mixtures re-open sources every epoch); a bare one-shot async iterable can be
- * opened once only.
+ * needed more than once (mixtures re-open sources every epoch); a generator or iterator can be opened
+ * once only (a second open throws instead of yielding nothing).
  */
 export function iterableSource(
   records:
@@ -67,13 +67,15 @@ export function iterableSource(
       let iterable: AsyncIterable<Record<string, unknown>> | Iterable<Record<string, unknown>>;
       if (typeof records === 'function') iterable = records();
       else {
-        const oneShot = Symbol.asyncIterator in records && !(Symbol.iterator in records);
-        if (oneShot && opened)
+        // A generator (sync or async) is its own iterator: a second pass would silently be empty.
+        const oneShot = typeof (records as { next?: unknown }).next === 'function';
+        if (oneShot && opened) {
           throw new DataLineError(
             name,
             0,
-            'a one-shot async iterable cannot be re-opened; pass a function returning a new iterable',
+            'a generator or iterator cannot be re-opened; pass a function returning a new iterable',
           );
+        }
         iterable = records;
       }
       opened = true;
