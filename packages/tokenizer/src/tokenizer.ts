@@ -10,6 +10,7 @@ import { parseModelProto } from './sentencepiece/model-proto';
 import { SentencePieceProcessor, assertText } from './sentencepiece/processor';
 import type { SpecialToken } from './special-tokens';
 import { SpecialTokenSplitter } from './special-tokens';
+import { UnknownSurfaces } from './sentencepiece/unknown-surfaces';
 
 /** How to build a {@link Tokenizer} around a SentencePiece model. */
 export interface TokenizerOptions {
@@ -80,12 +81,13 @@ class LazyEncoding implements Encoding {
   constructor(
     readonly ids: Int32Array,
     private readonly tokenizer: Tokenizer,
-    private readonly unknownSurfaces: Map<number, string> | undefined,
+    private readonly unknownSurfaces: UnknownSurfaces | undefined,
   ) {}
 
   get pieces(): string[] {
     if (!this.cached) {
-      const { ids, tokenizer, unknownSurfaces } = this;
+      const { ids, tokenizer } = this;
+      const unknownSurfaces = this.unknownSurfaces?.decode();
       this.cached = Array.from(ids, (id, i) =>
         id === tokenizer.unkId
           ? (unknownSurfaces?.get(i) ?? tokenizer.idToToken(id))
@@ -226,10 +228,10 @@ export class Tokenizer {
     assertText(text);
     const ids: number[] = [];
     // Piece strings are built only if read: most callers want ids alone.
-    let unknownSurfaces: Map<number, string> | undefined;
+    let unknownSurfaces: UnknownSurfaces | undefined;
     const sp = this.sentencePiece;
     const encodeText = (segment: string): void => {
-      unknownSurfaces ??= new Map();
+      unknownSurfaces ??= new UnknownSurfaces();
       sp.encodeInto(segment, ids, undefined, unknownSurfaces);
     };
     if (options.addSpecialTokens === false) {

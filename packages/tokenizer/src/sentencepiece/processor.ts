@@ -9,6 +9,7 @@ import { PieceType, parseModelProto } from './model-proto';
 import { Normalizer } from './normalizer';
 import { PieceTrie } from './piece-trie';
 import { unigramViterbi } from './unigram';
+import type { UnknownSurfaces } from './unknown-surfaces';
 import { validCharLen } from './utf8';
 
 /** The result of encoding one text: ids and the matching piece strings. */
@@ -218,7 +219,7 @@ export class SentencePieceProcessor {
     text: string,
     ids: number[],
     pieces: string[] | undefined,
-    unknownSurfaces?: Map<number, string>,
+    unknownSurfaces?: UnknownSurfaces,
   ): void {
     const normalized = this.normalizeBytes(text);
     const n = normalized.length;
@@ -253,17 +254,13 @@ export class SentencePieceProcessor {
           pieces?.push(byteId >= 0 ? pieceStrings[byteId]! : this.model.unkPiece);
         }
       } else {
-        const surface = decoder.decode(normalized.subarray(begin, end));
         // A run of unknown characters is one unknown piece, as in the C++ (known pieces never hold them).
-        if (prevUnk) {
-          if (pieces) pieces[pieces.length - 1] += surface;
-          else if (unknownSurfaces)
-            unknownSurfaces.set(ids.length - 1, unknownSurfaces.get(ids.length - 1)! + surface);
-        } else {
-          ids.push(id);
-          if (pieces) pieces.push(surface);
-          else unknownSurfaces?.set(ids.length - 1, surface);
-        }
+        if (!prevUnk) ids.push(id);
+        if (pieces) {
+          const surface = decoder.decode(normalized.subarray(begin, end));
+          if (prevUnk) pieces[pieces.length - 1] += surface;
+          else pieces.push(surface);
+        } else unknownSurfaces?.add(ids.length - 1, normalized, begin, end, prevUnk);
       }
       prevUnk = true;
     }
