@@ -3,7 +3,7 @@
  * system — a `.model`, a `tokenizer.json`, or a Hugging Face model directory.
  */
 import { readFile, stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { TokenizerError } from './errors';
 import type { SpecialToken } from './special-tokens';
 import type { TokenizerOptions } from './tokenizer';
@@ -123,5 +123,5 @@ export async function loadTokenizer(path: string, options: TokenizerOptions = {}
     });
   }
   if (isDirectory) return loadTokenizerDirectory(path, options);
-  return loadTokenizerFile(path, { source: basename(path) === path ? path : path, ...options });
+  return loadTokenizerFile(path, options);
 }
