@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { sharedFile } from '@flan-ts/test-support';
 import { describe, expect, it } from 'vitest';
 import {
@@ -11,6 +10,7 @@ import {
   resolveMixture,
   type TaskDefinition,
 } from '../src/index';
+import { loadFlan2022CollectionWeights } from '../src/node';
 
 function task(name: string, size: number, extra: Partial<TaskDefinition> = {}): TaskDefinition {
   const records = Array.from({ length: size }, (_, i) => ({ q: `${name}-q${i}`, a: `${name}-a${i}` }));
@@ -169,10 +169,7 @@ describe('MixtureSampler', () => {
 describe('per-collection weights (the Flan 2022 split of shared/data/flan/mixtures.json)', () => {
   const mixturesPath = sharedFile('data/flan/mixtures.json');
   it.skipIf(!mixturesPath)('draws each collection at its weight over 100k draws', async () => {
-    const weights = JSON.parse(readFileSync(mixturesPath!, 'utf8')).flan2022_submix.value as Record<
-      string,
-      number
-    >;
+    const weights = await loadFlan2022CollectionWeights(mixturesPath!);
     expect(weights).toEqual({
       flan2021_submix: 0.4,
       t0_submix: 0.32,

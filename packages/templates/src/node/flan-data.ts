@@ -39,3 +39,20 @@ export async function loadTemplateFile(path: string): Promise<TemplateCollection
 export async function loadRandomOptionsStyle(path: string): Promise<RandomOptionsStyle> {
   return randomOptionsStyleFromFormatting(await readJsonFile(path));
 }
+
+/**
+ * The Flan 2022 sub-mixture weights from FLAN's mixtures.json (`flan2022_submix`: flan2021 0.4, t0
+ * 0.32, niv2 0.2, cot 0.05, dialog 0.03), for `collectionWeights`.
+ */
+export async function loadFlan2022CollectionWeights(path: string): Promise<Record<string, number>> {
+  const json = (await readJsonFile(path)) as { flan2022_submix?: { value?: unknown } };
+  const value = json?.flan2022_submix?.value;
+  if (
+    value === null ||
+    typeof value !== 'object' ||
+    !Object.values(value).every((w) => typeof w === 'number' && w >= 0)
+  ) {
+    throw new ConfigError(`${path}: flan2022_submix.value must map collection names to weights`);
+  }
+  return value as Record<string, number>;
+}
