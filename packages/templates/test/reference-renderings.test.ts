@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { sharedFiles } from '@flan-ts/test-support';
 import { describe, expect, it } from 'vitest';
-import { TemplateCollection, formatOptions, formatOptionsLettered } from '../src/index';
+import { assembleFewShot, TemplateCollection, formatOptions, formatOptionsLettered } from '../src/index';
 
 const paths = sharedFiles('data/flan/reference_renderings.jsonl', 'data/flan/templates.json');
 
@@ -60,6 +60,26 @@ describe.skipIf(!paths)('FLAN reference renderings (shared/data/flan/reference_r
       checked++;
     }
     expect(checked).toBe(46);
+  });
+
+  it('few-shot assembly with a pattern joins exemplars exactly as the reference combined strings', () => {
+    let checked = 0;
+    for (const ref of references) {
+      if (ref.combined_input === undefined) continue;
+      const pattern = collection!.fewShotPattern(ref.source, ref.task, ref.template_index)!;
+      const rendered = { input: ref.input, target: ref.target };
+      const prompt = assembleFewShot([rendered, rendered], rendered, { layout: pattern });
+      const shot = ref.combined_input + ref.combined_target!;
+      const final = (
+        pattern.inputsPrefix +
+        ref.input +
+        pattern.xYDelimiter +
+        pattern.targetsPrefix.trimEnd()
+      ).replace(/ +$/, '');
+      expect(prompt.input).toBe(shot + shot + final + pattern.finalSuffix);
+      checked++;
+    }
+    expect(checked).toBe(26);
   });
 
   it('every source of templates.json loads with the expected sizes', () => {
