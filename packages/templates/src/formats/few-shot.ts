@@ -70,8 +70,19 @@ export function assembleFewShot(
       kept++;
     }
   }
-  const body = trimTrailingSpaces(shotTexts.slice(0, kept).join('') + finalText);
   const pattern = pyFormat(layout.inputPattern, { final_suffix: layout.finalSuffix }, options.context);
-  const input = pyFormat(pattern, { inputs: body }, options.context);
+  const build = (shots: number) =>
+    pyFormat(
+      pattern,
+      { inputs: trimTrailingSpaces(shotTexts.slice(0, shots).join('') + finalText) },
+      options.context,
+    );
+  let input = build(kept);
+  if (options.maxInputTokens !== undefined && options.tokenCounter) {
+    // Pieces are counted separately; a subword tokenizer can count the joined prompt differently at the
+    // seams (and the final suffix adds tokens), so the whole input is checked too.
+    while (kept > 0 && options.tokenCounter.countTokens(input) > options.maxInputTokens)
+      input = build(--kept);
+  }
   return { input, target: final.target, shots: kept } satisfies FewShotPrompt;
 }
