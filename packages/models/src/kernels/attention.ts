@@ -154,8 +154,12 @@ export function attentionSublayer(
     } else {
       const f = tf.tidy(() => {
         const all = forwardWithActivations({ x, w, kv: kvIn, bias: biasIn, mask }, geo, drop);
-        const dropped = drop === undefined || drop.rate === 0 ? all.probs : all.dropped;
-        return { y: all.y, acts: [...ACTIVATION_KEYS.map((key) => all[key]), dropped] };
+        // Without dropout the dropped probabilities are the probabilities: keep one copy.
+        const dropping = drop !== undefined && drop.rate > 0;
+        return {
+          y: all.y,
+          acts: [...ACTIVATION_KEYS.map((key) => all[key]), ...(dropping ? [all.dropped] : [])],
+        };
       });
       value = f.y;
       save([...inputs, ...f.acts]);
@@ -184,9 +188,9 @@ export function attentionSublayer(
               Tensor4D,
               Tensor4D,
               Tensor2D,
-              Tensor4D,
+              Tensor4D | undefined,
             ];
-            f = { n, r, src: kvs ?? n, q: q2, k: k2, v: v2, probs, a, dropped };
+            f = { n, r, src: kvs ?? n, q: q2, k: k2, v: v2, probs, a, dropped: dropped ?? probs };
           }
           return backward(dy as Tensor2D, sInp, f, geo, drop);
         });
