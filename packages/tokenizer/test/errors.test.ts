@@ -36,6 +36,26 @@ describe.skipIf(!modelPath)('model files', () => {
     });
   });
 
+  it('reports a failed fetch as NOT_FOUND, naming the URL', async () => {
+    const notFound = (async () => new Response('no', { status: 404 })) as typeof fetch;
+    await expect(
+      Tokenizer.fromUrl('https://models.test/spiece.model', { fetch: notFound }),
+    ).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+      message: /https:\/\/models\.test\/spiece\.model: HTTP 404/,
+    });
+    const offline = (async () => {
+      throw new TypeError('fetch failed');
+    }) as typeof fetch;
+    await expect(Tokenizer.fromUrl('https://models.test/x.model', { fetch: offline })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+      message: /fetch failed/,
+    });
+    const ok = (async () => new Response(bytes)) as typeof fetch;
+    const tokenizer = await Tokenizer.fromUrl('https://models.test/spiece.model', { fetch: ok });
+    expect(Array.from(tokenizer.encode('Hello world').ids)).toEqual([8774, 296, 1]);
+  });
+
   it('rejects an empty file', () => {
     expectError(
       () => Tokenizer.fromBytes(new Uint8Array(0), { source: 'empty.model' }),
