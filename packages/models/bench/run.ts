@@ -141,7 +141,10 @@ function runOurs(specPath: string, trainBatch: number): EngineResult | { error: 
       600,
     );
     if (train.value && !train.value.train_error) {
-      Object.assign(result, train.value, { engine: result.engine });
+      Object.assign(result, train.value, {
+        engine: result.engine,
+        timings: { ...result.timings, ...train.value.timings },
+      });
       if (failure) result.train_error = `batch ${trainBatch}: ${failure}; largest batch that fits: ${batch}`;
       return result;
     }
