@@ -77,7 +77,12 @@ export function feedForwardSublayer(
     } else {
       const f = tf.tidy(() => {
         const all = forwardWithActivations(xIn, w, activation, eps, drop);
-        return { y: all.y, acts: [all.n, all.r, all.h0, all.a, all.md, ...(all.h1 ? [all.h1] : [])] };
+        // Without dropout the hidden state is a·h1 (or a): recomputing it is cheaper than keeping a copy.
+        const dropping = drop !== undefined && drop.rate > 0;
+        return {
+          y: all.y,
+          acts: [all.n, all.r, all.h0, all.a, ...(all.h1 ? [all.h1] : []), ...(dropping ? [all.md] : [])],
+        };
       });
       value = f.y;
       save([xIn, ...f.acts]);
@@ -92,15 +97,15 @@ export function feedForwardSublayer(
           if (recompute) {
             ({ n, r, h0, a, md, h1 } = forwardWithActivations(xs, w, activation, eps, drop));
           } else {
-            [, n, r, h0, a, md, h1] = saved as [
-              Tensor2D,
-              Tensor2D,
-              Tensor2D,
-              Tensor2D,
-              Tensor2D,
-              Tensor2D,
-              Tensor2D | undefined,
-            ];
+            [, n, r, h0, a] = saved as [Tensor2D, Tensor2D, Tensor2D, Tensor2D, Tensor2D];
+            let j = 5;
+            h1 = gated ? (saved[j++] as Tensor2D) : undefined;
+            md =
+              drop !== undefined && drop.rate > 0
+                ? (saved[j] as Tensor2D)
+                : h1 !== undefined
+                  ? (tf.mul(a, h1) as Tensor2D)
+                  : a;
           }
           const [wA, wB] = inputWeights(w);
           const gO = linearGrads(applyDropout(dy as Tensor2D, drop, 1), md, w.wo);

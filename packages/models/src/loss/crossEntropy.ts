@@ -67,7 +67,10 @@ function tokenTerms(logits: Tensor2D, labels: Tensor1D, smoothing: number, z: nu
   const keep = tf.cast(tf.notEqual(labels, tf.scalar(IGNORE_INDEX, 'int32')), 'float32') as Tensor1D;
   const safe = tf.mul(labels, tf.cast(keep, 'int32')) as Tensor1D;
   const max = tf.max(logits, -1, true);
-  const lse = tf.add(tf.log(tf.sum(tf.exp(tf.sub(logits, max)), -1, true)), max) as Tensor2D;
+  // exp(logits − max) is kept: the softmax for the gradient is it divided by its row sum.
+  const shifted = tf.exp(tf.sub(logits, max)) as Tensor2D;
+  const sumExp = tf.sum(shifted, -1, true) as Tensor2D;
+  const lse = tf.add(tf.log(sumExp), max) as Tensor2D;
   // logits[i, label_i] through a flat gather (wasm's gather with batchDims is wrong).
   const flatIndex = tf.add(tf.mul(tf.range(0, n, 1, 'int32'), tf.scalar(vocab, 'int32')), safe);
   const target = tf.gather(tf.reshape(logits, [n * vocab]), flatIndex);
@@ -78,7 +81,7 @@ function tokenTerms(logits: Tensor2D, labels: Tensor1D, smoothing: number, z: nu
     loss = tf.add(tf.mul(loss, tf.scalar(1 - smoothing)), tf.mul(uniform, tf.scalar(smoothing)));
   }
   if (z > 0) loss = tf.add(loss, tf.mul(tf.square(lse1), tf.scalar(z)));
-  return { loss: tf.mul(loss, keep) as Tensor1D, lse, keep, flatIndex };
+  return { loss: tf.mul(loss, keep) as Tensor1D, lse, keep, flatIndex, shifted, sumExp };
 }
 
 /**
@@ -110,7 +113,8 @@ export function crossEntropyLoss(logits: Tensor, labels: Tensor, options: LossOp
       const count = tf.maximum(tf.sum(t.keep), tf.scalar(1));
       return {
         value: tf.div(tf.sum(t.loss), count),
-        probs: tf.exp(tf.sub(logits2d, t.lse)),
+        // One broadcast multiply instead of a second (broadcast) subtract and exp over [tokens, vocab].
+        probs: tf.mul(t.shifted, tf.reciprocal(t.sumExp)),
         lse: t.lse,
         scale: tf.div(t.keep, count),
         flatIndex: t.flatIndex,
