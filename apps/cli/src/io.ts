@@ -75,6 +75,7 @@ export async function runLines(options: RunLinesOptions): Promise<RunLinesResult
     try {
       output = await options.handle(line);
     } catch (error) {
+      if (error instanceof CliError) throw error; // the run's failure, not this line's
       const message = `${source}:${line.lineNumber}: ${error instanceof Error ? error.message : String(error)}`;
       if (!options.skipInvalid) throw new CliError(message);
       skipped += 1;
@@ -85,8 +86,40 @@ export async function runLines(options: RunLinesOptions): Promise<RunLinesResult
     if (output === undefined) continue;
     for (const out of Array.isArray(output) ? output : [output]) await writeOut(out + '\n');
   }
-  if (skipped > 0) process.stderr.write(`skipped ${skipped} invalid line(s) of ${processed + skipped} in ${source}\n`);
+  if (skipped > 0)
+    process.stderr.write(`skipped ${skipped} invalid line(s) of ${processed + skipped} in ${source}\n`);
   return { processed, skipped };
+}
+
+/**
+ * Runs work over a batch of lines that were each validated already. A failure there (the model's,
+ * say) is not any one line's fault, so it ends the run, naming the lines, instead of being skipped.
+ */
+export async function runBatch<T>(
+  input: string | undefined,
+  lineNumbers: readonly number[],
+  work: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    const span = `${lineNumbers[0]}${lineNumbers.length > 1 ? `-${lineNumbers[lineNumbers.length - 1]}` : ''}`;
+    throw new CliError(
+      `${inputName(input)}:${span}: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+}
+
+// Characters some line splitters (JavaScript's, Python's str.splitlines) treat as line breaks, or that
+// editors strip: escaped so that one record stays one physical line for every reader.
+const LINE_BREAKING = /[\u0085\u2028\u2029\ufeff]/g;
+
+/** One JSONL record: `JSON.stringify` with line-breaking characters escaped as `\uXXXX`. */
+export function jsonLine(value: unknown): string {
+  return JSON.stringify(value).replace(
+    LINE_BREAKING,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 /** Parses a JSONL line that must hold a JSON object. */
@@ -118,6 +151,7 @@ export function field<T>(record: Record<string, unknown>, name: string, kind: Fi
         : kind === 'object'
           ? value !== null && typeof value === 'object' && !Array.isArray(value)
           : typeof value === kind;
-  if (!ok) throw new InvalidLineError(`field "${name}" must be ${kind === 'object' ? 'an object' : `a ${kind}`}`);
+  if (!ok)
+    throw new InvalidLineError(`field "${name}" must be ${kind === 'object' ? 'an object' : `a ${kind}`}`);
   return value as T;
 }

@@ -1,12 +1,10 @@
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
-import { repoRoot, sharedFile } from '@flan-ts/test-support';
+import { sharedFile } from '@flan-ts/test-support';
 import { describe, expect, it } from 'vitest';
-
-const bin = join(repoRoot, 'apps/cli/bin/flan.js');
+import { runFlan } from './run-flan';
 
 interface Reference {
   inputs: { prompts: string[]; input_ids: number[][]; attention_mask: number[][] };
@@ -19,22 +17,7 @@ function fixture(name: string): { dir: string; ref: Reference } | undefined {
   return { dir: dirname(path), ref: JSON.parse(readFileSync(path, 'utf8')) as Reference };
 }
 
-/** Runs the built CLI with `input` on stdin. */
-function flan(
-  args: string[],
-  input: string,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { cwd: repoRoot });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
+const flan = (args: string[], input: string) => runFlan(args, input);
 
 const jsonLines = (text: string) =>
   text

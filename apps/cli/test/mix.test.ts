@@ -3,31 +3,15 @@
  * N lines of {inputs, targets, task, template, format}, identical for a seed, resumable, clean stderr
  * when piped, and clear errors for bad configs.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot, sharedFile, sharedFiles } from '@flan-ts/test-support';
 import { describe, expect, it } from 'vitest';
+import { outputLines as lines, runFlan } from './run-flan';
 
-function flan(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(repoRoot, 'apps/cli/bin/flan.js'), 'mix', ...args], {
-      cwd: repoRoot,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8');
-    child.stderr.setEncoding('utf8');
-    child.stdout.on('data', (d: string) => (stdout += d));
-    child.stderr.on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end();
-  });
-}
+const flan = (args: string[]) => runFlan(['mix', ...args]);
 
-const lines = (text: string): string[] => text.split('\n').filter((l) => l !== '');
 const config = join(repoRoot, 'packages/templates/examples/cot-mixture.json');
 const cotDir = sharedFile('data/flan/cot');
 

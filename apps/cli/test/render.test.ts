@@ -2,30 +2,13 @@
  * `flan render` end to end through the built CLI: every reference rendering comes back with exactly
  * the reference input and target; bad lines name file and line, or are skipped and counted.
  */
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { repoRoot, sharedFiles } from '@flan-ts/test-support';
+import { sharedFiles } from '@flan-ts/test-support';
 import { describe, expect, it } from 'vitest';
+import { outputLines as lines, runFlan } from './run-flan';
 
-function flan(args: string[], input = ''): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(repoRoot, 'apps/cli/bin/flan.js'), 'render', ...args], {
-      cwd: repoRoot,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8');
-    child.stderr.setEncoding('utf8');
-    child.stdout.on('data', (d: string) => (stdout += d));
-    child.stderr.on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
+const flan = (args: string[], input = '') => runFlan(['render', ...args], input);
 
-const lines = (text: string): string[] => text.split('\n').filter((l) => l !== '');
 const paths = sharedFiles('data/flan/reference_renderings.jsonl', 'data/flan/templates.json');
 
 describe.skipIf(!paths)('flan render --jsonl on the FLAN reference renderings', () => {

@@ -1,29 +1,10 @@
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { repoRoot, sharedFile } from '@flan-ts/test-support';
+import { dirname } from 'node:path';
+import { sharedFile } from '@flan-ts/test-support';
 import { describe, expect, it } from 'vitest';
+import { runFlan } from './run-flan';
 
-/** Runs the built CLI with `input` on stdin. */
-function flan(
-  args: string[],
-  input: string,
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(repoRoot, 'apps/cli/bin/flan.js'), ...args], {
-      cwd: repoRoot,
-      env,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
+const flan = (args: string[], input: string, env?: NodeJS.ProcessEnv) => runFlan(args, input, env);
 
 interface RankReference {
   prompt: string;

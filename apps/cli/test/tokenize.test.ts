@@ -2,32 +2,14 @@
  * `flan tokenize` end to end through the built CLI: the reference JSONL files go through `--jsonl
  * --plain` and come back equal, record for record; T5 mode, decoding and bad lines behave as documented.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot, sharedFile, sharedFiles } from '@flan-ts/test-support';
+import { sharedFile, sharedFiles } from '@flan-ts/test-support';
 import { describe, expect, it } from 'vitest';
+import { outputLines as lines, runFlan } from './run-flan';
 
-function flan(args: string[], input = ''): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(repoRoot, 'apps/cli/bin/flan.js'), 'tokenize', ...args], {
-      cwd: repoRoot,
-    });
-    let stdout = '';
-    let stderr = '';
-    // Decode as a stream: a multi-byte character may straddle two chunks.
-    child.stdout.setEncoding('utf8');
-    child.stderr.setEncoding('utf8');
-    child.stdout.on('data', (d: string) => (stdout += d));
-    child.stderr.on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
-
-const lines = (text: string): string[] => text.split('\n').filter((l) => l !== '');
+const flan = (args: string[], input = '') => runFlan(['tokenize', ...args], input);
 
 for (const [model, reference] of [
   ['t5_spiece.model', 't5_spiece.visible.jsonl'],

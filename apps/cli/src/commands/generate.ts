@@ -5,7 +5,16 @@
 import type { Command } from 'commander';
 import type { GenerationOptions, Seq2SeqLM, T5Model } from '@flan-ts/models';
 import type { Tokenizer } from '@flan-ts/tokenizer';
-import { CliError, InvalidLineError, parseJsonObject, runLines, writeOut, type InputLine } from '../io';
+import {
+  CliError,
+  InvalidLineError,
+  jsonLine,
+  parseJsonObject,
+  runBatch,
+  runLines,
+  writeOut,
+  type InputLine,
+} from '../io';
 
 const BACKENDS = ['wasm', 'cpu', 'webgpu'] as const;
 type Backend = (typeof BACKENDS)[number];
@@ -133,6 +142,7 @@ interface GenerateFlags {
 }
 
 interface Pending {
+  lineNumber: number;
   record: Record<string, unknown>;
   inputIds: number[];
 }
@@ -243,10 +253,15 @@ async function runGenerate(flags: GenerateFlags, loaded: LoadedSeq2Seq): Promise
     if (pending.length === 0) return [];
     const batch = pending;
     pending = [];
-    const out = await generate(
-      loaded.model as Seq2SeqLM,
-      batch.map((p) => p.inputIds),
-      options,
+    const out = await runBatch(
+      flags.input,
+      batch.map((p) => p.lineNumber),
+      () =>
+        generate(
+          loaded.model as Seq2SeqLM,
+          batch.map((p) => p.inputIds),
+          options,
+        ),
     );
     return batch.map((p, i) => {
       const rows = Array.from({ length: perPrompt }, (_, j) => i * perPrompt + j);
@@ -260,7 +275,7 @@ async function runGenerate(flags: GenerateFlags, loaded: LoadedSeq2Seq): Promise
         const scores = rows.map((r) => out.sequenceScores![r]!);
         result.sequence_score = perPrompt === 1 ? scores[0] : scores;
       }
-      return JSON.stringify(result);
+      return jsonLine(result);
     });
   };
 
@@ -278,7 +293,7 @@ async function runGenerate(flags: GenerateFlags, loaded: LoadedSeq2Seq): Promise
         record = { inputs: line.text };
         inputIds = encodeText(line.text, loaded, 'inputs');
       }
-      pending.push({ record, inputIds });
+      pending.push({ lineNumber: line.lineNumber, record, inputIds });
       return pending.length >= flags.batchSize ? await flush() : undefined;
     },
   });

@@ -7,7 +7,7 @@ import { createWriteStream, readFileSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import type { Command } from 'commander';
 import type { MixtureSampler, SamplerState, TokenCounter } from '@flan-ts/templates';
-import { CliError, writeOut } from '../io';
+import { CliError, jsonLine, writeOut } from '../io';
 
 interface MixOptions {
   config: string;
@@ -19,10 +19,6 @@ interface MixOptions {
   saveState?: string;
   tokenizer?: string;
 }
-
-const LINE_BREAKING = /[\u0085\u2028\u2029\ufeff]/g;
-const jsonLine = (value: unknown) =>
-  JSON.stringify(value).replace(LINE_BREAKING, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
 function integer(value: string, flag: string, min: number): number {
   const n = Number(value);

@@ -5,7 +5,7 @@
  * Thin wiring over @flan-ts/templates.
  */
 import type { Command } from 'commander';
-import { CliError, InvalidLineError, field, parseJsonObject, runLines } from '../io';
+import { CliError, InvalidLineError, field, jsonLine, parseJsonObject, runLines } from '../io';
 
 interface RenderOptions {
   templates: string;
@@ -14,11 +14,6 @@ interface RenderOptions {
   skipInvalid?: boolean;
   combined?: boolean;
 }
-
-// Characters some line splitters treat as line breaks: escaped so one record stays one line.
-const LINE_BREAKING = /[\u0085\u2028\u2029\ufeff]/g;
-const jsonLine = (value: unknown) =>
-  JSON.stringify(value).replace(LINE_BREAKING, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
 export function registerRender(program: Command): void {
   program

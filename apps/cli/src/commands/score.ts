@@ -1,7 +1,16 @@
 /** `flan score`: log-probabilities of given targets for each input, as JSONL (rank classification). */
 import type { Command } from 'commander';
 import type { ScoringRequest } from '@flan-ts/models';
-import { CliError, InvalidLineError, parseJsonObject, runLines, writeOut, type InputLine } from '../io';
+import {
+  CliError,
+  InvalidLineError,
+  jsonLine,
+  parseJsonObject,
+  runBatch,
+  runLines,
+  writeOut,
+  type InputLine,
+} from '../io';
 import {
   encodeText,
   loadSeq2Seq,
@@ -30,6 +39,7 @@ function float32Json(x: number): number {
 }
 
 interface Pending {
+  lineNumber: number;
   record: Record<string, unknown>;
   request: ScoringRequest;
 }
@@ -100,13 +110,18 @@ async function runScore(flags: ScoreFlags, loaded: LoadedSeq2Seq): Promise<void>
     const batch = pending;
     pending = [];
     pendingPairs = 0;
-    const scores = await scoreTargets(
-      loaded.model,
-      batch.map((p) => p.request),
-      { batchSize: flags.batchSize },
+    const scores = await runBatch(
+      flags.input,
+      batch.map((p) => p.lineNumber),
+      () =>
+        scoreTargets(
+          loaded.model,
+          batch.map((p) => p.request),
+          { batchSize: flags.batchSize },
+        ),
     );
     return batch.map((p, i) =>
-      JSON.stringify({
+      jsonLine({
         ...p.record,
         sum_logprobs: scores[i]!.map((s) => float32Json(s.sumLogprob)),
         token_logprobs: scores[i]!.map((s) => s.tokenLogprobs.map(float32Json)),
@@ -119,7 +134,7 @@ async function runScore(flags: ScoreFlags, loaded: LoadedSeq2Seq): Promise<void>
     handle: async (line: InputLine) => {
       const record = parseJsonObject(line);
       const request = { inputIds: recordInputIds(record, loaded), targets: recordTargets(record, loaded) };
-      pending.push({ record, request });
+      pending.push({ lineNumber: line.lineNumber, record, request });
       pendingPairs += request.targets.length;
       return pendingPairs >= flags.batchSize ? await flush() : undefined;
     },

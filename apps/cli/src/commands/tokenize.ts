@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import type { Tokenizer } from '@flan-ts/tokenizer';
-import { CliError, InvalidLineError, field, parseJsonObject, runLines } from '../io';
+import { CliError, InvalidLineError, field, jsonLine, parseJsonObject, runLines } from '../io';
 
 interface TokenizeOptions {
   tokenizer: string;
@@ -14,16 +14,6 @@ interface TokenizeOptions {
   decode?: boolean;
   skipSpecialTokens?: boolean;
   skipInvalid?: boolean;
-}
-
-// The reference JSONL files escape these so that every record is one physical line for any reader.
-const LINE_BREAKING = /[\u0085\u2028\u2029]/g;
-
-function toJsonLine(value: unknown): string {
-  return JSON.stringify(value).replace(
-    LINE_BREAKING,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
 }
 
 function parseIds(value: unknown, what: string): number[] {
@@ -77,7 +67,7 @@ export function registerTokenize(program: Command): void {
             if (options.jsonl) {
               const record = parseJsonObject(line);
               const ids = parseIds(record.ids, 'field "ids"');
-              return toJsonLine({ ...record, decoded: decode(ids) });
+              return jsonLine({ ...record, decoded: decode(ids) });
             }
             let value: unknown;
             try {
@@ -91,7 +81,7 @@ export function registerTokenize(program: Command): void {
             const record = parseJsonObject(line);
             const text = field<string>(record, 'text', 'string');
             const { ids, pieces } = encode(text);
-            return toJsonLine({ ...record, ids, pieces, decoded: decode(ids) });
+            return jsonLine({ ...record, ids, pieces, decoded: decode(ids) });
           }
           return JSON.stringify(encode(line.text).ids);
         },
