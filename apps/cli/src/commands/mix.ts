@@ -107,9 +107,8 @@ export function registerMix(program: Command): void {
         const tokenizer = await loadTokenizer(options.tokenizer).catch((error: Error) => {
           throw new CliError(error.message);
         });
-        tokenCounter = {
-          countTokens: (text) => tokenizer.encode(text, { addSpecialTokens: false }).ids.length,
-        };
+        // The model sees the prompt with `</s>` appended, so the budget counts it (T5 semantics).
+        tokenCounter = tokenizer;
       }
       try {
         const config = loadMixtureConfig(options.config, {
