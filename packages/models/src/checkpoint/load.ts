@@ -73,16 +73,7 @@ export function parseCheckpointConfig(json: unknown, source: string): T5Config {
       );
     }
   }
-  const config = parseT5Config(json, source);
-  // transformers 5 writes `tie_word_embeddings: true` for every T5 and keeps the v1.0 / v1.1
-  // difference (scaled, tied head vs unscaled lm_head) in `scale_decoder_outputs`.
-  const scale = isObject(json) ? json.scale_decoder_outputs : undefined;
-  if (scale !== undefined) {
-    if (typeof scale !== 'boolean')
-      throw new CheckpointError('"scale_decoder_outputs" must be a boolean', source);
-    config.tieWordEmbeddings = scale;
-  }
-  return config;
+  return parseT5Config(json, source);
 }
 
 interface Located {

@@ -70,8 +70,13 @@ export function parseT5Config(json: unknown, source = 'config.json'): T5Config {
   }
   const activation: T5Activation = proj === 'gated-gelu' ? 'gelu_new' : actName;
 
-  const tie = raw.tie_word_embeddings ?? true;
-  if (typeof tie !== 'boolean') throw new CheckpointError('"tie_word_embeddings" must be a boolean', source);
+  // transformers 5 writes `tie_word_embeddings: true` for every T5 and keeps the v1.0 / v1.1
+  // difference (tied head scaled by d_model^-0.5 vs untied lm_head) in `scale_decoder_outputs`.
+  const tie = raw.scale_decoder_outputs ?? raw.tie_word_embeddings ?? true;
+  if (typeof tie !== 'boolean') {
+    const key = raw.scale_decoder_outputs === undefined ? 'tie_word_embeddings' : 'scale_decoder_outputs';
+    throw new CheckpointError(`"${key}" must be a boolean`, source);
+  }
 
   const numLayers = int('num_layers', 6);
   return {
