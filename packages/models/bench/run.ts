@@ -7,7 +7,7 @@
  *   ORT-web  onnxruntime-web's WASM backend on graphs exported from the PyTorch T5 (engines/ort.ts)
  *
  * Before measuring, the PyTorch peer and the exported graphs are checked against the shared fixtures.
- * Prints a markdown table and writes it to bench/results.md.
+ * Prints a markdown table; a complete run (all engines, not quick) also writes it to bench/results.md.
  *
  *   npm run bench -w @flan-ts/models            (or: cd packages/models && npx tsx bench/run.ts)
  *   BENCH_QUICK=1 ...                           fewer repetitions, for trying the harness out
@@ -20,6 +20,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sharedFile } from '@flan-ts/test-support';
+import { format } from 'prettier';
 import { FLAN_T5_SMALL, uniform, writeRandomModel } from './model';
 import type { BenchSpec, EngineResult } from './spec';
 import { machineInfo, renderReport, type EngineRuns } from './report';
@@ -218,16 +219,23 @@ async function main(): Promise<void> {
     notes.push(
       `1-minute load average when each engine started (${cpus().length} cores): ${loads.join(', ')}.`,
     );
-    const report = renderReport({
-      spec,
-      engines,
-      parameters: model.parameters,
-      notes,
-      machine: machineInfo(),
-    });
+    // Formatted as the repository's prettier would, so results.md passes `npm run format:check`.
+    const report = await format(
+      renderReport({
+        spec,
+        engines,
+        parameters: model.parameters,
+        notes,
+        machine: machineInfo(),
+      }),
+      { parser: 'markdown' },
+    );
     process.stdout.write(report);
-    writeFileSync(join(benchDir, 'results.md'), report);
-    log('wrote bench/results.md');
+    // Only a complete run replaces the recorded results.
+    if (!quick && selected.size === 3 && ['torch', 'ort', 'ours'].every((e) => selected.has(e))) {
+      writeFileSync(join(benchDir, 'results.md'), report);
+      log('wrote bench/results.md');
+    }
   } finally {
     if (!keepDir) rmSync(work, { recursive: true, force: true });
   }
