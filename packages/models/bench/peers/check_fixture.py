@@ -1,6 +1,6 @@
 """Checks the peer T5 against the shared reference fixtures: encoder states and logits within 1e-4,
-loss within 1e-5, greedy tokens
-(decoded with the key/value cache) identical. Prints one JSON line; exits 1 on a mismatch.
+loss within 1e-5, greedy tokens (decoded with the key/value cache) identical. Prints one JSON line;
+exits 1 on a mismatch.
 
 usage: /usr/bin/python3 check_fixture.py FIXTURE_MODEL_DIR [...]
 """
