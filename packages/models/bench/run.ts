@@ -32,6 +32,8 @@ const PYTHON = '/usr/bin/python3';
 const quick = process.env.BENCH_QUICK === '1';
 const selected = new Set((process.env.BENCH_ENGINES ?? 'torch,ort,ours').split(','));
 const keepDir = process.env.BENCH_WORKDIR;
+// The Python peers run from the source tree: leave no __pycache__ behind in it.
+process.env.PYTHONDONTWRITEBYTECODE = '1';
 
 const SRC_LEN = 128;
 const TGT_LEN = 32;
