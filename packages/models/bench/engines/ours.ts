@@ -25,6 +25,9 @@ async function loadModel(spec: BenchSpec): Promise<T5Model> {
   return T5Model.fromTensors(config, tensors);
 }
 
+/** wasm32's ceiling as tfjs-backend-wasm is built (4 GiB less one 64 KiB page). */
+const WASM_HEAP_MAX = 4294901760;
+
 function wasmHeapBytes(): number | undefined {
   const backend = tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } };
   return backend.wasm?.HEAPU8?.byteLength;
@@ -100,10 +103,20 @@ async function train(spec: BenchSpec, model: T5Model, batch: number, result: Eng
     result.peak_tensor_bytes = profile.peakBytes;
     result.timings.train_step = await timed(step, spec.train_warmup - 1, spec.train_repeats);
   } catch (error) {
-    result.train_error = (error as Error).message.split('\n')[0]!.slice(0, 200);
+    const message = (error as Error).message.split('\n')[0]!.slice(0, 200);
+    const heap = wasmHeapBytes() ?? 0;
+    // After an exhausted heap the module aborts, and what surfaces first may be a follow-on error.
+    result.train_error =
+      heap >= WASM_HEAP_MAX - 64 * 2 ** 20
+        ? `out of memory (the wasm heap reached ${Math.round(heap / 2 ** 20)} MiB of 4 GiB): ${message}`
+        : message;
   }
   result.peak_wasm_heap_bytes = wasmHeapBytes();
-  tf.dispose(Object.values(batchInputs));
+  try {
+    tf.dispose(Object.values(batchInputs));
+  } catch {
+    // the module has aborted: nothing left to free
+  }
 }
 
 async function main(): Promise<void> {
@@ -120,7 +133,9 @@ async function main(): Promise<void> {
     await train(spec, model, Number(option('--batch') ?? spec.train_batch), result);
   else await infer(spec, model, result);
   result.peak_rss_bytes = peakRssBytes();
-  console.log(JSON.stringify(result));
+  // Exit explicitly once the line is out: an aborted wasm module rethrows its abort later, which
+  // would turn a reported out-of-memory into a crash.
+  process.stdout.write(`${JSON.stringify(result)}\n`, () => process.exit(0));
 }
 
 await main();
