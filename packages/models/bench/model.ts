@@ -6,6 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { serializeSafetensors, type NamedFloat32Tensor } from '../src/checkpoint/safetensors';
 import { toHuggingFaceConfig, type T5Config } from '../src/t5/config';
+import { expectedT5Tensors } from '../src/t5/parameters';
 
 /** google/flan-t5-small's config.json, in our field names. */
 export const FLAN_T5_SMALL: T5Config = {
@@ -52,49 +53,31 @@ function normal(size: number, std: number, next: () => number): Float32Array {
   return out;
 }
 
+/** Hugging Face's T5 initialisation scale (factor 1) for a parameter; layer norms start at one. */
+function initStd(name: string, config: T5Config): number | 'ones' {
+  const { dModel, dKv, dFf, numHeads } = config;
+  if (name.endsWith('layer_norm.weight')) return 'ones';
+  if (name === 'shared.weight') return 1;
+  if (name.endsWith('.q.weight')) return (dModel * dKv) ** -0.5;
+  if (name.endsWith('.o.weight')) return (numHeads * dKv) ** -0.5;
+  if (name.endsWith('.wo.weight')) return dFf ** -0.5;
+  return dModel ** -0.5; // k, v, wi, relative_attention_bias, an untied lm_head
+}
+
 /**
  * Every tensor of a T5 with this config under its Hugging Face name, drawn with Hugging Face's T5
- * initialisation scales (factor 1) so activations and logits have realistic magnitudes.
+ * initialisation scales so activations and logits have realistic magnitudes.
  */
 export function randomT5Tensors(config: T5Config, seed: number): NamedFloat32Tensor[] {
   const next = uniform(seed);
-  const tensors: NamedFloat32Tensor[] = [];
-  const add = (name: string, shape: number[], std: number) =>
-    tensors.push({ name, shape, data: normal(shape[0]! * (shape[1] ?? 1), std, next) });
-  const norm = (name: string) =>
-    tensors.push({ name, shape: [config.dModel], data: new Float32Array(config.dModel).fill(1) });
-  const { dModel, dKv, dFf, numHeads } = config;
-  const inner = numHeads * dKv;
-  add('shared.weight', [config.vocabSize, dModel], 1);
-  for (const stack of ['encoder', 'decoder'] as const) {
-    const layers = stack === 'encoder' ? config.numLayers : config.numDecoderLayers;
-    for (let i = 0; i < layers; i++) {
-      const prefix = `${stack}.block.${i}.layer`;
-      const attention = stack === 'encoder' ? ['0.SelfAttention'] : ['0.SelfAttention', '1.EncDecAttention'];
-      for (const name of attention) {
-        add(`${prefix}.${name}.q.weight`, [inner, dModel], (dModel * dKv) ** -0.5);
-        add(`${prefix}.${name}.k.weight`, [inner, dModel], dModel ** -0.5);
-        add(`${prefix}.${name}.v.weight`, [inner, dModel], dModel ** -0.5);
-        add(`${prefix}.${name}.o.weight`, [dModel, inner], inner ** -0.5);
-        norm(`${prefix}.${name.split('.')[0]}.layer_norm.weight`);
-      }
-      if (i === 0) {
-        add(
-          `${prefix}.0.SelfAttention.relative_attention_bias.weight`,
-          [config.relativeAttentionNumBuckets, numHeads],
-          dModel ** -0.5,
-        );
-      }
-      const ff = `${prefix}.${attention.length}`;
-      for (const wi of config.isGatedAct ? ['wi_0', 'wi_1'] : ['wi'])
-        add(`${ff}.DenseReluDense.${wi}.weight`, [dFf, dModel], dModel ** -0.5);
-      add(`${ff}.DenseReluDense.wo.weight`, [dModel, dFf], dFf ** -0.5);
-      norm(`${ff}.layer_norm.weight`);
-    }
-    norm(`${stack}.final_layer_norm.weight`);
-  }
-  if (!config.tieWordEmbeddings) add('lm_head.weight', [config.vocabSize, dModel], dModel ** -0.5);
-  return tensors;
+  return expectedT5Tensors(config)
+    .filter((t) => t.required)
+    .map(({ name, shape }) => {
+      const size = shape.reduce((a, b) => a * b, 1);
+      const std = initStd(name, config);
+      const data = std === 'ones' ? new Float32Array(size).fill(1) : normal(size, std, next);
+      return { name, shape: [...shape], data };
+    });
 }
 
 /** Writes config.json and model.safetensors into `dir`; returns their paths and the parameter count. */
