@@ -5,43 +5,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type BackendName } from '../src/backend/index';
-import type { NamedFloat32Tensor } from '../src/checkpoint/safetensors';
-import type { T5Config } from '../src/t5/config';
 import { computeGradients } from '../src/t5/gradients';
-import { expectedShapes, T5Model } from '../src/t5/model';
-
-const CONFIG: T5Config = {
-  vocabSize: 32128,
-  dModel: 512,
-  dKv: 64,
-  dFf: 1024,
-  numHeads: 6,
-  numLayers: 8,
-  numDecoderLayers: 8,
-  relativeAttentionNumBuckets: 32,
-  relativeAttentionMaxDistance: 128,
-  layerNormEpsilon: 1e-6,
-  dropoutRate: 0,
-  isGatedAct: true,
-  activation: 'gelu_new',
-  tieWordEmbeddings: false,
-  padTokenId: 0,
-  eosTokenId: 1,
-  decoderStartTokenId: 0,
-};
-
-function randomModel(config: T5Config): T5Model {
-  let seed = 1;
-  const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648 - 0.5;
-  const tensors = new Map<string, NamedFloat32Tensor>();
-  for (const [name, shape] of expectedShapes(config)) {
-    const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
-    const scale = name.includes('layer_norm') ? 0 : 0.1;
-    for (let i = 0; i < data.length; i++) data[i] = (name.includes('layer_norm') ? 1 : 0) + scale * next();
-    tensors.set(name, { name, shape, data });
-  }
-  return T5Model.fromTensors(config, tensors);
-}
+import type { T5Model } from '../src/t5/model';
+import { randomModel } from './random-model';
 
 function ids(batch: number, len: number): tf.Tensor2D {
   const data = new Int32Array(batch * len);
@@ -58,7 +24,7 @@ const backend = (process.argv[2] ?? 'wasm') as BackendName;
 const what = process.argv.slice(3);
 const want = (w: string) => what.length === 0 || what.includes(w);
 await initBackend(backend);
-const model = randomModel(CONFIG);
+const model = randomModel();
 console.log(
   `backend ${backend}, heap after load ${(heapBytes() / 2 ** 20).toFixed(0)} MiB, tensors ${tf.memory().numTensors}`,
 );

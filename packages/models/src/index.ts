@@ -5,7 +5,7 @@ export { loadCheckpoint, type LoadCheckpointOptions } from './checkpoint/load-re
 export type { LoadedCheckpoint, CheckpointFiles, GenerationConfigJson } from './checkpoint/load';
 export type { DownloadProgress } from './checkpoint/store';
 export { CheckpointError } from './checkpoint/errors';
-export { expectedT5Tensors, type ExpectedTensor } from './checkpoint/t5-tensors';
+export { expectedT5Tensors, type ExpectedTensor } from './t5/parameters';
 export {
   parseSafetensors,
   readFloat32,
@@ -19,12 +19,19 @@ export {
 export { loadT5, t5FromCheckpoint } from './pretrained';
 
 // The T5 network, backends (compute).
-export { T5Model, ModelInputError, expectedShapes, type ForwardOptions } from './t5/model';
+export { T5Model, ModelInputError, type ForwardOptions } from './t5/model';
 export { T5DecoderCache, type LayerCache } from './t5/cache';
 export { parseT5Config, toHuggingFaceConfig, type T5Config, type T5Activation } from './t5/config';
 export type { Seq2SeqLM, DecoderCache, EncoderDecoderInputs } from './t5/interface';
 export { relativePositionBucket } from './t5/relativePosition';
-export { initBackend, setWasmPaths, isBackendName, BackendError, BACKEND_NAMES, type BackendName } from './backend/index';
+export {
+  initBackend,
+  setWasmPaths,
+  isBackendName,
+  BackendError,
+  BACKEND_NAMES,
+  type BackendName,
+} from './backend/index';
 export {
   crossEntropyLoss,
   tokenCrossEntropy,

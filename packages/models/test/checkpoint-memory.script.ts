@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadCheckpoint as loadRemote } from '../src/checkpoint/load-remote';
-import { expectedT5Tensors } from '../src/checkpoint/t5-tensors';
+import { expectedT5Tensors } from '../src/t5/parameters';
 import { loadCheckpoint } from '../src/checkpoint/node/load';
 import { saveCheckpoint } from '../src/checkpoint/node/save';
 import { parseT5Config } from '../src/t5/config';

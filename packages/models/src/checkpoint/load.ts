@@ -6,7 +6,7 @@
 import { CheckpointError } from './errors';
 import type { NamedFloat32Tensor, SafetensorsEntry } from './safetensors';
 import type { CheckpointStore, SafetensorsReader } from './store';
-import { expectedT5Tensors, T5_ALIASES, T5_IGNORED } from './t5-tensors';
+import { expectedT5Tensors, T5_ALIASES, T5_IGNORED } from '../t5/parameters';
 import { parseT5Config, type T5Config } from '../t5/config';
 
 export const CONFIG_FILE = 'config.json';

@@ -36,7 +36,10 @@ export function parseT5Config(json: unknown, source = 'config.json'): T5Config {
   const raw = json as Record<string, unknown>;
   const modelType = raw.model_type;
   if (modelType !== undefined && modelType !== 't5') {
-    throw new CheckpointError(`unsupported model_type ${JSON.stringify(modelType)} (supported: "t5")`, source);
+    throw new CheckpointError(
+      `unsupported model_type ${JSON.stringify(modelType)} (supported: "t5")`,
+      source,
+    );
   }
   if (raw.is_encoder_decoder === false) {
     throw new CheckpointError('is_encoder_decoder false is not supported: T5 is an encoder-decoder', source);
@@ -44,7 +47,10 @@ export function parseT5Config(json: unknown, source = 'config.json'): T5Config {
   const int = (key: string, fallback?: number): number => {
     const value = raw[key] ?? fallback;
     if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
-      throw new CheckpointError(`"${key}" must be a non-negative integer, got ${JSON.stringify(raw[key])}`, source);
+      throw new CheckpointError(
+        `"${key}" must be a non-negative integer, got ${JSON.stringify(raw[key])}`,
+        source,
+      );
     }
     return value;
   };

@@ -36,6 +36,7 @@ import { positionBias } from '../kernels/positionBias';
 import { rmsNorm, rmsNormOp } from '../kernels/rmsNorm';
 import { type LayerCache, T5DecoderCache } from './cache';
 import type { T5Config } from './config';
+import { expectedT5Tensors } from './parameters';
 import type { DecoderCache, EncoderDecoderInputs, Seq2SeqLM } from './interface';
 import { relativePositionBuckets } from './relativePosition';
 
@@ -92,9 +93,8 @@ export class T5Model implements Seq2SeqLM {
 
   private constructor(config: T5Config, tensors: ReadonlyMap<string, NamedFloat32Tensor>) {
     this.config = config;
-    const expected = expectedShapes(config);
     try {
-      for (const [name, shape] of expected) {
+      for (const { name, shape } of expectedT5Tensors(config).filter((t) => t.required)) {
         const t = tensors.get(name);
         if (t === undefined) throw new CheckpointError('missing tensor', undefined, name);
         if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
@@ -113,7 +113,7 @@ export class T5Model implements Seq2SeqLM {
           );
         }
         // tf.variable shares the initial tensor's buffer: dispose the tensor so assign() frees old values.
-        const initial = tf.tensor(t.data, shape, 'float32');
+        const initial = tf.tensor(t.data, [...shape], 'float32');
         this.params.set(name, tf.variable(initial, true, `t5_${this.id}/${name}`));
         initial.dispose();
       }
@@ -526,47 +526,4 @@ function causalMask(queryLen: number, keyLen: number, offset: number): Tensor4D 
     for (let j = i + offset + 1; j < keyLen; j++) values[i * keyLen + j] = MASKED_SCORE;
   }
   return tf.tensor4d(values, [1, 1, queryLen, keyLen]);
-}
-
-/** Every tensor the config implies, with its shape (tied models: no `lm_head.weight`). */
-export function expectedShapes(config: T5Config): Map<string, number[]> {
-  const { vocabSize, dModel, dKv, dFf, numHeads, relativeAttentionNumBuckets } = config;
-  const inner = numHeads * dKv;
-  const shapes = new Map<string, number[]>();
-  shapes.set('shared.weight', [vocabSize, dModel]);
-  const attention = (prefix: string, withBias: boolean) => {
-    for (const m of ['q', 'k', 'v']) shapes.set(`${prefix}.${m}.weight`, [inner, dModel]);
-    shapes.set(`${prefix}.o.weight`, [dModel, inner]);
-    if (withBias)
-      shapes.set(`${prefix}.relative_attention_bias.weight`, [relativeAttentionNumBuckets, numHeads]);
-  };
-  const feedForward = (prefix: string) => {
-    if (config.isGatedAct) {
-      shapes.set(`${prefix}.wi_0.weight`, [dFf, dModel]);
-      shapes.set(`${prefix}.wi_1.weight`, [dFf, dModel]);
-    } else {
-      shapes.set(`${prefix}.wi.weight`, [dFf, dModel]);
-    }
-    shapes.set(`${prefix}.wo.weight`, [dModel, dFf]);
-  };
-  for (let i = 0; i < config.numLayers; i++) {
-    const b = `encoder.block.${i}`;
-    attention(`${b}.layer.0.SelfAttention`, i === 0);
-    shapes.set(`${b}.layer.0.layer_norm.weight`, [dModel]);
-    feedForward(`${b}.layer.1.DenseReluDense`);
-    shapes.set(`${b}.layer.1.layer_norm.weight`, [dModel]);
-  }
-  shapes.set('encoder.final_layer_norm.weight', [dModel]);
-  for (let i = 0; i < config.numDecoderLayers; i++) {
-    const b = `decoder.block.${i}`;
-    attention(`${b}.layer.0.SelfAttention`, i === 0);
-    shapes.set(`${b}.layer.0.layer_norm.weight`, [dModel]);
-    attention(`${b}.layer.1.EncDecAttention`, false);
-    shapes.set(`${b}.layer.1.layer_norm.weight`, [dModel]);
-    feedForward(`${b}.layer.2.DenseReluDense`);
-    shapes.set(`${b}.layer.2.layer_norm.weight`, [dModel]);
-  }
-  shapes.set('decoder.final_layer_norm.weight', [dModel]);
-  if (!config.tieWordEmbeddings) shapes.set('lm_head.weight', [vocabSize, dModel]);
-  return shapes;
 }

@@ -16,7 +16,7 @@ import {
   type NamedFloat32Tensor,
   type SafetensorsDType,
 } from '../safetensors';
-import { expectedT5Tensors, T5_ALIASES } from '../t5-tensors';
+import { expectedT5Tensors, T5_ALIASES } from '../../t5/parameters';
 import { toHuggingFaceConfig, type T5Config } from '../../t5/config';
 import { writeAll, writeFileAtomic } from './atomic-file';
 

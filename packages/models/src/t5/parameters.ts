@@ -2,7 +2,7 @@
  * The parameters a T5ForConditionalGeneration checkpoint holds, by Hugging Face name, derived from
  * the config alone. Layouts are PyTorch `nn.Linear` ([out_features, in_features]).
  */
-import type { T5Config } from '../t5/config';
+import type { T5Config } from './config';
 
 export interface ExpectedTensor {
   name: string;
