@@ -110,6 +110,51 @@ export async function runBatch<T>(
   }
 }
 
+export interface BatchedLinesOptions<T> {
+  input?: string;
+  skipInvalid?: boolean;
+  /** A batch runs once its items' sizes add up to this. */
+  batchSize: number;
+  /** Validates one line and turns it into a work item; throws for a bad line. */
+  prepare: (line: InputLine) => T;
+  /** How much an item counts towards `batchSize` (default 1). */
+  sizeOf?: (item: T) => number;
+  /** Runs a batch; returns one output line per item, in order. */
+  run: (items: T[]) => Promise<string[]>;
+}
+
+/**
+ * {@link runLines} for work that is cheaper in batches (model calls): lines are validated one by one
+ * as they arrive, then run together, and the output keeps the input's order.
+ */
+export async function runBatchedLines<T>(options: BatchedLinesOptions<T>): Promise<RunLinesResult> {
+  let pending: { lineNumber: number; item: T }[] = [];
+  let pendingSize = 0;
+  const flush = async (): Promise<string[]> => {
+    if (pending.length === 0) return [];
+    const batch = pending;
+    pending = [];
+    pendingSize = 0;
+    return runBatch(
+      options.input,
+      batch.map((p) => p.lineNumber),
+      () => options.run(batch.map((p) => p.item)),
+    );
+  };
+  const result = await runLines({
+    input: options.input,
+    skipInvalid: options.skipInvalid,
+    handle: async (line) => {
+      const item = options.prepare(line);
+      pending.push({ lineNumber: line.lineNumber, item });
+      pendingSize += options.sizeOf?.(item) ?? 1;
+      return pendingSize >= options.batchSize ? await flush() : undefined;
+    },
+  });
+  for (const out of await flush()) await writeOut(out + '\n');
+  return result;
+}
+
 // Characters some line splitters (JavaScript's, Python's str.splitlines) treat as line breaks, or that
 // editors strip: escaped so that one record stays one physical line for every reader.
 const LINE_BREAKING = /[\u0085\u2028\u2029\ufeff]/g;

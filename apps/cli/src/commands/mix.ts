@@ -7,6 +7,7 @@ import { createWriteStream, readFileSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import type { Command } from 'commander';
 import type { MixtureSampler, SamplerState, TokenCounter } from '@flan-ts/templates';
+import { integerFlag } from '../flags';
 import { CliError, jsonLine, writeOut } from '../io';
 
 interface MixOptions {
@@ -18,14 +19,6 @@ interface MixOptions {
   resume?: string;
   saveState?: string;
   tokenizer?: string;
-}
-
-function integer(value: string, flag: string, min: number): number {
-  const n = Number(value);
-  if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min) {
-    throw new CliError(`${flag} must be an integer >= ${min}, got "${value}"`);
-  }
-  return n;
 }
 
 /**
@@ -93,7 +86,7 @@ export function registerMix(program: Command): void {
       'tokenizer (.model, tokenizer.json or model dir) measuring few-shot token budgets',
     )
     .action(async (options: MixOptions) => {
-      const n = integer(options.n, '--n', 0);
+      const n = integerFlag('--n', 0)(options.n);
       const {
         loadMixtureConfig,
         resolveMixture,
@@ -119,12 +112,12 @@ export function registerMix(program: Command): void {
         });
         const mixture = await resolveMixture(config.registry, config.mixture);
         const state = options.resume ? readState(options.resume) : undefined;
-        if (state && options.seed !== undefined && integer(options.seed, '--seed', 0) !== state.seed) {
+        if (state && options.seed !== undefined && integerFlag('--seed', 0)(options.seed) !== state.seed) {
           throw new CliError(
             `--seed ${options.seed} differs from the seed ${state.seed} of the resumed state ${options.resume}`,
           );
         }
-        const seed = options.seed !== undefined ? integer(options.seed, '--seed', 0) : (config.seed ?? 0);
+        const seed = options.seed !== undefined ? integerFlag('--seed', 0)(options.seed) : (config.seed ?? 0);
         sampler = new Sampler(mixture, {
           seed,
           ...(state ? { state } : {}),

@@ -1,31 +1,15 @@
 /** `flan score`: log-probabilities of given targets for each input, as JSONL (rank classification). */
 import type { Command } from 'commander';
-import type { ScoringRequest } from '@flan-ts/models';
-import {
-  CliError,
-  InvalidLineError,
-  jsonLine,
-  parseJsonObject,
-  runBatch,
-  runLines,
-  writeOut,
-  type InputLine,
-} from '../io';
-import {
-  encodeText,
-  loadSeq2Seq,
-  parseBackend,
-  recordInputIds,
-  tokenIds,
-  type LoadedSeq2Seq,
-} from './generate';
+import { backendFlag, integerFlag, type Backend } from '../flags';
+import { InvalidLineError, jsonLine, parseJsonObject, runBatchedLines } from '../io';
+import { encodeText, loadSeq2Seq, recordInputIds, tokenIds, type LoadedSeq2Seq } from '../seq2seq';
 
 interface ScoreFlags {
   model: string;
   jsonl?: boolean;
   input?: string;
   skipInvalid?: boolean;
-  backend: 'wasm' | 'cpu' | 'webgpu';
+  backend: Backend;
   batchSize: number;
 }
 
@@ -36,12 +20,6 @@ function float32Json(x: number): number {
     if (Math.fround(short) === x) return short;
   }
   return x;
-}
-
-interface Pending {
-  lineNumber: number;
-  record: Record<string, unknown>;
-  request: ScoringRequest;
 }
 
 /** Targets of a record: `target_ids` (lists of ids, used as given) or `targets` (texts, eos appended by the tokenizer). */
@@ -79,18 +57,8 @@ export function registerScore(program: Command): void {
     )
     .option('--input <file>', 'read lines from this file instead of stdin')
     .option('--skip-invalid', 'report invalid lines on stderr and go on')
-    .option('--backend <name>', 'tfjs backend: wasm, cpu or webgpu', parseBackend, 'wasm' as const)
-    .option(
-      '--batch-size <n>',
-      '(input, target) pairs per forward pass',
-      (v: string) => {
-        const n = Number(v);
-        if (!Number.isInteger(n) || n < 1)
-          throw new CliError(`--batch-size must be an integer ≥ 1, got "${v}"`);
-        return n;
-      },
-      16,
-    )
+    .option('--backend <name>', 'tfjs backend: wasm, cpu or webgpu', backendFlag, 'wasm' as Backend)
+    .option('--batch-size <n>', '(input, target) pairs per forward pass', integerFlag('--batch-size', 1), 16)
     .action(async (flags: ScoreFlags) => {
       const loaded = await loadSeq2Seq(flags.model, flags.backend);
       try {
@@ -103,41 +71,31 @@ export function registerScore(program: Command): void {
 
 async function runScore(flags: ScoreFlags, loaded: LoadedSeq2Seq): Promise<void> {
   const { scoreTargets } = await import('@flan-ts/models');
-  let pending: Pending[] = [];
-  let pendingPairs = 0;
-  const flush = async (): Promise<string[]> => {
-    if (pending.length === 0) return [];
-    const batch = pending;
-    pending = [];
-    pendingPairs = 0;
-    const scores = await runBatch(
-      flags.input,
-      batch.map((p) => p.lineNumber),
-      () =>
-        scoreTargets(
-          loaded.model,
-          batch.map((p) => p.request),
-          { batchSize: flags.batchSize },
-        ),
-    );
-    return batch.map((p, i) =>
-      jsonLine({
-        ...p.record,
-        sum_logprobs: scores[i]!.map((s) => float32Json(s.sumLogprob)),
-        token_logprobs: scores[i]!.map((s) => s.tokenLogprobs.map(float32Json)),
-      }),
-    );
-  };
-  await runLines({
+  await runBatchedLines({
     input: flags.input,
     skipInvalid: flags.skipInvalid,
-    handle: async (line: InputLine) => {
+    batchSize: flags.batchSize,
+    prepare: (line) => {
       const record = parseJsonObject(line);
-      const request = { inputIds: recordInputIds(record, loaded), targets: recordTargets(record, loaded) };
-      pending.push({ lineNumber: line.lineNumber, record, request });
-      pendingPairs += request.targets.length;
-      return pendingPairs >= flags.batchSize ? await flush() : undefined;
+      return {
+        record,
+        request: { inputIds: recordInputIds(record, loaded), targets: recordTargets(record, loaded) },
+      };
+    },
+    sizeOf: (item) => item.request.targets.length,
+    run: async (batch) => {
+      const scores = await scoreTargets(
+        loaded.model,
+        batch.map((p) => p.request),
+        { batchSize: flags.batchSize },
+      );
+      return batch.map((p, i) =>
+        jsonLine({
+          ...p.record,
+          sum_logprobs: scores[i]!.map((s) => float32Json(s.sumLogprob)),
+          token_logprobs: scores[i]!.map((s) => s.tokenLogprobs.map(float32Json)),
+        }),
+      );
     },
   });
-  for (const out of await flush()) await writeOut(out + '\n');
 }

@@ -1,0 +1,83 @@
+/**
+ * What `flan generate` and `flan score` share: a checkpoint (directory, URL or hub id) loaded on a
+ * backend together with its tokenizer, and the encoder/target ids of a JSONL record.
+ */
+import type { T5Model } from '@flan-ts/models';
+import type { Tokenizer } from '@flan-ts/tokenizer';
+import type { Backend } from './flags';
+import { InvalidLineError } from './io';
+
+/** A model ready to run, with its tokenizer when the checkpoint ships one. */
+export interface LoadedSeq2Seq {
+  model: T5Model;
+  tokenizer: Tokenizer | undefined;
+  /** Why there is no tokenizer, for errors on lines that need one. */
+  tokenizerProblem: string | undefined;
+  close(): Promise<void>;
+}
+
+/** Initialises the backend, then loads the checkpoint (directory, URL or hub id) and its tokenizer. */
+export async function loadSeq2Seq(source: string, backend: Backend): Promise<LoadedSeq2Seq> {
+  const models = await import('@flan-ts/models/node');
+  // Production mode silences tfjs's console banners (the cpu backend advertises tfjs-node on stderr).
+  const tf = await import('@tensorflow/tfjs-core');
+  tf.env().set('PROD', true);
+  await models.initNodeBackend(backend);
+  const checkpoint = await models.loadCheckpoint(source);
+  const model = models.T5Model.fromTensors(checkpoint.config, checkpoint.tensors);
+  checkpoint.tensors.clear();
+  let tokenizer: Tokenizer | undefined;
+  let tokenizerProblem: string | undefined;
+  const files = checkpoint.files.tokenizer;
+  const tokenizerFile = files.spieceModel ?? files.tokenizerJson;
+  if (tokenizerFile === undefined) {
+    tokenizerProblem = `the checkpoint ${source} has no tokenizer (spiece.model or tokenizer.json)`;
+  } else if (/^https?:/.test(tokenizerFile)) {
+    // A checkpoint loaded from a URL: the tokenizer's defaults are T5's (100 sentinels).
+    const { Tokenizer } = await import('@flan-ts/tokenizer');
+    tokenizer = await Tokenizer.fromUrl(tokenizerFile);
+  } else {
+    const { loadTokenizerDirectory } = await import('@flan-ts/tokenizer/node');
+    const { dirname } = await import('node:path');
+    tokenizer = await loadTokenizerDirectory(dirname(tokenizerFile));
+  }
+  return {
+    model,
+    tokenizer,
+    tokenizerProblem,
+    async close() {
+      model.dispose();
+      if (backend === 'webgpu') await models.releaseWebGpu();
+    },
+  };
+}
+
+/** Encoder ids of a JSONL record: `input_ids` as given, or `inputs` through the tokenizer (eos appended). */
+export function recordInputIds(record: Record<string, unknown>, loaded: LoadedSeq2Seq): number[] {
+  const hasIds = 'input_ids' in record;
+  if (hasIds === 'inputs' in record)
+    throw new InvalidLineError('give exactly one of "inputs" (text) and "input_ids" (ids)');
+  if (hasIds) return tokenIds(record.input_ids, 'input_ids', loaded.model.vocabSize);
+  if (typeof record.inputs !== 'string') throw new InvalidLineError('field "inputs" must be a string');
+  return encodeText(record.inputs, loaded, 'inputs');
+}
+
+export function encodeText(text: string, loaded: LoadedSeq2Seq, fieldName: string): number[] {
+  if (loaded.tokenizer === undefined)
+    throw new InvalidLineError(`cannot encode "${fieldName}": ${loaded.tokenizerProblem}`);
+  return Array.from(loaded.tokenizer.encode(text).ids);
+}
+
+/** Validates a list of token ids (non-empty, integers within the model's vocabulary). */
+export function tokenIds(value: unknown, fieldName: string, vocabSize: number): number[] {
+  if (!Array.isArray(value) || value.length === 0)
+    throw new InvalidLineError(`field "${fieldName}" must be a non-empty list of token ids`);
+  value.forEach((id, i) => {
+    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= vocabSize) {
+      throw new InvalidLineError(
+        `field "${fieldName}"[${i}] = ${JSON.stringify(id)} is not a token id in [0, ${vocabSize})`,
+      );
+    }
+  });
+  return value as number[];
+}
