@@ -2,12 +2,13 @@
 # System packages from Debian (never a downloaded browser). Installs only what is missing; needs
 # root (or sudo) when something is.
 #   tools/system-deps.sh        for the tests: chromium (headless browser tests, and SwiftShader:
-#                               WebGPU without a GPU through its Vulkan ICD)
+#                               WebGPU without a GPU through its Vulkan ICD) and libvulkan1 (the
+#                               Vulkan loader Dawn, the npm `webgpu` package, opens)
 #   tools/system-deps.sh bench  also python3-torch and python3-onnx, the peers in `npm run bench`, and
 #                               OpenBLAS: Debian's torch calls the system BLAS, which is otherwise the
 #                               reference one (~2 GFLOP/s, 15x slower than OpenBLAS on one thread)
 set -euo pipefail
-wanted=(chromium)
+wanted=(chromium libvulkan1)
 [ "${1:-}" = bench ] && wanted+=(python3-torch python3-onnx libopenblas0-pthread)
 missing=()
 for pkg in "${wanted[@]}"; do
