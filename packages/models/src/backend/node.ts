@@ -19,8 +19,9 @@ async function installDawn(): Promise<void> {
   try {
     dawn = (await import('webgpu')) as unknown as DawnModule;
   } catch (error) {
-    throw new Error(
+    throw new BackendError(
       `WebGPU in Node needs the npm package "webgpu" (npm install webgpu): ${(error as Error).message}`,
+      'webgpu',
     );
   }
   process.env.XDG_RUNTIME_DIR ??= '/tmp';
@@ -30,8 +31,8 @@ async function installDawn(): Promise<void> {
   if ((await gpu.requestAdapter()) === null) {
     throw new BackendError(
       'no WebGPU adapter. Without a GPU, use SwiftShader from Chromium: run with ' +
-        'VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json and, when the system has no Vulkan loader ' +
-        '(libvulkan.so.1), LD_LIBRARY_PATH=/usr/lib/chromium',
+        'VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json and a Vulkan loader (Debian: libvulkan1; ' +
+        'or LD_LIBRARY_PATH=/usr/lib/chromium)',
       'webgpu',
     );
   }
