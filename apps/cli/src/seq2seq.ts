@@ -52,6 +52,20 @@ export async function loadSeq2Seq(source: string, backend: Backend): Promise<Loa
   };
 }
 
+/** Loads the model, runs `work` with it, and releases it (and the WebGPU device) whatever happens. */
+export async function withSeq2Seq(
+  source: string,
+  backend: Backend,
+  work: (loaded: LoadedSeq2Seq) => Promise<void>,
+): Promise<void> {
+  const loaded = await loadSeq2Seq(source, backend);
+  try {
+    await work(loaded);
+  } finally {
+    await loaded.close();
+  }
+}
+
 /** Encoder ids of a JSONL record: `input_ids` as given, or `inputs` through the tokenizer (eos appended). */
 export function recordInputIds(record: Record<string, unknown>, loaded: LoadedSeq2Seq): number[] {
   const hasIds = 'input_ids' in record;

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { GenerationOptions, Seq2SeqLM } from '@flan-ts/models';
 import { backendFlag, integerFlag, numberFlag, type Backend } from '../flags';
 import { CliError, InvalidLineError, jsonLine, parseJsonObject, runBatchedLines } from '../io';
-import { encodeText, loadSeq2Seq, recordInputIds, type LoadedSeq2Seq } from '../seq2seq';
+import { encodeText, recordInputIds, type LoadedSeq2Seq, withSeq2Seq } from '../seq2seq';
 
 interface GenerateFlags {
   model: string;
@@ -86,14 +86,9 @@ export function registerGenerate(program: Command): void {
       'stop a row once its text contains this string (repeatable)',
       (v: string, all: string[] = []) => [...all, v],
     )
-    .action(async (flags: GenerateFlags) => {
-      const loaded = await loadSeq2Seq(flags.model, flags.backend);
-      try {
-        await runGenerate(flags, loaded);
-      } finally {
-        await loaded.close();
-      }
-    });
+    .action((flags: GenerateFlags) =>
+      withSeq2Seq(flags.model, flags.backend, (loaded) => runGenerate(flags, loaded)),
+    );
 }
 
 async function runGenerate(flags: GenerateFlags, loaded: LoadedSeq2Seq): Promise<void> {

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { backendFlag, integerFlag, type Backend } from '../flags';
 import { InvalidLineError, jsonLine, parseJsonObject, runBatchedLines } from '../io';
-import { encodeText, loadSeq2Seq, recordInputIds, tokenIds, type LoadedSeq2Seq } from '../seq2seq';
+import { encodeText, recordInputIds, tokenIds, type LoadedSeq2Seq, withSeq2Seq } from '../seq2seq';
 
 interface ScoreFlags {
   model: string;
@@ -59,14 +59,9 @@ export function registerScore(program: Command): void {
     .option('--skip-invalid', 'report invalid lines on stderr and go on')
     .option('--backend <name>', 'tfjs backend: wasm, cpu or webgpu', backendFlag, 'wasm' as Backend)
     .option('--batch-size <n>', '(input, target) pairs per forward pass', integerFlag('--batch-size', 1), 16)
-    .action(async (flags: ScoreFlags) => {
-      const loaded = await loadSeq2Seq(flags.model, flags.backend);
-      try {
-        await runScore(flags, loaded);
-      } finally {
-        await loaded.close();
-      }
-    });
+    .action((flags: ScoreFlags) =>
+      withSeq2Seq(flags.model, flags.backend, (loaded) => runScore(flags, loaded)),
+    );
 }
 
 async function runScore(flags: ScoreFlags, loaded: LoadedSeq2Seq): Promise<void> {
