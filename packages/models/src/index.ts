@@ -1,5 +1,3 @@
-export {};
-
 // Checkpoints: Hugging Face T5 directories by URL or hub repo id (./node adds local paths, a disk cache and saving).
 export { loadCheckpoint, type LoadCheckpointOptions } from './checkpoint/load-remote';
 export type { LoadedCheckpoint, CheckpointFiles, GenerationConfigJson } from './checkpoint/load';
