@@ -33,7 +33,9 @@ export function sharedFile(relativePath: string): string | undefined {
   const path = join(sharedRoot, relativePath);
   if (existsSync(path)) return path;
   if (isCI) {
-    throw new Error(`CI=true and the shared fixture ${path} is missing (set FLAN_SHARED or place shared/ beside the repo)`);
+    throw new Error(
+      `CI=true and the shared fixture ${path} is missing (set FLAN_SHARED or place shared/ beside the repo)`,
+    );
   }
   return undefined;
 }
