@@ -123,6 +123,25 @@ describe.skipIf(!flanTiny)('flan generate input forms and errors', () => {
     expect(Math.max(...tokens)).toBeLessThan(32100);
   });
 
+  it('passes --no-repeat-ngram-size through to generation (commander reads it as a negation)', async () => {
+    const t5Tiny = fixture('t5-tiny');
+    if (t5Tiny === undefined) return;
+    // Greedy decoding of t5-tiny repeats tokens (reference.json), so a 1-gram block must change it.
+    const input = unpadded(t5Tiny.ref)
+      .map((ids) => JSON.stringify({ input_ids: ids }))
+      .join('\n');
+    const args = ['generate', '--model', t5Tiny.dir, '--jsonl', '--max-new-tokens', '16'];
+    const plain = await flan(args, input);
+    expect(jsonLines(plain.stdout).map((o) => o.new_tokens)).toEqual(t5Tiny.ref.greedy_generation.new_tokens);
+    const blocked = await flan([...args, '--no-repeat-ngram-size', '1'], input);
+    expect(blocked.code).toBe(0);
+    for (const { new_tokens } of jsonLines(blocked.stdout)) {
+      const tokens = new_tokens as number[];
+      expect(tokens).toHaveLength(16);
+      expect(new Set(tokens).size).toBe(tokens.length);
+    }
+  });
+
   it('names the line of a bad record, or skips it with --skip-invalid', async () => {
     const { dir } = flanTiny!;
     const input = [

@@ -5,28 +5,21 @@ import { backendFlag, integerFlag, numberFlag, type Backend } from '../flags';
 import { CliError, InvalidLineError, jsonLine, parseJsonObject, runBatchedLines } from '../io';
 import { encodeText, recordInputIds, type LoadedSeq2Seq, withSeq2Seq } from '../seq2seq';
 
-interface GenerateFlags {
+/** Commander's parsed flags: the generation options by their library names, plus the CLI's own. */
+type GenerateFlags = Omit<GenerationOptions, 'stopStrings' | 'decode' | 'allowedVocabSize' | 'onStep'> & {
   model: string;
   jsonl?: boolean;
   input?: string;
   skipInvalid?: boolean;
   backend: Backend;
   batchSize: number;
-  maxNewTokens: number;
-  minNewTokens?: number;
-  numBeams?: number;
-  numReturnSequences?: number;
-  lengthPenalty?: number;
-  earlyStopping?: boolean;
-  doSample?: boolean;
-  temperature?: number;
-  topK?: number;
-  topP?: number;
-  seed?: number;
-  repetitionPenalty?: number;
-  noRepeatNgramSize?: number;
   stop?: string[];
-}
+  /**
+   * `--no-repeat-ngram-size N`: commander reads a `--no-` prefix as a negation, so the value arrives
+   * under this name (and is `true` when the flag is absent).
+   */
+  repeatNgramSize?: number | true;
+};
 
 export function registerGenerate(program: Command): void {
   program
@@ -96,21 +89,21 @@ async function runGenerate(flags: GenerateFlags, loaded: LoadedSeq2Seq): Promise
   const { tokenizer } = loaded;
   if (tokenizer === undefined) throw new CliError(`cannot write "text": ${loaded.tokenizerProblem}`);
   const decode = (ids: readonly number[]) => tokenizer.decode(ids, { skipSpecialTokens: true });
+  const {
+    model: _model,
+    jsonl: _jsonl,
+    input: _input,
+    skipInvalid: _skip,
+    backend: _backend,
+    batchSize: _batch,
+    stop,
+    repeatNgramSize,
+    ...generation
+  } = flags;
   const options: GenerationOptions = {
-    maxNewTokens: flags.maxNewTokens,
-    minNewTokens: flags.minNewTokens,
-    numBeams: flags.numBeams,
-    numReturnSequences: flags.numReturnSequences,
-    lengthPenalty: flags.lengthPenalty,
-    earlyStopping: flags.earlyStopping,
-    doSample: flags.doSample,
-    temperature: flags.temperature,
-    topK: flags.topK,
-    topP: flags.topP,
-    seed: flags.seed,
-    repetitionPenalty: flags.repetitionPenalty,
-    noRepeatNgramSize: flags.noRepeatNgramSize,
-    stopStrings: flags.stop,
+    ...generation,
+    noRepeatNgramSize: typeof repeatNgramSize === 'number' ? repeatNgramSize : undefined,
+    stopStrings: stop,
     decode,
     // The checkpoint's embedding has rows beyond the tokenizer's vocabulary (Flan-T5: 32128 vs 32100).
     allowedVocabSize: Math.min(tokenizer.vocabSize, loaded.model.vocabSize),
