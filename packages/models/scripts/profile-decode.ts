@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/backend/index';
 import type { DecoderCache } from '../src/t5/interface';
+import { printKernelBreakdown } from './kernel-breakdown';
 import { randomModel } from './random-model';
 
 await initBackend('wasm');
@@ -23,26 +24,7 @@ const step = () => {
 };
 for (let i = 0; i < 4; i++) step().dispose();
 const info = await tf.profile(() => step());
-const agg = new Map<string, { ms: number; n: number }>();
-let total = 0;
-for (const k of info.kernels) {
-  const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
-  const key = `${k.name}`;
-  const a = agg.get(key) ?? { ms: 0, n: 0 };
-  a.ms += ms;
-  a.n += 1;
-  agg.set(key, a);
-  total += ms;
-}
 const t0 = performance.now();
 for (let i = 0; i < 10; i++) step().dispose();
-console.log(
-  'wall ms/step',
-  ((performance.now() - t0) / 10).toFixed(1),
-  'kernel ms',
-  total.toFixed(1),
-  'kernels',
-  info.kernels.length,
-);
-for (const [k, v] of [...agg].sort((a, b) => b[1].ms - a[1].ms).slice(0, 15))
-  console.log(v.ms.toFixed(1).padStart(8), String(v.n).padStart(4), k);
+console.log('wall ms/step', ((performance.now() - t0) / 10).toFixed(1));
+printKernelBreakdown(info, { byShape: false, top: 15 });

@@ -1,6 +1,7 @@
 /** Kernel time breakdown of one encoder pass at flan-t5-small shapes (ad hoc). */
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/backend/index';
+import { printKernelBreakdown } from './kernel-breakdown';
 import { randomModel } from './random-model';
 
 await initBackend((process.argv[2] ?? 'wasm') as 'wasm');
@@ -18,17 +19,4 @@ const info = await tf.profile(() => {
   y.dataSync();
   return y;
 });
-const agg = new Map<string, { ms: number; n: number }>();
-let total = 0;
-for (const k of info.kernels) {
-  const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
-  const key = `${k.name} ${JSON.stringify(k.inputShapes)}`;
-  const a = agg.get(key) ?? { ms: 0, n: 0 };
-  a.ms += ms;
-  a.n += 1;
-  agg.set(key, a);
-  total += ms;
-}
-console.log('total kernel ms', total.toFixed(0));
-for (const [k, v] of [...agg].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25))
-  console.log(v.ms.toFixed(1).padStart(8), String(v.n).padStart(4), k);
+printKernelBreakdown(info, { byShape: true, top: 25 });
