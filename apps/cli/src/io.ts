@@ -6,6 +6,7 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { once } from 'node:events';
+import type { Command } from 'commander';
 
 export interface InputLine {
   /** 1-based line number in the source. */
@@ -53,6 +54,13 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code === 'EPIPE') process.exit(0);
   throw error;
 });
+
+/** Adds the options every line-reading command shares: `--input FILE` and `--skip-invalid`. */
+export function lineInputOptions(command: Command): Command {
+  return command
+    .option('--input <file>', 'read lines from this file instead of stdin')
+    .option('--skip-invalid', 'report bad input lines on stderr, count them and go on instead of stopping');
+}
 
 export interface RunLinesOptions {
   input?: string;

@@ -4,8 +4,19 @@
  */
 import type { T5Model } from '@flan-ts/models';
 import type { Tokenizer } from '@flan-ts/tokenizer';
-import type { Backend } from './flags';
+import type { Command } from 'commander';
+import { backendFlag, type Backend } from './flags';
 import { InvalidLineError } from './io';
+
+/** Adds `--model` (directory, URL or hub id) and `--backend` (wasm by default). */
+export function modelOptions(command: Command): Command {
+  return command
+    .requiredOption(
+      '--model <dir|hub id|url>',
+      'Hugging Face T5 checkpoint: a directory, a URL or a hub repo id',
+    )
+    .option('--backend <name>', 'tfjs backend: wasm, cpu or webgpu', backendFlag, 'wasm' as Backend);
+}
 
 /** A model ready to run, with its tokenizer when the checkpoint ships one. */
 export interface LoadedSeq2Seq {

@@ -1,9 +1,16 @@
 /** `flan generate`: continuations of prompts, one per input line, as JSONL. */
 import type { Command } from 'commander';
 import type { GenerationOptions, Seq2SeqLM } from '@flan-ts/models';
-import { backendFlag, integerFlag, numberFlag, type Backend } from '../flags';
-import { CliError, InvalidLineError, jsonLine, parseJsonObject, runBatchedLines } from '../io';
-import { encodeText, recordInputIds, type LoadedSeq2Seq, withSeq2Seq } from '../seq2seq';
+import { integerFlag, numberFlag, type Backend } from '../flags';
+import {
+  CliError,
+  InvalidLineError,
+  jsonLine,
+  parseJsonObject,
+  runBatchedLines,
+  lineInputOptions,
+} from '../io';
+import { encodeText, recordInputIds, type LoadedSeq2Seq, withSeq2Seq, modelOptions } from '../seq2seq';
 
 /** Commander's parsed flags: the generation options by their library names, plus the CLI's own. */
 type GenerateFlags = Omit<GenerationOptions, 'stopStrings' | 'decode' | 'allowedVocabSize' | 'onStep'> & {
@@ -22,23 +29,15 @@ type GenerateFlags = Omit<GenerationOptions, 'stopStrings' | 'decode' | 'allowed
 };
 
 export function registerGenerate(program: Command): void {
-  program
-    .command('generate')
+  lineInputOptions(modelOptions(program.command('generate')))
     .description(
       'Generate continuations: a prompt per input line (or JSONL objects with "inputs" text or "input_ids"); ' +
         'writes JSONL with "new_tokens" (ending at eos when emitted) and "text". Greedy by default.',
-    )
-    .requiredOption(
-      '--model <dir|hub id|url>',
-      'Hugging Face T5 checkpoint: a directory, a URL or a hub repo id',
     )
     .option(
       '--jsonl',
       'input lines are JSON objects with "inputs" or "input_ids"; their fields are kept in the output',
     )
-    .option('--input <file>', 'read lines from this file instead of stdin')
-    .option('--skip-invalid', 'report invalid lines on stderr and go on')
-    .option('--backend <name>', 'tfjs backend: wasm, cpu or webgpu', backendFlag, 'wasm' as Backend)
     .option('--batch-size <n>', 'prompts decoded together', integerFlag('--batch-size', 1), 8)
     .option(
       '--max-new-tokens <n>',

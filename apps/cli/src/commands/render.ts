@@ -5,7 +5,15 @@
  * Thin wiring over @flan-ts/templates.
  */
 import type { Command } from 'commander';
-import { CliError, InvalidLineError, field, jsonLine, parseJsonObject, runLines } from '../io';
+import {
+  CliError,
+  InvalidLineError,
+  field,
+  jsonLine,
+  parseJsonObject,
+  runLines,
+  lineInputOptions,
+} from '../io';
 
 interface RenderOptions {
   templates: string;
@@ -16,13 +24,10 @@ interface RenderOptions {
 }
 
 export function registerRender(program: Command): void {
-  program
-    .command('render')
+  lineInputOptions(program.command('render'))
     .description('render template records ({source, task, template_index, example}) into input and target')
     .requiredOption('--templates <file>', 'templates JSON in the shape of FLAN templates.json')
     .option('--jsonl', 'read JSONL records (one {source, task, template_index, example} object per line)')
-    .option('--input <file>', 'read records from a file instead of stdin')
-    .option('--skip-invalid', 'skip and count bad lines instead of stopping')
     .option('--combined', 'also add combined_input / combined_target for few-shot patterns')
     .action(async (options: RenderOptions) => {
       if (!options.jsonl) throw new CliError('flan render reads JSONL records: pass --jsonl');

@@ -1,8 +1,15 @@
 /** `flan score`: log-probabilities of given targets for each input, as JSONL (rank classification). */
 import type { Command } from 'commander';
-import { backendFlag, integerFlag, type Backend } from '../flags';
-import { InvalidLineError, jsonLine, parseJsonObject, runBatchedLines } from '../io';
-import { encodeText, recordInputIds, tokenIds, type LoadedSeq2Seq, withSeq2Seq } from '../seq2seq';
+import { integerFlag, type Backend } from '../flags';
+import { InvalidLineError, jsonLine, parseJsonObject, runBatchedLines, lineInputOptions } from '../io';
+import {
+  encodeText,
+  recordInputIds,
+  tokenIds,
+  type LoadedSeq2Seq,
+  withSeq2Seq,
+  modelOptions,
+} from '../seq2seq';
 
 interface ScoreFlags {
   model: string;
@@ -41,23 +48,15 @@ function recordTargets(record: Record<string, unknown>, loaded: LoadedSeq2Seq): 
 }
 
 export function registerScore(program: Command): void {
-  program
-    .command('score')
+  lineInputOptions(modelOptions(program.command('score')))
     .description(
       'Score targets: JSONL objects with "inputs" (text) or "input_ids", and "targets" (texts) or "target_ids" (id lists); ' +
         'writes each object with "sum_logprobs" (one per target) and "token_logprobs" (one list per target).',
-    )
-    .requiredOption(
-      '--model <dir|hub id|url>',
-      'Hugging Face T5 checkpoint: a directory, a URL or a hub repo id',
     )
     .option(
       '--jsonl',
       'input lines are JSON objects (the only input format; accepted for symmetry with generate)',
     )
-    .option('--input <file>', 'read lines from this file instead of stdin')
-    .option('--skip-invalid', 'report invalid lines on stderr and go on')
-    .option('--backend <name>', 'tfjs backend: wasm, cpu or webgpu', backendFlag, 'wasm' as Backend)
     .option('--batch-size <n>', '(input, target) pairs per forward pass', integerFlag('--batch-size', 1), 16)
     .action((flags: ScoreFlags) =>
       withSeq2Seq(flags.model, flags.backend, (loaded) => runScore(flags, loaded)),

@@ -4,7 +4,15 @@
  */
 import type { Command } from 'commander';
 import type { Tokenizer } from '@flan-ts/tokenizer';
-import { CliError, InvalidLineError, field, jsonLine, parseJsonObject, runLines } from '../io';
+import {
+  CliError,
+  InvalidLineError,
+  field,
+  jsonLine,
+  parseJsonObject,
+  runLines,
+  lineInputOptions,
+} from '../io';
 
 interface TokenizeOptions {
   tokenizer: string;
@@ -24,13 +32,11 @@ function parseIds(value: unknown, what: string): number[] {
 }
 
 export function registerTokenize(program: Command): void {
-  program
-    .command('tokenize')
+  lineInputOptions(program.command('tokenize'))
     .description(
       'Tokenize text lines into JSON id arrays (T5 semantics: </s> appended, special tokens matched)',
     )
     .requiredOption('--tokenizer <path>', 'SentencePiece .model, tokenizer.json, or a model directory')
-    .option('--input <file>', 'read lines from FILE instead of stdin')
     .option('--plain', 'SentencePiece alone: no </s> appended, no special-token matching')
     .option(
       '--jsonl',
@@ -38,7 +44,6 @@ export function registerTokenize(program: Command): void {
     )
     .option('--decode', 'turn JSON id arrays back into text')
     .option('--skip-special-tokens', 'with --decode, drop </s>, <pad> and sentinels from the text')
-    .option('--skip-invalid', 'skip bad input lines (reported on stderr) instead of stopping')
     .action(async (options: TokenizeOptions) => {
       const { loadTokenizer, TokenizerError } = await import('@flan-ts/tokenizer/node');
       let tokenizer: Tokenizer;
