@@ -18,6 +18,16 @@ export function modelOptions(command: Command): Command {
     .option('--backend <name>', 'tfjs backend: wasm, cpu or webgpu', backendFlag, 'wasm' as Backend);
 }
 
+/** Flags every model command has: those of {@link modelOptions} and `lineInputOptions`, `--jsonl`, `--batch-size`. */
+export interface ModelCommandFlags {
+  model: string;
+  backend: Backend;
+  input?: string;
+  skipInvalid?: boolean;
+  jsonl?: boolean;
+  batchSize: number;
+}
+
 /** A model ready to run, with its tokenizer when the checkpoint ships one. */
 export interface LoadedSeq2Seq {
   model: T5Model;

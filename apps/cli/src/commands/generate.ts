@@ -1,7 +1,7 @@
 /** `flan generate`: continuations of prompts, one per input line, as JSONL. */
 import type { Command } from 'commander';
 import type { GenerationOptions, Seq2SeqLM } from '@flan-ts/models';
-import { integerFlag, numberFlag, type Backend } from '../flags';
+import { integerFlag, numberFlag } from '../flags';
 import {
   CliError,
   InvalidLineError,
@@ -10,23 +10,25 @@ import {
   runBatchedLines,
   lineInputOptions,
 } from '../io';
-import { encodeText, recordInputIds, type LoadedSeq2Seq, withSeq2Seq, modelOptions } from '../seq2seq';
+import {
+  encodeText,
+  recordInputIds,
+  type LoadedSeq2Seq,
+  type ModelCommandFlags,
+  withSeq2Seq,
+  modelOptions,
+} from '../seq2seq';
 
 /** Commander's parsed flags: the generation options by their library names, plus the CLI's own. */
-type GenerateFlags = Omit<GenerationOptions, 'stopStrings' | 'decode' | 'allowedVocabSize' | 'onStep'> & {
-  model: string;
-  jsonl?: boolean;
-  input?: string;
-  skipInvalid?: boolean;
-  backend: Backend;
-  batchSize: number;
-  stop?: string[];
-  /**
-   * `--no-repeat-ngram-size N`: commander reads a `--no-` prefix as a negation, so the value arrives
-   * under this name (and is `true` when the flag is absent).
-   */
-  repeatNgramSize?: number | true;
-};
+type GenerateFlags = Omit<GenerationOptions, 'stopStrings' | 'decode' | 'allowedVocabSize' | 'onStep'> &
+  ModelCommandFlags & {
+    stop?: string[];
+    /**
+     * `--no-repeat-ngram-size N`: commander reads a `--no-` prefix as a negation, so the value arrives
+     * under this name (and is `true` when the flag is absent).
+     */
+    repeatNgramSize?: number | true;
+  };
 
 export function registerGenerate(program: Command): void {
   lineInputOptions(modelOptions(program.command('generate')))

@@ -1,24 +1,16 @@
 /** `flan score`: log-probabilities of given targets for each input, as JSONL (rank classification). */
 import type { Command } from 'commander';
-import { integerFlag, type Backend } from '../flags';
+import { integerFlag } from '../flags';
 import { InvalidLineError, jsonLine, parseJsonObject, runBatchedLines, lineInputOptions } from '../io';
 import {
   encodeText,
   recordInputIds,
   tokenIds,
   type LoadedSeq2Seq,
+  type ModelCommandFlags,
   withSeq2Seq,
   modelOptions,
 } from '../seq2seq';
-
-interface ScoreFlags {
-  model: string;
-  jsonl?: boolean;
-  input?: string;
-  skipInvalid?: boolean;
-  backend: Backend;
-  batchSize: number;
-}
 
 /** The shortest decimal that reads back as the same float32 (scores are float32; their float64 digits are noise). */
 function float32Json(x: number): number {
@@ -58,12 +50,12 @@ export function registerScore(program: Command): void {
       'input lines are JSON objects (the only input format; accepted for symmetry with generate)',
     )
     .option('--batch-size <n>', '(input, target) pairs per forward pass', integerFlag('--batch-size', 1), 16)
-    .action((flags: ScoreFlags) =>
+    .action((flags: ModelCommandFlags) =>
       withSeq2Seq(flags.model, flags.backend, (loaded) => runScore(flags, loaded)),
     );
 }
 
-async function runScore(flags: ScoreFlags, loaded: LoadedSeq2Seq): Promise<void> {
+async function runScore(flags: ModelCommandFlags, loaded: LoadedSeq2Seq): Promise<void> {
   const { scoreTargets } = await import('@flan-ts/models');
   await runBatchedLines({
     input: flags.input,
