@@ -4,6 +4,7 @@
  * `initNodeBackend` from `@flan-ts/models/node`, which installs Dawn first).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { installWasmKernels } from '../kernels/wasm/install';
 import { installFastWasmSlice } from '../kernels/wasmSlice';
 
 /** Backends the models run on. */
@@ -73,6 +74,9 @@ export async function initBackend(name: BackendName = 'wasm'): Promise<BackendNa
     throw new BackendError(`initialisation failed: ${(error as Error).message}`, name);
   }
   if (!ok || tf.getBackend() !== name) throw new BackendError('initialisation failed', name);
-  if (name === 'wasm') installFastWasmSlice();
+  if (name === 'wasm') {
+    installFastWasmSlice();
+    await installWasmKernels();
+  }
   return name;
 }
