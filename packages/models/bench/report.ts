@@ -3,6 +3,8 @@ import { cpus, totalmem } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { T5Config } from '../src/t5/config';
+import { encoderFlops, trainStepFlops } from './flops';
 import { median, type BenchSpec, type EngineResult, type Timing } from './spec';
 
 export type EngineKey = 'ours' | 'torch' | 'ort';
@@ -163,13 +165,15 @@ function table(
 
 export interface ReportInput {
   spec: BenchSpec;
+  /** The benchmark model's config (for its FLOPs). */
+  config: T5Config;
   engines: EngineRuns;
   parameters: number;
   notes: string[];
   machine: string;
 }
 
-export function renderReport({ spec, engines, parameters, notes, machine }: ReportInput): string {
+export function renderReport({ spec, config, engines, parameters, notes, machine }: ReportInput): string {
   const ours = result(engines, 'ours');
   const torch = result(engines, 'torch');
   const ort = result(engines, 'ort');
@@ -191,6 +195,7 @@ export function renderReport({ spec, engines, parameters, notes, machine }: Repo
     'Ratios are ours / peer: above 1 is better for tokens/s, below 1 is better for ms/token and memory.',
     '',
   ];
+  lines.push(...ceiling(spec, config, [ours, torch, ort]), '');
   const problems = (Object.keys(LABELS) as EngineKey[]).flatMap((key) => {
     const r = engines[key];
     if (!r) return [`${LABELS[key]}: not run.`];
@@ -216,6 +221,53 @@ export function renderReport({ spec, engines, parameters, notes, machine }: Repo
   }
   lines.push(`- ${machine}`, `- ${new Date().toISOString()}`, '');
   return lines.join('\n');
+}
+
+/**
+ * Effective float32 throughput (model FLOPs / CPU time) next to the measured WASM SIMD ceiling: a
+ * peer above the ceiling does what no kernel on tfjs's wasm backend can do on this machine.
+ */
+function ceiling(spec: BenchSpec, config: T5Config, engines: (EngineResult | undefined)[]): string[] {
+  const src = spec.inputs.input_ids[0]!.length;
+  const tgt = spec.inputs.labels[0]!.length;
+  const measurements = [
+    ...spec.encoder_batches.map((batch) => ({
+      label: `encoder, batch ${batch} × ${src}`,
+      key: `encoder_b${batch}`,
+      flops: (_r: EngineResult) => encoderFlops(config, batch, src),
+    })),
+    {
+      label: `train step, batch ${spec.train_batch} × (${src} + ${tgt})`,
+      key: 'train_step',
+      flops: (r: EngineResult) => trainStepFlops(config, r.train_batch ?? spec.train_batch, src, tgt),
+    },
+  ];
+  const gflops = (r: EngineResult | undefined, m: (typeof measurements)[number]) => {
+    const t = r && rate(r.timings[m.key], 'cpu_s', m.flops(r) / 1e9);
+    return t ? t.value.toFixed(1) : '–';
+  };
+  const peak = engines[0]?.simd128_peak_gflops;
+  return [
+    '## Against the machine',
+    '',
+    "Effective float32 GFLOP/s: the network's matmul FLOPs (bench/flops.ts; a train step counts 3× the " +
+      'forward) per CPU second. ' +
+      (peak === undefined
+        ? ''
+        : `The ceiling of 128-bit WASM SIMD on this machine, measured as register-only f32x4 multiply-adds in ` +
+          `one thread (bench/simd-peak.ts; Node 20 has no wasm fused multiply-add), is **${peak.toFixed(1)} GFLOP/s**: ` +
+          "no float32 kernel on a WASM backend, ours or onnxruntime-web's, can run faster, so a PyTorch figure " +
+          'above it (AVX-512 through OpenBLAS) cannot be matched by a single-threaded WASM engine here.'),
+    '',
+    `| measurement | model GFLOP | ${LABELS.ours} | ${LABELS.torch} | ${LABELS.ort} |`,
+    '|---|---:|---:|---:|---:|',
+    ...measurements
+      .filter((m) => engines.some((r) => r?.timings[m.key]))
+      .map((m) => {
+        const flops = m.flops(engines.find((r) => r?.timings[m.key]) as EngineResult) / 1e9;
+        return `| ${m.label} | ${flops.toFixed(1)} | ${engines.map((r) => gflops(r, m)).join(' | ')} |`;
+      }),
+  ];
 }
 
 /** Engines on the same weights and inputs must compute the same thing. */

@@ -225,6 +225,7 @@ async function main(): Promise<void> {
     const report = await format(
       renderReport({
         spec,
+        config: FLAN_T5_SMALL,
         engines,
         parameters: model.parameters,
         notes,

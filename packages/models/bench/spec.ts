@@ -56,6 +56,8 @@ export interface EngineResult {
   peak_wasm_heap_bytes?: number;
   /** Ours only: peak bytes held by tfjs tensors during the training step. */
   peak_tensor_bytes?: number;
+  /** Ours only: the measured ceiling of 128-bit WASM SIMD float32 arithmetic on this machine (bench/simd-peak.ts). */
+  simd128_peak_gflops?: number;
 }
 
 /** Median of a non-empty list. */

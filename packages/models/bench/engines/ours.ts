@@ -13,6 +13,7 @@ import { parseSafetensors, readFloat32, type NamedFloat32Tensor } from '../../sr
 import { parseT5Config } from '../../src/t5/config';
 import { initBackend } from '../../src/backend/index';
 import { T5Model } from '../../src/t5/model';
+import { simd128PeakGflops } from '../simd-peak';
 import { trainStep } from './ours-train';
 import { peakRssBytes, timed, type BenchSpec, type EngineResult } from '../spec';
 
@@ -136,6 +137,7 @@ async function main(): Promise<void> {
     // threads, which would otherwise land in the first measurement's CPU time.
     await infer({ ...spec, warmup: 0, repeats: 1 }, model, { engine: '', timings: {} });
     await infer(spec, model, result);
+    result.simd128_peak_gflops = await simd128PeakGflops();
   }
   result.peak_rss_bytes = peakRssBytes();
   // Exit explicitly once the line is out: an aborted wasm module rethrows its abort later, which
