@@ -6,9 +6,17 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor1D, Tensor2D } from '@tensorflow/tfjs-core';
 import { customOp } from './customOp';
+import { SCATTER_ROWS } from './wasm/heap';
+import { hasKernel } from './wasm/runtime';
 
-/** Sums the rows of `rows` `[n, d]` into a `[numRows, d]` table at `indices` (int32 `[n]`). */
+/**
+ * Sums the rows of `rows` `[n, d]` into a `[numRows, d]` table at `indices` (int32 `[n]`), duplicates
+ * in row order. On wasm one pass over a zero table (`FlanScatterRows`); elsewhere `scatterND`.
+ */
 export function scatterRows(rows: Tensor2D, indices: Tensor1D, numRows: number): Tensor2D {
+  if (hasKernel(SCATTER_ROWS)) {
+    return tf.engine().runKernel(SCATTER_ROWS, { rows, indices }, { numRows }) as Tensor2D;
+  }
   return tf.tidy(
     () => tf.scatterND(tf.reshape(indices, [-1, 1]), rows, [numRows, rows.shape[1]]) as Tensor2D,
   );
@@ -31,4 +39,21 @@ export function embeddingLookup(table: Tensor2D, indices: Tensor1D): Tensor2D {
     };
   });
   return op(table) as Tensor2D;
+}
+
+/**
+ * Rows `start … start+count-1` of `x` `[n, d]`, differentiable (the gradient pads `dy` with zero rows).
+ * Lets one lookup serve several id sets, so the table's gradient is a single scatter-add.
+ */
+export function sliceRows(x: Tensor2D, start: number, count: number): Tensor2D {
+  const [n, d] = x.shape;
+  const op = customOp(([xIn]) => ({
+    value: tf.slice(xIn!, [start, 0], [count, d]),
+    gradFunc: (dy) =>
+      tf.pad(dy, [
+        [start, n - start - count],
+        [0, 0],
+      ]),
+  }));
+  return op(x) as Tensor2D;
 }
