@@ -1,6 +1,201 @@
+/**
+ * Strided, batched float32 GEMM (`assembly/gemm.ts`) as kernels of the wasm backend. tfjs-backend-wasm
+ * runs batched or transposed `BatchMatMul` as a naive loop (~1-3 GFLOP/s); ours packs panels and runs a
+ * SIMD micro-kernel. tfjs's own kernel (XNNPACK) stays for plain 2-D products and non-float32 dtypes.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+import { wasmBase64 } from './generated/gemm';
+import { heapOffset, instantiateKernelModule, replaceWasmKernel, withScratch } from './runtime';
 import type { WasmBackendInternals } from './runtime';
 
+interface GemmExports {
+  gemm(
+    a: number,
+    b: number,
+    c: number,
+    scratch: number,
+    m: number,
+    n: number,
+    k: number,
+    lda: number,
+    ldb: number,
+    ldc: number,
+    transA: number,
+    transB: number,
+    accumulate: number,
+  ): void;
+  gemmScratchBytes(m: number, n: number, k: number): number;
+}
+
+/** One product's operands: element offsets from each tensor's start. */
+export interface GemmBatch {
+  a: number;
+  b: number;
+  c: number;
+}
+
+/**
+ * A family of products `C = op(A)·op(B)` with op(A) `m x k`, op(B) `k x n`, sharing sizes and row
+ * strides (`lda`, `ldb`, `ldc`: elements between rows as stored) and differing in offsets.
+ */
+export interface GemmSpec {
+  m: number;
+  n: number;
+  k: number;
+  lda: number;
+  ldb: number;
+  ldc: number;
+  transA: boolean;
+  transB: boolean;
+  batches: readonly GemmBatch[];
+}
+
+let gemmExports: GemmExports | undefined;
+
+/** Runs `spec` on tensors already on the wasm backend; `c` is written (never read). */
+export function runGemm(
+  backend: WasmBackendInternals,
+  a: TensorInfo,
+  b: TensorInfo,
+  c: TensorInfo,
+  spec: GemmSpec,
+): void {
+  const g = gemmExports;
+  if (g === undefined) throw new Error('wasm gemm kernels are not installed');
+  const { m, n, k } = spec;
+  if (m === 0 || n === 0 || spec.batches.length === 0) return;
+  const aBase = heapOffset(backend, a);
+  const bBase = heapOffset(backend, b);
+  const cBase = heapOffset(backend, c);
+  withScratch(backend, g.gemmScratchBytes(m, n, k), (scratch) => {
+    const transA = spec.transA ? 1 : 0;
+    const transB = spec.transB ? 1 : 0;
+    for (const o of spec.batches) {
+      g.gemm(
+        aBase + 4 * o.a,
+        bBase + 4 * o.b,
+        cBase + 4 * o.c,
+        scratch,
+        m,
+        n,
+        k,
+        spec.lda,
+        spec.ldb,
+        spec.ldc,
+        transA,
+        transB,
+        0,
+      );
+    }
+  });
+}
+
+/** Whether the gemm module is installed (the kernels below are registered). */
+export function gemmInstalled(): boolean {
+  return gemmExports !== undefined;
+}
+
+/**
+ * Element offsets of each output batch's A and B for batch shapes `aOuter` and `bOuter` broadcast to
+ * `outOuter` (numpy rules: a missing or size-1 dim repeats).
+ */
+function broadcastBatches(
+  aOuter: readonly number[],
+  bOuter: readonly number[],
+  outOuter: readonly number[],
+  aSize: number,
+  bSize: number,
+  cSize: number,
+): GemmBatch[] {
+  const rank = outOuter.length;
+  const strides = (shape: readonly number[], size: number): number[] => {
+    const s = new Array<number>(rank).fill(0);
+    let stride = size;
+    for (let d = shape.length - 1, o = rank - 1; d >= 0; d--, o--) {
+      s[o] = shape[d] === 1 ? 0 : stride;
+      stride *= shape[d]!;
+    }
+    return s;
+  };
+  const aStrides = strides(aOuter, aSize);
+  const bStrides = strides(bOuter, bSize);
+  const count = outOuter.reduce((x, y) => x * y, 1);
+  const batches: GemmBatch[] = [];
+  const index = new Array<number>(rank).fill(0);
+  for (let t = 0; t < count; t++) {
+    let aOff = 0;
+    let bOff = 0;
+    for (let d = 0; d < rank; d++) {
+      aOff += index[d]! * aStrides[d]!;
+      bOff += index[d]! * bStrides[d]!;
+    }
+    batches.push({ a: aOff, b: bOff, c: t * cSize });
+    for (let d = rank - 1; d >= 0; d--) {
+      if (++index[d]! < outOuter[d]!) break;
+      index[d] = 0;
+    }
+  }
+  return batches;
+}
+
+/**
+ * `BatchMatMul` for float32 on our GEMM; undefined when tfjs's kernel should run instead (other dtypes,
+ * and one plain product unless `always`).
+ */
+export function gemmBatchMatMul(
+  backend: WasmBackendInternals,
+  a: TensorInfo,
+  b: TensorInfo,
+  transposeA: boolean,
+  transposeB: boolean,
+  always = false,
+): TensorInfo | undefined {
+  if (a.dtype !== 'float32' || b.dtype !== 'float32') return undefined;
+  const aOuter = a.shape.slice(0, -2);
+  const bOuter = b.shape.slice(0, -2);
+  const products = Math.max(
+    aOuter.reduce((x, y) => x * y, 1),
+    bOuter.reduce((x, y) => x * y, 1),
+  );
+  // XNNPACK is at least as fast on one plain product.
+  if (!always && !transposeA && !transposeB && products === 1) return undefined;
+  const [aRows, aCols] = a.shape.slice(-2) as [number, number];
+  const [bRows, bCols] = b.shape.slice(-2) as [number, number];
+  const m = transposeA ? aCols : aRows;
+  const k = transposeA ? aRows : aCols;
+  const n = transposeB ? bRows : bCols;
+  if ((transposeB ? bCols : bRows) !== k) {
+    throw new Error(`BatchMatMul: inner dimensions differ: ${a.shape} and ${b.shape}`);
+  }
+  const outOuter = tf.broadcast_util.assertAndGetBroadcastShape(aOuter, bOuter);
+  const out = backend.makeOutput([...outOuter, m, n], 'float32');
+  runGemm(backend, a, b, out, {
+    m,
+    n,
+    k,
+    lda: aCols,
+    ldb: bCols,
+    ldc: n,
+    transA: transposeA,
+    transB: transposeB,
+    batches: broadcastBatches(aOuter, bOuter, outOuter, aRows * aCols, bRows * bCols, m * n),
+  });
+  return out;
+}
+
 /** Registers this module's kernels on the wasm backend; false when they could not be installed. */
-export async function installGemmKernels(_backend: WasmBackendInternals): Promise<boolean> {
+export async function installGemmKernels(backend: WasmBackendInternals): Promise<boolean> {
+  const exports = await instantiateKernelModule<GemmExports>(backend, wasmBase64);
+  if (exports === undefined) return false;
+  gemmExports = exports;
+  replaceWasmKernel(tf.BatchMatMul, (fallback) => (args) => {
+    const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
+    const attrs = args.attrs as NamedAttrMap & { transposeA: boolean; transposeB: boolean };
+    const out = gemmBatchMatMul(backend, a, b, attrs.transposeA, attrs.transposeB);
+    if (out !== undefined) return out;
+    if (fallback === undefined) throw new Error('BatchMatMul: no wasm kernel to fall back to');
+    return fallback(args);
+  });
   return true;
 }
