@@ -25,7 +25,7 @@ import {
   type AttentionWeights,
 } from '../kernels/attention';
 import { type DropoutSpec, dropoutOp } from '../kernels/dropout';
-import { embeddingLookup } from '../kernels/embedding';
+import { embeddingLookup, sliceRows } from '../kernels/embedding';
 import {
   feedForwardSublayer,
   feedForwardSublayerForward,
@@ -167,7 +167,11 @@ export class T5Model implements Seq2SeqLM {
     const [batch, srcLen] = this.checkIds(inputIds, 'inputIds');
     this.checkMask(attentionMask, batch, srcLen, 'attentionMask');
     return tf.tidy(() =>
-      tf.reshape(this.encoderStates(inputIds, attentionMask, undefined), [batch, srcLen, this.config.dModel]),
+      tf.reshape(this.encoderStates(this.embed(flat(inputIds)), attentionMask, undefined), [
+        batch,
+        srcLen,
+        this.config.dModel,
+      ]),
     ) as Tensor3D;
   }
 
@@ -193,8 +197,17 @@ export class T5Model implements Seq2SeqLM {
     const drop = this.dropout(options);
     return tf.tidy(() => {
       const recompute = options.recompute ?? false;
-      const encoded = this.encoderStates(inputs.inputIds, inputs.attentionMask, drop, recompute);
+      // One lookup for both stacks: the shared table's gradient is then one scatter-add.
+      const encoderTokens = batch * srcLen;
+      const embedded = this.embed(tf.concat([inputs.inputIds, inputs.decoderInputIds].map(flat)) as Tensor1D);
+      const encoded = this.encoderStates(
+        sliceRows(embedded, 0, encoderTokens),
+        inputs.attentionMask,
+        drop,
+        recompute,
+      );
       const hidden = this.decoderStates(
+        sliceRows(embedded, encoderTokens, embedded.shape[0] - encoderTokens),
         inputs.decoderInputIds,
         encoded,
         inputs.attentionMask,
@@ -243,27 +256,36 @@ export class T5Model implements Seq2SeqLM {
     const result = tf.tidy(() => {
       const encoded = tf.reshape(encoderHiddenStates, [batch * srcLen, dModel]) as Tensor2D;
       let h = tf.gather(this.param('shared.weight'), tf.reshape(decoderInputIds, [-1])) as Tensor2D;
+      // One new position (every generation step) attends to all cached keys: the causal mask is all
+      // zeros, and [batch, 1, heads, dKv] ↔ [batch, heads, 1, dKv] is a reshape, not a transpose.
+      const single = newLen === 1;
       const bias = this.positionBias('decoder', newLen, total, past);
-      const causal = causalMask(newLen, total, past);
+      const selfScoreBias = single ? bias : tf.add(bias, causalMask(newLen, total, past));
       const crossMask = keyPaddingMask(encoderAttentionMask);
+      const toHeads = (x: Tensor2D, len: number): Tensor4D =>
+        single && len === 1
+          ? (tf.reshape(x, [batch, heads, 1, dKv]) as Tensor4D)
+          : splitHeads(x, batch, len, heads, dKv);
+      const fromHeads = (x: Tensor4D): Tensor2D =>
+        single ? (tf.reshape(x, [batch, heads * dKv]) as Tensor2D) : mergeHeads(x);
       const layers: LayerCache[] = [];
       this.decoderBlocks.forEach((block, i) => {
         const sa = block.selfAttention;
         const n = rmsNorm(h, sa.norm, eps);
-        const q = splitHeads(linear(n, sa.q), batch, newLen, heads, dKv);
-        let selfKey = splitHeads(linear(n, sa.k), batch, newLen, heads, dKv);
-        let selfValue = splitHeads(linear(n, sa.v), batch, newLen, heads, dKv);
+        const q = toHeads(linear(n, sa.q), newLen);
+        let selfKey = toHeads(linear(n, sa.k), newLen);
+        let selfValue = toHeads(linear(n, sa.v), newLen);
         const old = cache?.layers[i];
         if (old !== undefined) {
           selfKey = tf.concat([old.selfKey, selfKey], 2);
           selfValue = tf.concat([old.selfValue, selfValue], 2);
         }
-        const selfProbs = attentionProbs(q, selfKey, bias, causal);
-        h = tf.add(h, linear(mergeHeads(tf.matMul(selfProbs, selfValue)), sa.o));
+        const selfProbs = attentionProbs(q, selfKey, selfScoreBias);
+        h = tf.add(h, linear(fromHeads(tf.matMul(selfProbs, selfValue)), sa.o));
 
         const ca = block.crossAttention!;
         const nc = rmsNorm(h, ca.norm, eps);
-        const qc = splitHeads(linear(nc, ca.q), batch, newLen, heads, dKv);
+        const qc = toHeads(linear(nc, ca.q), newLen);
         const crossKey =
           old !== undefined
             ? tf.clone(old.crossKey)
@@ -273,7 +295,7 @@ export class T5Model implements Seq2SeqLM {
             ? tf.clone(old.crossValue)
             : splitHeads(linear(encoded, ca.v), batch, srcLen, heads, dKv);
         const crossProbs = attentionProbs(qc, crossKey, undefined, crossMask);
-        h = tf.add(h, linear(mergeHeads(tf.matMul(crossProbs, crossValue)), ca.o));
+        h = tf.add(h, linear(fromHeads(tf.matMul(crossProbs, crossValue)), ca.o));
 
         h = feedForwardSublayerForward(h, block.feedForward, this.config.activation, eps);
         layers.push({ selfKey, selfValue, crossKey, crossValue });
@@ -301,16 +323,21 @@ export class T5Model implements Seq2SeqLM {
 
   // ---- stacks ---------------------------------------------------------------------------------
 
+  /** Token embeddings `[n, d_model]` of `ids` `[n]`. */
+  private embed(ids: Tensor1D): Tensor2D {
+    return embeddingLookup(this.param('shared.weight'), ids);
+  }
+
+  /** `embedded`: the token embeddings `[batch·srcLen, d_model]` of the ids that `attentionMask` masks. */
   private encoderStates(
-    inputIds: Tensor2D,
+    embedded: Tensor2D,
     attentionMask: Tensor2D,
     drop: DropoutSpec | undefined,
     recompute = false,
   ): Tensor2D {
-    const [batch, srcLen] = inputIds.shape;
+    const [batch, srcLen] = attentionMask.shape;
     const eps = this.config.layerNormEpsilon;
-    let h = embeddingLookup(this.param('shared.weight'), tf.reshape(inputIds, [-1]) as Tensor1D);
-    h = dropoutOp(h, this.subSeed(drop, 0));
+    let h = dropoutOp(embedded, this.subSeed(drop, 0));
     const bias = this.positionBias('encoder', srcLen, srcLen, 0);
     const mask = keyPaddingMask(attentionMask);
     const geo = this.geometry(batch, srcLen, srcLen);
@@ -334,7 +361,9 @@ export class T5Model implements Seq2SeqLM {
     return dropoutOp(h, this.subSeed(drop, 1));
   }
 
+  /** `embedded`: the token embeddings `[batch·tgtLen, d_model]` of `decoderInputIds`. */
   private decoderStates(
+    embedded: Tensor2D,
     decoderInputIds: Tensor2D,
     encoded: Tensor2D,
     encoderAttentionMask: Tensor2D,
@@ -344,8 +373,7 @@ export class T5Model implements Seq2SeqLM {
     const [batch, tgtLen] = decoderInputIds.shape;
     const srcLen = encoderAttentionMask.shape[1];
     const eps = this.config.layerNormEpsilon;
-    let h = embeddingLookup(this.param('shared.weight'), tf.reshape(decoderInputIds, [-1]) as Tensor1D);
-    h = dropoutOp(h, this.subSeed(drop, 2));
+    let h = dropoutOp(embedded, this.subSeed(drop, 2));
     const bias = this.positionBias('decoder', tgtLen, tgtLen, 0);
     const causal = causalMask(tgtLen, tgtLen, 0);
     const crossMask = keyPaddingMask(encoderAttentionMask);
@@ -504,6 +532,11 @@ export class T5Model implements Seq2SeqLM {
       throw new ModelInputError(`shape [${mask.shape.join(', ')}] should be [${batch}, ${len}]`, name);
     }
   }
+}
+
+/** `[batch, len]` ids as `[batch·len]`, row-major. */
+function flat(ids: Tensor2D): Tensor1D {
+  return tf.reshape(ids, [-1]) as Tensor1D;
 }
 
 /** `0` for real keys and a large negative score for padded ones: `[batch, 1, 1, keyLen]`. */
