@@ -1,6 +1,323 @@
+/**
+ * Fused elementwise kernels (`assembly/fused.ts`) registered on the wasm backend under our own names.
+ * Each replaces a chain of 4-10 tfjs kernels (full passes over memory, some scalar) by one SIMD pass.
+ * Callers (`rmsNorm.ts`, `activations.ts`, `softmax.ts`, `loss/crossEntropy.ts`) use them through
+ * `tf.engine().runKernel` when `hasKernel(name)` and keep their composite tfjs code otherwise.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+import { wasmBase64 } from './generated/fused';
+import { hasKernel, heapOffset, instantiateKernelModule } from './runtime';
 import type { WasmBackendInternals } from './runtime';
 
+/** Kernel names (inputs → outputs; all float32 unless noted). */
+export const FUSED_KERNELS = {
+  /** x [n, d], w [d] → y [n, d], r [n, 1]; attrs `eps`. */
+  rmsNorm: 'FlanRmsNorm',
+  /** dy [n, d], x [n, d], w [d], r [n, 1] → dx [n, d], dw [d]. */
+  rmsNormGrad: 'FlanRmsNormGrad',
+  /** h0, h1? (same shape) → act(h0)·h1; attrs `activation` ('relu' | 'gelu_new'). */
+  activation: 'FlanActivation',
+  /** h0, h1?, dm → dh0, dh1? ; attrs `activation`. */
+  activationGrad: 'FlanActivationGrad',
+  /** scores [b, h, q, k], bias?, mask? (rank 4, last axis k) → probs; attrs `hasBias`, `hasMask`. */
+  maskedSoftmax: 'FlanMaskedSoftmax',
+  /** probs, dProbs (same shape) → dScores. */
+  softmaxGrad: 'FlanSoftmaxGrad',
+  /** logits [n, V], labels int32 [n] → loss [n], lse [n]; attrs `labelSmoothing`, `zLoss`. */
+  crossEntropy: 'FlanCrossEntropy',
+  /** logits [n, V], labels int32 [n], lse [n], dLoss [] → dLogits [n, V]; attrs as above. */
+  crossEntropyGrad: 'FlanCrossEntropyGrad',
+} as const;
+
+/** Whether the fused kernel `name` is registered for the active backend and the tensors are float32. */
+export function fusable(name: string, ...tensors: readonly { dtype: string }[]): boolean {
+  return hasKernel(name) && tensors.every((t) => t.dtype === 'float32');
+}
+
+/** Activations the fused activation kernels compute (exact gelu stays composite). */
+export const FUSED_ACTIVATION_MODES: Readonly<Record<string, number>> = { relu: 0, gelu_new: 1 };
+
+interface FusedExports {
+  expArray(src: number, dst: number, n: number): void;
+  rmsNormForward(x: number, w: number, y: number, r: number, rows: number, d: number, eps: number): void;
+  rmsNormBackward(
+    dy: number,
+    x: number,
+    w: number,
+    r: number,
+    dx: number,
+    dw: number,
+    rows: number,
+    d: number,
+  ): void;
+  activationForward(h0: number, h1: number, m: number, n: number, mode: number): void;
+  activationBackward(
+    h0: number,
+    h1: number,
+    dm: number,
+    dh0: number,
+    dh1: number,
+    n: number,
+    mode: number,
+  ): void;
+  maskedSoftmax(
+    s: number,
+    bias: number,
+    mask: number,
+    p: number,
+    b: number,
+    h: number,
+    q: number,
+    k: number,
+    bs0: number,
+    bs1: number,
+    bs2: number,
+    ms0: number,
+    ms1: number,
+    ms2: number,
+  ): void;
+  softmaxBackward(p: number, dp: number, ds: number, rows: number, k: number): void;
+  crossEntropyForward(
+    logits: number,
+    labels: number,
+    loss: number,
+    lse: number,
+    rows: number,
+    vocab: number,
+    smoothing: number,
+    zLoss: number,
+  ): number;
+  crossEntropyBackward(
+    logits: number,
+    labels: number,
+    lse: number,
+    grad: number,
+    rows: number,
+    vocab: number,
+    smoothing: number,
+    zLoss: number,
+    dLoss: number,
+  ): void;
+}
+
+let fused: { exports: FusedExports; backend: WasmBackendInternals } | undefined;
+
+/** The module's exports (for tests of its building blocks, e.g. `expArray`); undefined before install. */
+export function fusedKernelModule(): FusedExports | undefined {
+  return fused?.exports;
+}
+
+/** Raised by the cross-entropy kernel for labels outside `[0, vocab)` other than -100. */
+export class FusedLabelError extends Error {
+  constructor(readonly count: number) {
+    super(`${count} label(s) outside [0, vocab) and not -100`);
+    this.name = 'FusedLabelError';
+  }
+}
+
+type Inputs = Record<string, TensorInfo | undefined>;
+
+function register(
+  kernelName: string,
+  run: (
+    k: FusedExports,
+    b: WasmBackendInternals,
+    inputs: Inputs,
+    attrs: NamedAttrMap,
+  ) => TensorInfo | TensorInfo[],
+): void {
+  if (tf.getKernel(kernelName, 'wasm') !== undefined) tf.unregisterKernel(kernelName, 'wasm');
+  tf.registerKernel({
+    kernelName,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, attrs }) => {
+      const f = fused;
+      if (f === undefined) throw new Error(`${kernelName}: fused kernels are not installed`);
+      return run(f.exports, f.backend, inputs as Inputs, attrs ?? {});
+    },
+  });
+}
+
+function need(inputs: Inputs, name: string): TensorInfo {
+  const t = inputs[name];
+  if (t === undefined) throw new Error(`fused kernel input ${name} is missing`);
+  return t;
+}
+
+function size(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+/** Offset of an optional input, 0 when absent (tfjs's allocator never returns 0). */
+function offsetOrZero(b: WasmBackendInternals, t: TensorInfo | undefined): number {
+  return t === undefined ? 0 : heapOffset(b, t);
+}
+
+/** Element strides of a rank-4 broadcast operand over the leading three axes (0 along size-1 axes). */
+function broadcastStrides(t: TensorInfo | undefined): [number, number, number] {
+  if (t === undefined) return [0, 0, 0];
+  const [d0, d1, d2, d3] = t.shape as [number, number, number, number];
+  return [d0 === 1 ? 0 : d1 * d2 * d3, d1 === 1 ? 0 : d2 * d3, d2 === 1 ? 0 : d3];
+}
+
+function registerAll(): void {
+  register(FUSED_KERNELS.rmsNorm, (k, b, inputs, attrs) => {
+    const x = need(inputs, 'x');
+    const w = need(inputs, 'w');
+    const [rows, d] = x.shape as [number, number];
+    const y = b.makeOutput([rows, d], 'float32');
+    const r = b.makeOutput([rows, 1], 'float32');
+    k.rmsNormForward(
+      heapOffset(b, x),
+      heapOffset(b, w),
+      heapOffset(b, y),
+      heapOffset(b, r),
+      rows,
+      d,
+      attrs.eps as number,
+    );
+    return [y, r];
+  });
+  register(FUSED_KERNELS.rmsNormGrad, (k, b, inputs) => {
+    const dy = need(inputs, 'dy');
+    const x = need(inputs, 'x');
+    const w = need(inputs, 'w');
+    const r = need(inputs, 'r');
+    const [rows, d] = x.shape as [number, number];
+    const dx = b.makeOutput([rows, d], 'float32');
+    const dw = b.makeOutput([d], 'float32');
+    k.rmsNormBackward(
+      heapOffset(b, dy),
+      heapOffset(b, x),
+      heapOffset(b, w),
+      heapOffset(b, r),
+      heapOffset(b, dx),
+      heapOffset(b, dw),
+      rows,
+      d,
+    );
+    return [dx, dw];
+  });
+  register(FUSED_KERNELS.activation, (k, b, inputs, attrs) => {
+    const h0 = need(inputs, 'h0');
+    const m = b.makeOutput(h0.shape, 'float32');
+    const mode = FUSED_ACTIVATION_MODES[attrs.activation as string]!;
+    k.activationForward(
+      heapOffset(b, h0),
+      offsetOrZero(b, inputs.h1),
+      heapOffset(b, m),
+      size(h0.shape),
+      mode,
+    );
+    return m;
+  });
+  register(FUSED_KERNELS.activationGrad, (k, b, inputs, attrs) => {
+    const h0 = need(inputs, 'h0');
+    const dm = need(inputs, 'dm');
+    const gated = inputs.h1 !== undefined;
+    const dh0 = b.makeOutput(h0.shape, 'float32');
+    const dh1 = gated ? b.makeOutput(h0.shape, 'float32') : undefined;
+    const mode = FUSED_ACTIVATION_MODES[attrs.activation as string]!;
+    k.activationBackward(
+      heapOffset(b, h0),
+      offsetOrZero(b, inputs.h1),
+      heapOffset(b, dm),
+      heapOffset(b, dh0),
+      offsetOrZero(b, dh1),
+      size(h0.shape),
+      mode,
+    );
+    return dh1 !== undefined ? [dh0, dh1] : [dh0];
+  });
+  register(FUSED_KERNELS.maskedSoftmax, (k, b, inputs) => {
+    const s = need(inputs, 'scores');
+    const [d0, d1, d2, d3] = s.shape as [number, number, number, number];
+    const p = b.makeOutput(s.shape, 'float32');
+    const bs = broadcastStrides(inputs.bias);
+    const ms = broadcastStrides(inputs.mask);
+    k.maskedSoftmax(
+      heapOffset(b, s),
+      offsetOrZero(b, inputs.bias),
+      offsetOrZero(b, inputs.mask),
+      heapOffset(b, p),
+      d0,
+      d1,
+      d2,
+      d3,
+      ...bs,
+      ...ms,
+    );
+    return p;
+  });
+  register(FUSED_KERNELS.softmaxGrad, (k, b, inputs) => {
+    const p = need(inputs, 'probs');
+    const dp = need(inputs, 'dProbs');
+    const width = p.shape[p.shape.length - 1]!;
+    const ds = b.makeOutput(p.shape, 'float32');
+    const total = size(p.shape);
+    k.softmaxBackward(
+      heapOffset(b, p),
+      heapOffset(b, dp),
+      heapOffset(b, ds),
+      width === 0 ? 0 : total / width,
+      width,
+    );
+    return ds;
+  });
+  register(FUSED_KERNELS.crossEntropy, (k, b, inputs, attrs) => {
+    const logits = need(inputs, 'logits');
+    const labels = need(inputs, 'labels');
+    const [rows, vocab] = logits.shape as [number, number];
+    const loss = b.makeOutput([rows], 'float32');
+    const lse = b.makeOutput([rows], 'float32');
+    const bad = k.crossEntropyForward(
+      heapOffset(b, logits),
+      heapOffset(b, labels),
+      heapOffset(b, loss),
+      heapOffset(b, lse),
+      rows,
+      vocab,
+      attrs.labelSmoothing as number,
+      attrs.zLoss as number,
+    );
+    if (bad > 0) {
+      tf.engine().backend.disposeData(loss.dataId);
+      tf.engine().backend.disposeData(lse.dataId);
+      throw new FusedLabelError(bad);
+    }
+    return [loss, lse];
+  });
+  register(FUSED_KERNELS.crossEntropyGrad, (k, b, inputs, attrs) => {
+    const logits = need(inputs, 'logits');
+    const labels = need(inputs, 'labels');
+    const lse = need(inputs, 'lse');
+    const dLoss = need(inputs, 'dLoss');
+    const [rows, vocab] = logits.shape as [number, number];
+    const grad = b.makeOutput([rows, vocab], 'float32');
+    const memory = b.wasm.asm?.memory;
+    if (memory === undefined) throw new Error('wasm backend memory is not exported');
+    const dy = new Float32Array(memory.buffer, heapOffset(b, dLoss), 1)[0]!;
+    k.crossEntropyBackward(
+      heapOffset(b, logits),
+      heapOffset(b, labels),
+      heapOffset(b, lse),
+      heapOffset(b, grad),
+      rows,
+      vocab,
+      attrs.labelSmoothing as number,
+      attrs.zLoss as number,
+      dy,
+    );
+    return grad;
+  });
+}
+
 /** Registers this module's kernels on the wasm backend; false when they could not be installed. */
-export async function installFusedKernels(_backend: WasmBackendInternals): Promise<boolean> {
+export async function installFusedKernels(backend: WasmBackendInternals): Promise<boolean> {
+  const exports = await instantiateKernelModule<FusedExports>(backend, wasmBase64);
+  if (exports === undefined) return false;
+  fused = { exports, backend };
+  registerAll();
   return true;
 }
