@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor, Tensor1D, Tensor2D } from '@tensorflow/tfjs-core';
 import type { T5Activation } from '../t5/config';
-import { activate, activationDerivative } from './activations';
+import { gatedActivation, gatedActivationGrads } from './activations';
 import { customOp } from './customOp';
 import { applyDropout, type DropoutSpec } from './dropout';
 import { linear, linearGrads } from './linear';
@@ -36,12 +36,11 @@ function forwardWithActivations(
   const { y: n, r } = rmsNormForward(x, w.norm, eps);
   const [wA, wB] = inputWeights(w);
   const h0 = linear(n, wA!);
-  const a = activate(h0, activation) as Tensor2D;
   const h1 = wB !== undefined ? linear(n, wB) : undefined;
-  const m = (h1 !== undefined ? tf.mul(a, h1) : a) as Tensor2D;
+  const m = gatedActivation(h0, h1, activation) as Tensor2D;
   const md = applyDropout(m, drop, 0);
   const y = tf.add(x, applyDropout(linear(md, w.wo), drop, 1)) as Tensor2D;
-  return { n, r, h0, a, h1, md, y };
+  return { n, r, h0, h1, md, y };
 }
 
 export function feedForwardSublayerForward(
@@ -77,12 +76,7 @@ export function feedForwardSublayer(
     } else {
       const f = tf.tidy(() => {
         const all = forwardWithActivations(xIn, w, activation, eps, drop);
-        // Without dropout the hidden state is a·h1 (or a): recomputing it is cheaper than keeping a copy.
-        const dropping = drop !== undefined && drop.rate > 0;
-        return {
-          y: all.y,
-          acts: [all.n, all.r, all.h0, all.a, ...(all.h1 ? [all.h1] : []), ...(dropping ? [all.md] : [])],
-        };
+        return { y: all.y, acts: [all.n, all.r, all.h0, ...(all.h1 ? [all.h1] : []), all.md] };
       });
       value = f.y;
       save([xIn, ...f.acts]);
@@ -93,28 +87,21 @@ export function feedForwardSublayer(
       gradFunc: (dy, saved) => {
         const xs = saved[0] as Tensor2D;
         const grads = tf.tidy(() => {
-          let n: Tensor2D, r: Tensor2D, h0: Tensor2D, md: Tensor2D, h1: Tensor2D | undefined, a: Tensor2D;
+          let n: Tensor2D, r: Tensor2D, h0: Tensor2D, md: Tensor2D, h1: Tensor2D | undefined;
           if (recompute) {
-            ({ n, r, h0, a, md, h1 } = forwardWithActivations(xs, w, activation, eps, drop));
+            ({ n, r, h0, md, h1 } = forwardWithActivations(xs, w, activation, eps, drop));
           } else {
-            [, n, r, h0, a] = saved as [Tensor2D, Tensor2D, Tensor2D, Tensor2D, Tensor2D];
-            let j = 5;
-            h1 = gated ? (saved[j++] as Tensor2D) : undefined;
-            md =
-              drop !== undefined && drop.rate > 0
-                ? (saved[j] as Tensor2D)
-                : h1 !== undefined
-                  ? (tf.mul(a, h1) as Tensor2D)
-                  : a;
+            [, n, r, h0] = saved as [Tensor2D, Tensor2D, Tensor2D, Tensor2D];
+            h1 = gated ? (saved[4] as Tensor2D) : undefined;
+            md = saved[gated ? 5 : 4] as Tensor2D;
           }
           const [wA, wB] = inputWeights(w);
           const gO = linearGrads(applyDropout(dy as Tensor2D, drop, 1), md, w.wo);
           const dm = applyDropout(gO.dx, drop, 0);
-          const da = h1 !== undefined ? tf.mul(dm, h1) : dm;
-          const dh0 = tf.mul(da, activationDerivative(h0, activation)) as Tensor2D;
-          const gA = linearGrads(dh0, n, wA!);
-          if (wB !== undefined && h1 !== undefined) {
-            const gB = linearGrads(tf.mul(dm, a) as Tensor2D, n, wB);
+          const { dh0, dh1 } = gatedActivationGrads(h0, h1, dm, activation);
+          const gA = linearGrads(dh0 as Tensor2D, n, wA!);
+          if (wB !== undefined && dh1 !== undefined) {
+            const gB = linearGrads(dh1 as Tensor2D, n, wB);
             const gNorm = rmsNormGrads(tf.add(gA.dx, gB.dx) as Tensor2D, xs, w.norm, r);
             return [tf.add(dy, gNorm.dx), gNorm.dw, gA.dw, gB.dw, gO.dw];
           }

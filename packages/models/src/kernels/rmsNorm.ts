@@ -5,9 +5,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor1D, Tensor2D } from '@tensorflow/tfjs-core';
 import { customOp } from './customOp';
+import { FUSED_KERNELS, fusable } from './wasm/fused';
 
 /** The normalised rows and the reciprocal RMS `r` `[n, 1]` the gradient needs. */
 export function rmsNormForward(x: Tensor2D, w: Tensor1D, eps: number): { y: Tensor2D; r: Tensor2D } {
+  if (fusable(FUSED_KERNELS.rmsNorm, x, w) && x.rank === 2 && w.size === x.shape[1]) {
+    const [y, r] = tf.engine().runKernel(FUSED_KERNELS.rmsNorm, { x, w }, { eps }) as [Tensor2D, Tensor2D];
+    return { y, r };
+  }
   return tf.tidy(() => {
     const r = tf.rsqrt(tf.add(tf.mean(tf.square(x), -1, true), tf.scalar(eps))) as Tensor2D;
     return { y: tf.mul(tf.mul(x, r), w) as Tensor2D, r };
@@ -27,6 +32,18 @@ export function rmsNormGrads(
   w: Tensor1D,
   r: Tensor2D,
 ): { dx: Tensor2D; dw: Tensor1D } {
+  if (
+    fusable(FUSED_KERNELS.rmsNormGrad, dy, x, w, r) &&
+    x.rank === 2 &&
+    dy.size === x.size &&
+    w.size === x.shape[1]
+  ) {
+    const [dx, dw] = tf.engine().runKernel(FUSED_KERNELS.rmsNormGrad, { dy, x, w, r }) as [
+      Tensor2D,
+      Tensor1D,
+    ];
+    return { dx, dw };
+  }
   return tf.tidy(() => {
     const xr = tf.mul(x, r);
     const g = tf.mul(dy, w);

@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Scalar, Tensor, Tensor1D, Tensor2D } from '@tensorflow/tfjs-core';
 import { customOp } from '../kernels/customOp';
+import { FUSED_KERNELS, FusedLabelError, fusable } from '../kernels/wasm/fused';
 
 /** Label value that contributes no loss (padding of the targets). */
 export const IGNORE_INDEX = -100;
@@ -85,6 +86,30 @@ function tokenTerms(logits: Tensor2D, labels: Tensor1D, smoothing: number, z: nu
 }
 
 /**
+ * Per-token losses `[n]` (0 at ignored positions) and log-partitions `lse` `[n]` from the fused wasm
+ * kernel: max, Σexp and the target logit in two passes over each row, no `[n, V]` intermediates.
+ */
+function fusedTokenTerms(logits: Tensor2D, labels: Tensor1D, smoothing: number, z: number) {
+  try {
+    const [loss, lse] = tf
+      .engine()
+      .runKernel(FUSED_KERNELS.crossEntropy, { logits, labels }, { labelSmoothing: smoothing, zLoss: z }) as [
+      Tensor1D,
+      Tensor1D,
+    ];
+    return { loss, lse };
+  } catch (e) {
+    if (e instanceof FusedLabelError) {
+      throw new LossInputError(
+        `${e.count} label id(s) outside [0, ${logits.shape[1]}) that are not ${IGNORE_INDEX}`,
+        'labels',
+      );
+    }
+    throw e;
+  }
+}
+
+/**
  * Per-token losses with the labels' shape (`[batch, tgtLen]` for `[batch, tgtLen, V]` logits), 0 at
  * ignored positions. Not differentiable: use `crossEntropyLoss` for training.
  */
@@ -92,6 +117,9 @@ export function tokenCrossEntropy(logits: Tensor, labels: Tensor, options: LossO
   const { smoothing, z } = checkOptions(options);
   return tf.tidy(() => {
     const { logits2d, labels1d } = flatten(logits, labels);
+    if (fusable(FUSED_KERNELS.crossEntropy, logits2d)) {
+      return tf.reshape(fusedTokenTerms(logits2d, labels1d, smoothing, z).loss, labels.shape);
+    }
     return tf.reshape(tokenTerms(logits2d, labels1d, smoothing, z).loss, labels.shape);
   });
 }
@@ -104,6 +132,8 @@ export function tokenCrossEntropy(logits: Tensor, labels: Tensor, options: LossO
 export function crossEntropyLoss(logits: Tensor, labels: Tensor, options: LossOptions = {}): Scalar {
   const { smoothing, z } = checkOptions(options);
   const shape = logits.shape;
+  if (fusable(FUSED_KERNELS.crossEntropy, logits) && hasFusedGrad())
+    return fusedLoss(logits, labels, smoothing, z);
   const op = customOp(([logitsIn], save) => {
     const [n, vocab] = [labels.size, logitsIn!.shape[logitsIn!.rank - 1]!];
     // The softmax the gradient needs is computed here once and kept, instead of the logits.
@@ -136,6 +166,52 @@ export function crossEntropyLoss(logits: Tensor, labels: Tensor, options: LossOp
           g = tf.sub(g, tf.reshape(target, [n, vocab]));
           if (smoothing > 0) g = tf.sub(g, tf.scalar(smoothing / vocab));
           return tf.reshape(tf.mul(g, tf.reshape(tf.mul(scale, dy), [-1, 1])), shape);
+        });
+        tf.dispose(saved);
+        return grad;
+      },
+    };
+  });
+  return op(logits) as Scalar;
+}
+
+function hasFusedGrad(): boolean {
+  return fusable(FUSED_KERNELS.crossEntropyGrad);
+}
+
+/**
+ * `crossEntropyLoss` on the fused wasm kernels. Only the per-token `lse` is kept for the gradient
+ * (besides the logits, which the caller holds anyway): the backward pass recomputes the softmax as
+ * `exp(x − lse)` in the same pass that writes the gradient.
+ */
+function fusedLoss(logits: Tensor, labels: Tensor, smoothing: number, z: number): Scalar {
+  const shape = logits.shape;
+  const attrs = { labelSmoothing: smoothing, zLoss: z };
+  const op = customOp(([logitsIn], save) => {
+    const kept = tf.tidy(() => {
+      const { logits2d, labels1d } = flatten(logitsIn!, labels);
+      const { loss, lse } = fusedTokenTerms(logits2d, labels1d, smoothing, z);
+      const keep = tf.notEqual(labels1d, tf.scalar(IGNORE_INDEX, 'int32'));
+      const count = tf.maximum(tf.sum(tf.cast(keep, 'float32')), tf.scalar(1));
+      return { value: tf.div(tf.sum(loss), count) as Scalar, logits2d, labels1d, lse };
+    });
+    const keptTensors = [kept.logits2d, kept.labels1d, kept.lse];
+    save(keptTensors);
+    tf.dispose(keptTensors);
+    return {
+      value: kept.value,
+      gradFunc: (dy, saved) => {
+        const [logits2d, labels1d, lse] = saved as [Tensor2D, Tensor1D, Tensor1D];
+        const grad = tf.tidy(() => {
+          const dLoss = dy.dtype === 'float32' ? dy : tf.cast(dy, 'float32');
+          const g = tf
+            .engine()
+            .runKernel(
+              FUSED_KERNELS.crossEntropyGrad,
+              { logits: logits2d, labels: labels1d, lse, dLoss },
+              attrs,
+            ) as Tensor;
+          return tf.reshape(g, shape);
         });
         tf.dispose(saved);
         return grad;
