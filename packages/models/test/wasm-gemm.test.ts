@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/backend/index';
-import { gemmInstalled, runGemm } from '../src/kernels/wasm/gemm';
+import { FLAN_HEAD_CONTEXT, FLAN_HEAD_SCORES, gemmInstalled, runGemm } from '../src/kernels/wasm/gemm';
 import { wasmBackendInternals } from '../src/kernels/wasm/runtime';
 
 /** Deterministic values in [-1, 1). */
@@ -159,6 +159,84 @@ describe('wasm strided GEMM (BatchMatMul)', () => {
     expect(maxRelErr(scores.dataSync(), expected.data)).toBeLessThan(1e-5);
     tf.dispose([q, k, scores, qs, ks]);
   });
+
+  /** `[batch·len, heads·dKv]` → `[batch, heads, len, dKv]` values, for the references. */
+  function split(data: Float32Array, batch: number, len: number, heads: number, dKv: number): Float32Array {
+    const out = new Float32Array(data.length);
+    for (let b = 0; b < batch; b++)
+      for (let i = 0; i < len; i++)
+        for (let h = 0; h < heads; h++)
+          for (let j = 0; j < dKv; j++)
+            out[((b * heads + h) * len + i) * dKv + j] = data[(b * len + i) * heads * dKv + h * dKv + j]!;
+    return out;
+  }
+
+  it.each([
+    [1, 128, 128, 6, 64],
+    [2, 7, 13, 3, 5],
+    [3, 1, 9, 2, 4],
+  ])(
+    '%s: scores of [batch·len, heads·dKv] q (len %s) and k (len %s), %s heads of %s',
+    (batch, lq, lk, heads, dKv) => {
+      const qData = values(batch * lq * heads * dKv, 21);
+      const kData = values(batch * lk * heads * dKv, 22);
+      const before = tf.memory().numTensors;
+      const q = tf.tensor2d(qData, [batch * lq, heads * dKv]);
+      const k = tf.tensor2d(kData, [batch * lk, heads * dKv]);
+      const y = tf.engine().runKernel(FLAN_HEAD_SCORES, { a: q, b: k }, { batch, heads }) as tf.Tensor;
+      const expected = referenceMatMul(
+        split(qData, batch, lq, heads, dKv),
+        [batch, heads, lq, dKv],
+        split(kData, batch, lk, heads, dKv),
+        [batch, heads, lk, dKv],
+        false,
+        true,
+      );
+      expect(y.shape).toEqual(expected.shape);
+      expect(maxRelErr(y.dataSync(), expected.data)).toBeLessThan(1e-5);
+      tf.dispose([q, k, y]);
+      expect(tf.memory().numTensors).toBe(before);
+    },
+  );
+
+  it.each([
+    [1, 128, 128, 6, 64, false],
+    [2, 7, 13, 3, 5, false],
+    [2, 7, 13, 3, 5, true],
+    [3, 1, 9, 2, 4, true],
+  ])(
+    '%s: context of p [batch, heads, %s, %s] and merged v, %s heads of %s, transposeP %s',
+    (batch, rows, cols, heads, dKv, transposeP) => {
+      const len = transposeP ? rows : cols;
+      const outLen = transposeP ? cols : rows;
+      const pData = values(batch * heads * rows * cols, 31);
+      const vData = values(batch * len * heads * dKv, 32);
+      const before = tf.memory().numTensors;
+      const p = tf.tensor4d(pData, [batch, heads, rows, cols]);
+      const v = tf.tensor2d(vData, [batch * len, heads * dKv]);
+      const y = tf.engine().runKernel(FLAN_HEAD_CONTEXT, { p, v }, { transposeP }) as tf.Tensor;
+      const perHead = referenceMatMul(
+        pData,
+        [batch, heads, rows, cols],
+        split(vData, batch, len, heads, dKv),
+        [batch, heads, len, dKv],
+        transposeP,
+        false,
+      );
+      // merged: element (i, j) of head h of batch b at (b·outLen + i)·heads·dKv + h·dKv + j
+      const expected = new Float64Array(perHead.data.length);
+      for (let b = 0; b < batch; b++)
+        for (let h = 0; h < heads; h++)
+          for (let i = 0; i < outLen; i++)
+            for (let j = 0; j < dKv; j++)
+              expected[(b * outLen + i) * heads * dKv + h * dKv + j] =
+                perHead.data[((b * heads + h) * outLen + i) * dKv + j]!;
+      expect(y.shape).toEqual([batch * outLen, heads * dKv]);
+      expect(maxRelErr(y.dataSync(), expected)).toBeLessThan(1e-5);
+      tf.dispose([p, v, y]);
+      expect(tf.memory().numTensors).toBe(before);
+    },
+  );
 
   it('leaves non-float32 products to tfjs (whose wasm kernel rejects them)', () => {
     const a = tf.tensor3d([1, 2, 3, 4, 5, 6, 7, 8], [2, 2, 2], 'int32');

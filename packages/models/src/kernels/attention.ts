@@ -11,6 +11,8 @@ import { customOp } from './customOp';
 import { applyDropout, type DropoutSpec } from './dropout';
 import { linear, linearGrads } from './linear';
 import { rmsNormForward, rmsNormGrads } from './rmsNorm';
+import { hasKernel } from './wasm/runtime';
+import { FLAN_HEAD_CONTEXT, FLAN_HEAD_SCORES } from './wasm/gemm';
 
 /** Weights of one attention sublayer (HF `layer.N.layer_norm` and `SelfAttention` / `EncDecAttention`). */
 export interface AttentionWeights {
@@ -44,10 +46,44 @@ export function mergeHeads(x: Tensor4D): Tensor2D {
   return tf.tidy(() => tf.reshape(tf.transpose(x, [0, 2, 1, 3]), [batch * len, heads * dKv]) as Tensor2D);
 }
 
-/** `softmax(q·kᵀ + bias + mask)`: `[batch, heads, queryLen, keyLen]`. */
-export function attentionProbs(q: Tensor4D, k: Tensor4D, bias?: Tensor, mask?: Tensor): Tensor4D {
+/**
+ * Per-head queries, keys or values: split `[batch, heads, len, dKv]`, or (where the wasm GEMM reads
+ * heads in place) the projection's own `[batch·len, heads·dKv]`, which saves two transposes per use.
+ */
+export type Heads = Tensor2D | Tensor4D;
+
+/** The layout attention works in on the active backend: a projection's output as `Heads`. */
+function toHeads(x: Tensor2D, batch: number, len: number, heads: number, dKv: number): Heads {
+  return hasKernel(FLAN_HEAD_SCORES) ? x : splitHeads(x, batch, len, heads, dKv);
+}
+
+/** `a·bᵀ` per head: `[batch, heads, lenA, lenB]`. */
+function headScores(a: Heads, b: Heads, batch: number, heads: number): Tensor4D {
+  if (a.rank === 2 && b.rank === 2) {
+    return tf.engine().runKernel(FLAN_HEAD_SCORES, { a, b }, { batch, heads }) as Tensor4D;
+  }
+  return tf.matMul(a as Tensor4D, b as Tensor4D, false, true);
+}
+
+/** `p·v` (`transposeP`: `pᵀ·v`) per head for `p` `[batch, heads, ., .]`, merged: `[batch·len, heads·dKv]`. */
+function headContext(p: Tensor4D, v: Heads, transposeP = false): Tensor2D {
+  if (v.rank === 2) return tf.engine().runKernel(FLAN_HEAD_CONTEXT, { p, v }, { transposeP }) as Tensor2D;
+  return mergeHeads(tf.matMul(p, v as Tensor4D, transposeP, false) as Tensor4D);
+}
+
+/**
+ * `softmax(q·kᵀ + bias + mask)`: `[batch, heads, queryLen, keyLen]`. `q` and `k` in the
+ * `[batch·len, heads·dKv]` layout need `layout`.
+ */
+export function attentionProbs(
+  q: Heads,
+  k: Heads,
+  bias?: Tensor,
+  mask?: Tensor,
+  layout: { batch: number; heads: number } = { batch: q.shape[0], heads: q.shape[1] ?? 1 },
+): Tensor4D {
   return tf.tidy(() => {
-    let scores: Tensor = tf.matMul(q, k, false, true);
+    let scores: Tensor = headScores(q, k, layout.batch, layout.heads);
     if (bias !== undefined) scores = tf.add(scores, bias);
     if (mask !== undefined) scores = tf.add(scores, mask);
     return tf.softmax(scores) as Tensor4D;
@@ -67,12 +103,12 @@ function forwardWithActivations(inp: Inputs, geo: AttentionGeometry, drop: Dropo
   const { batch, queryLen, keyLen, heads, dKv, eps } = geo;
   const { y: n, r } = rmsNormForward(inp.x, inp.w.norm, eps);
   const src = inp.kv ?? n;
-  const q = splitHeads(linear(n, inp.w.q), batch, queryLen, heads, dKv);
-  const k = splitHeads(linear(src, inp.w.k), batch, keyLen, heads, dKv);
-  const v = splitHeads(linear(src, inp.w.v), batch, keyLen, heads, dKv);
-  const probs = attentionProbs(q, k, inp.bias, inp.mask);
+  const q = toHeads(linear(n, inp.w.q), batch, queryLen, heads, dKv);
+  const k = toHeads(linear(src, inp.w.k), batch, keyLen, heads, dKv);
+  const v = toHeads(linear(src, inp.w.v), batch, keyLen, heads, dKv);
+  const probs = attentionProbs(q, k, inp.bias, inp.mask, { batch, heads });
   const dropped = applyDropout(probs, drop, 0);
-  const a = mergeHeads(tf.matMul(dropped, v));
+  const a = headContext(dropped, v);
   const out = linear(a, inp.w.o);
   const y = tf.add(inp.x, applyDropout(out, drop, 1)) as Tensor2D;
   return { n, r, src, q, k, v, probs, dropped, a, y };
@@ -88,9 +124,9 @@ interface Activations {
   n: Tensor2D;
   r: Tensor2D;
   src: Tensor2D;
-  q: Tensor4D;
-  k: Tensor4D;
-  v: Tensor4D;
+  q: Heads;
+  k: Heads;
+  v: Heads;
   probs: Tensor4D;
   dropped: Tensor4D;
   a: Tensor2D;
@@ -106,16 +142,16 @@ function backward(
   const { batch, queryLen, heads, dKv } = geo;
   const dOut = applyDropout(dy, drop, 1);
   const gO = linearGrads(dOut, f.a, inp.w.o);
-  const dA = splitHeads(gO.dx, batch, queryLen, heads, dKv);
-  const dDropped = tf.matMul(dA, f.v, false, true);
-  const dV = tf.matMul(f.dropped, dA, true, false) as Tensor4D;
+  const dA = toHeads(gO.dx, batch, queryLen, heads, dKv);
+  const dDropped = headScores(dA, f.v, batch, heads);
+  const dV = headContext(f.dropped, dA, true);
   const dProbs = applyDropout(dDropped, drop, 0);
   const dScores = tf.mul(f.probs, tf.sub(dProbs, tf.sum(tf.mul(dProbs, f.probs), -1, true))) as Tensor4D;
-  const dQ = tf.matMul(dScores, f.k) as Tensor4D;
-  const dK = tf.matMul(dScores, f.q, true, false) as Tensor4D;
-  const gQ = linearGrads(mergeHeads(dQ), f.n, inp.w.q);
-  const gK = linearGrads(mergeHeads(dK), f.src, inp.w.k);
-  const gV = linearGrads(mergeHeads(dV), f.src, inp.w.v);
+  const dQ = headContext(dScores, f.k);
+  const dK = headContext(dScores, f.q, true);
+  const gQ = linearGrads(dQ, f.n, inp.w.q);
+  const gK = linearGrads(dK, f.src, inp.w.k);
+  const gV = linearGrads(dV, f.src, inp.w.v);
   const dSrc = tf.add(gK.dx, gV.dx) as Tensor2D;
   const dn = inp.kv === undefined ? (tf.add(gQ.dx, dSrc) as Tensor2D) : gQ.dx;
   const gNorm = rmsNormGrads(dn, inp.x, inp.w.norm, f.r);
@@ -183,9 +219,9 @@ export function attentionSublayer(
             const [n, r, q2, k2, v2, probs, a, dropped] = saved.slice(j) as [
               Tensor2D,
               Tensor2D,
-              Tensor4D,
-              Tensor4D,
-              Tensor4D,
+              Heads,
+              Heads,
+              Heads,
               Tensor4D,
               Tensor2D,
               Tensor4D | undefined,

@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor, Tensor2D } from '@tensorflow/tfjs-core';
 import { customOp } from './customOp';
+import { gemmInstalled } from './wasm/gemm';
 
 interface CachedTranspose {
   dataId: object;
@@ -38,7 +39,15 @@ export function linear(x: Tensor2D, w: Tensor2D, scale = 1): Tensor2D {
   return tf.tidy(() => tf.mul(y, tf.scalar(scale)) as Tensor2D);
 }
 
-/** Gradients of `y = x · wᵀ · scale` given `dy` `[n, out]`: `dx = dy · w`, `dw = dyᵀ · x`, both plain 2-D matmuls. */
+/** Whether `aᵀ · b` with tfjs's `transposeA` flag is as fast as a plain matmul (our wasm GEMM). */
+function fastTransposedMatMul(): boolean {
+  return tf.getBackend() === 'wasm' && gemmInstalled();
+}
+
+/**
+ * Gradients of `y = x · wᵀ · scale` given `dy` `[n, out]`: `dx = dy · w`, `dw = dyᵀ · x`. Where
+ * `transposeA` is slow (tfjs's own wasm kernel), `dyᵀ` is materialized and both are plain matmuls.
+ */
 export function linearGrads(
   dy: Tensor2D,
   x: Tensor2D,
@@ -47,7 +56,10 @@ export function linearGrads(
 ): { dx: Tensor2D; dw: Tensor2D } {
   return tf.tidy(() => {
     const g = scale === 1 ? dy : tf.mul(dy, tf.scalar(scale));
-    return { dx: tf.matMul(g, w), dw: tf.matMul(tf.transpose(g), x) };
+    const dw = (
+      fastTransposedMatMul() ? tf.matMul(g, x, true, false) : tf.matMul(tf.transpose(g), x)
+    ) as Tensor2D;
+    return { dx: tf.matMul(g, w), dw };
   });
 }
 

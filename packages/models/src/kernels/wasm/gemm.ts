@@ -184,6 +184,106 @@ export function gemmBatchMatMul(
   return out;
 }
 
+/**
+ * Per-head scores `a_bh · b_bhᵀ` of `[batch·lenA, heads·dKv]` and `[batch·lenB, heads·dKv]` matrices
+ * (rows of head `h` are the columns `h·dKv ..`), read in place: `[batch, heads, lenA, lenB]`.
+ * Attrs: `batch`, `heads`.
+ */
+export const FLAN_HEAD_SCORES = 'FlanHeadScores';
+
+/**
+ * Per-head context `p_bh · v_bh` (`transposeP`: `p_bhᵀ · v_bh`) of `p` `[batch, heads, rows, cols]`
+ * and `v` `[batch·len, heads·dKv]`, written merged: `[batch·outLen, heads·dKv]`. Attrs: `transposeP`.
+ */
+export const FLAN_HEAD_CONTEXT = 'FlanHeadContext';
+
+function headScores(backend: WasmBackendInternals, a: TensorInfo, b: TensorInfo, attrs: NamedAttrMap) {
+  const batch = attrs.batch as number;
+  const heads = attrs.heads as number;
+  const [aRows, width] = a.shape as [number, number];
+  const [bRows, bWidth] = b.shape as [number, number];
+  if (
+    a.dtype !== 'float32' ||
+    b.dtype !== 'float32' ||
+    a.shape.length !== 2 ||
+    b.shape.length !== 2 ||
+    bWidth !== width ||
+    width % heads !== 0
+  ) {
+    throw new Error(
+      `${FLAN_HEAD_SCORES}: expected two [batch·len, heads·dKv] matrices, got ${a.shape} and ${b.shape}`,
+    );
+  }
+  const lenA = aRows / batch;
+  const lenB = bRows / batch;
+  const dKv = width / heads;
+  const out = backend.makeOutput([batch, heads, lenA, lenB], 'float32');
+  const batches: GemmBatch[] = [];
+  for (let bi = 0; bi < batch; bi++) {
+    for (let h = 0; h < heads; h++) {
+      batches.push({
+        a: bi * lenA * width + h * dKv,
+        b: bi * lenB * width + h * dKv,
+        c: (bi * heads + h) * lenA * lenB,
+      });
+    }
+  }
+  runGemm(backend, a, b, out, {
+    m: lenA,
+    n: lenB,
+    k: dKv,
+    lda: width,
+    ldb: width,
+    ldc: lenB,
+    transA: false,
+    transB: true,
+    batches,
+  });
+  return out;
+}
+
+function headContext(backend: WasmBackendInternals, p: TensorInfo, v: TensorInfo, attrs: NamedAttrMap) {
+  const transposeP = attrs.transposeP as boolean;
+  const [batch, heads, rows, cols] = p.shape as [number, number, number, number];
+  const [vRows, width] = v.shape as [number, number];
+  const outLen = transposeP ? cols : rows;
+  const len = transposeP ? rows : cols;
+  if (
+    p.dtype !== 'float32' ||
+    v.dtype !== 'float32' ||
+    p.shape.length !== 4 ||
+    v.shape.length !== 2 ||
+    vRows !== batch * len ||
+    width % heads !== 0
+  ) {
+    throw new Error(`${FLAN_HEAD_CONTEXT}: shapes ${p.shape} and ${v.shape} do not match`);
+  }
+  const dKv = width / heads;
+  const out = backend.makeOutput([batch * outLen, width], 'float32');
+  const batches: GemmBatch[] = [];
+  for (let bi = 0; bi < batch; bi++) {
+    for (let h = 0; h < heads; h++) {
+      batches.push({
+        a: (bi * heads + h) * rows * cols,
+        b: bi * len * width + h * dKv,
+        c: bi * outLen * width + h * dKv,
+      });
+    }
+  }
+  runGemm(backend, p, v, out, {
+    m: outLen,
+    n: dKv,
+    k: len,
+    lda: cols,
+    ldb: width,
+    ldc: width,
+    transA: transposeP,
+    transB: false,
+    batches,
+  });
+  return out;
+}
+
 /** Registers this module's kernels on the wasm backend; false when they could not be installed. */
 export async function installGemmKernels(backend: WasmBackendInternals): Promise<boolean> {
   const exports = await instantiateKernelModule<GemmExports>(backend, wasmBase64);
@@ -196,6 +296,14 @@ export async function installGemmKernels(backend: WasmBackendInternals): Promise
     if (out !== undefined) return out;
     if (fallback === undefined) throw new Error('BatchMatMul: no wasm kernel to fall back to');
     return fallback(args);
+  });
+  replaceWasmKernel(FLAN_HEAD_SCORES, () => (args) => {
+    const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
+    return headScores(backend, a, b, args.attrs as NamedAttrMap);
+  });
+  replaceWasmKernel(FLAN_HEAD_CONTEXT, () => (args) => {
+    const { p, v } = args.inputs as { p: TensorInfo; v: TensorInfo };
+    return headContext(backend, p, v, args.attrs as NamedAttrMap);
   });
   return true;
 }
