@@ -13,10 +13,17 @@ const LOG2E: f32 = 1.44269504088896341;
 const LN2_HI: f32 = 0.693359375;
 const LN2_LO: f32 = -2.12194440e-4;
 
+// Rounding to an integer by adding 1.5·2^23 (round-to-nearest-even, as f32x4.nearest) leaves n in the
+// low mantissa bits, so n comes out with one integer subtract instead of a (slow on x64) trunc_sat.
+const ROUND_MAGIC: f32 = 12582912.0;
+
 @inline
 function exp4(x0: v128): v128 {
-  const x = f32x4.max(f32x4.min(x0, f32x4.splat(88.8)), f32x4.splat(-104.0));
-  const fn = f32x4.nearest(f32x4.mul(x, f32x4.splat(LOG2E)));
+  // pmin/pmax are single instructions (min/max are NaN-and-zero-exact sequences); x0 NaN stays NaN.
+  const x = f32x4.pmax(f32x4.pmin(x0, f32x4.splat(88.8)), f32x4.splat(-104.0));
+  const magic = f32x4.splat(ROUND_MAGIC);
+  const shifted = f32x4.add(f32x4.mul(x, f32x4.splat(LOG2E)), magic);
+  const fn = f32x4.sub(shifted, magic);
   let r = f32x4.sub(x, f32x4.mul(fn, f32x4.splat(LN2_HI)));
   r = f32x4.sub(r, f32x4.mul(fn, f32x4.splat(LN2_LO)));
   let p = f32x4.splat(1.9875691500e-4);
@@ -26,7 +33,7 @@ function exp4(x0: v128): v128 {
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
   p = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, r), r), r), f32x4.splat(1.0));
-  const n = i32x4.trunc_sat_f32x4_s(fn);
+  const n = i32x4.sub(shifted, magic);
   const n1 = i32x4.shr_s(n, 1);
   const n2 = i32x4.sub(n, n1);
   const bias = i32x4.splat(127);
@@ -320,7 +327,7 @@ export function maskedSoftmax(
           if (bias != 0) v = f32x4.add(v, v128.load(br + o));
           if (mask != 0) v = f32x4.add(v, v128.load(mr + o));
           v128.store(pr + o, v);
-          vmax = f32x4.max(vmax, v);
+          vmax = f32x4.pmax(vmax, v);
         }
         let mx = hmax(vmax);
         for (; j < k; j++) {
@@ -348,16 +355,17 @@ export function maskedSoftmax(
           store<f32>(pr + o, e);
           sum += e;
         }
-        // Pass 3: normalise.
-        const vs = f32x4.splat(sum);
+        // Pass 3: normalise (by the reciprocal: a multiply instead of a divide per element).
+        const inv: f32 = <f32>1.0 / sum;
+        const vs = f32x4.splat(inv);
         j = 0;
         for (; j + 4 <= k; j += 4) {
           const o = (<usize>j) << 2;
-          v128.store(pr + o, f32x4.div(v128.load(pr + o), vs));
+          v128.store(pr + o, f32x4.mul(v128.load(pr + o), vs));
         }
         for (; j < k; j++) {
           const o = (<usize>j) << 2;
-          store<f32>(pr + o, load<f32>(pr + o) / sum);
+          store<f32>(pr + o, load<f32>(pr + o) * inv);
         }
       }
     }
@@ -419,7 +427,7 @@ export function crossEntropyForward(
     let j = 0;
     for (; j + 4 <= vocab; j += 4) {
       const v = v128.load(xr + ((<usize>j) << 2));
-      vmax = f32x4.max(vmax, v);
+      vmax = f32x4.pmax(vmax, v);
       vsum = f32x4.add(vsum, v);
     }
     let mx = hmax(vmax);
