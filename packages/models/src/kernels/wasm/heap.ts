@@ -7,11 +7,18 @@
  *   share the input's data, as tfjs-backend-cpu's `Identity` does: the memory is freed when the last
  *   tensor holding it is disposed. This relies on no kernel writing into its inputs, which holds for
  *   tfjs's kernels and must hold for ours.
- * - `FlanScatterRows`: the gradient of a row lookup, every row added into one dense zero table (tfjs's
- *   `ScatterNd` is several times slower and the tape then adds one such table per use).
+ * - `FlanScatterRows`: the gradient of a row lookup, every row added into one dense zero table by a
+ *   SIMD module (`assembly/heap.ts`); with one lookup for both stacks (see `T5Model`), the shared
+ *   table's gradient is one such table, not one `ScatterNd` table per use plus their sum.
  */
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { replaceWasmKernel, type WasmBackendInternals } from './runtime';
+import { wasmBase64 } from './generated/heap';
+import { heapOffset, instantiateKernelModule, replaceWasmKernel, type WasmBackendInternals } from './runtime';
+
+/** Exports of `assembly/heap.ts`. */
+interface HeapModule {
+  scatterAddRows(dst: number, src: number, ids: number, n: number, d: number, numRows: number): void;
+}
 
 /** Kernel names registered here (only on wasm; callers check `hasKernel`). */
 export const SCATTER_ROWS = 'FlanScatterRows';
@@ -22,9 +29,11 @@ interface HeapBackend extends WasmBackendInternals {
 }
 
 /** Registers this module's kernels on the wasm backend; false when they could not be installed. */
-export async function installHeapKernels(_backend: WasmBackendInternals): Promise<boolean> {
+export async function installHeapKernels(backend: WasmBackendInternals): Promise<boolean> {
   replaceWasmKernel('Identity', (fallback) => sharedIdentity(fallback));
-  replaceWasmKernel(SCATTER_ROWS, () => scatterRowsKernel);
+  const module = await instantiateKernelModule<HeapModule>(backend, wasmBase64);
+  if (module === undefined) return false;
+  replaceWasmKernel(SCATTER_ROWS, () => scatterRowsKernel(module));
   return true;
 }
 
@@ -41,34 +50,35 @@ function sharedIdentity(fallback: KernelFunc | undefined): KernelFunc {
  * `out[indices[i]] += rows[i]` over a zero `[numRows, d]` table, in row order (so duplicates are summed
  * in a fixed order). Inputs: `rows` float32 `[n, d]`, `indices` int32 `[n]`; attr `numRows`.
  */
-const scatterRowsKernel: KernelFunc = (args) => {
-  const rows = args.inputs.rows as TensorInfo;
-  const indices = args.inputs.indices as TensorInfo;
-  const { numRows } = args.attrs as unknown as { numRows: number };
-  const backend = args.backend as unknown as HeapBackend;
-  const [n, d] = rows.shape as [number, number];
-  checkRowsAndIndices(SCATTER_ROWS, rows, indices);
-  // Checked before allocating: a kernel that throws after makeOutput leaks the output.
-  const checked = backend.typedArrayFromHeap(indices);
-  for (let i = 0; i < n; i++) {
-    const row = checked[i]!;
-    if (!(row >= 0 && row < numRows)) {
-      throw new RangeError(`${SCATTER_ROWS}: index ${row} at position ${i} is outside 0..${numRows - 1}`);
+function scatterRowsKernel(module: HeapModule): KernelFunc {
+  return (args) => {
+    const rows = args.inputs.rows as TensorInfo;
+    const indices = args.inputs.indices as TensorInfo;
+    const { numRows } = args.attrs as unknown as { numRows: number };
+    const backend = args.backend as unknown as HeapBackend;
+    const [n, d] = rows.shape as [number, number];
+    checkRowsAndIndices(SCATTER_ROWS, rows, indices);
+    // Checked before allocating (a kernel that throws after makeOutput leaks the output); the module
+    // trusts the ids.
+    const ids = backend.typedArrayFromHeap(indices);
+    for (let i = 0; i < n; i++) {
+      const row = ids[i]!;
+      if (!(row >= 0 && row < numRows)) {
+        throw new RangeError(`${SCATTER_ROWS}: index ${row} at position ${i} is outside 0..${numRows - 1}`);
+      }
     }
-  }
-  const out = backend.makeOutput([numRows, d], 'float32');
-  // Views only after makeOutput: an allocation can grow (and detach) the heap buffer.
-  const dst = backend.typedArrayFromHeap(out) as Float32Array;
-  const src = backend.typedArrayFromHeap(rows) as Float32Array;
-  const ids = backend.typedArrayFromHeap(indices) as Int32Array;
-  dst.fill(0);
-  for (let i = 0; i < n; i++) {
-    const o = ids[i]! * d;
-    const s = i * d;
-    for (let j = 0; j < d; j++) dst[o + j] = dst[o + j]! + src[s + j]!;
-  }
-  return out;
-};
+    const out = backend.makeOutput([numRows, d], 'float32');
+    module.scatterAddRows(
+      heapOffset(backend, out),
+      heapOffset(backend, rows),
+      heapOffset(backend, indices),
+      n,
+      d,
+      numRows,
+    );
+    return out;
+  };
+}
 
 function checkRowsAndIndices(kernel: string, rows: TensorInfo, indices: TensorInfo): void {
   if (rows.dtype !== 'float32' || rows.shape.length !== 2) {
