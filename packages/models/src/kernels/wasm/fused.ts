@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { wasmBase64 } from './generated/fused';
-import { hasKernel, heapOffset, instantiateKernelModule } from './runtime';
+import { hasKernel, heapOffset, instantiateKernelModule, withScratch } from './runtime';
 import type { WasmBackendInternals } from './runtime';
 
 /** Kernel names (inputs → outputs; all float32 unless noted). */
@@ -313,10 +313,51 @@ function registerAll(): void {
   });
 }
 
+/** Elements each kernel runs on in the warm-up: enough loop iterations to use up V8's tier-up budget. */
+const WARM_UP_ELEMENTS = 1 << 16;
+
+/**
+ * Runs every kernel once on a zeroed scratch block. V8 runs a wasm function in its baseline compiler
+ * (Liftoff, several times slower on SIMD code) until a budget of loop iterations is spent, then
+ * compiles it optimised in the background for its NEXT call: without this, each kernel's first call in
+ * a model step (the cross-entropy's only one) would run unoptimised.
+ */
+function warmUp(k: FusedExports, backend: WasmBackendInternals): void {
+  const n = WARM_UP_ELEMENTS;
+  const bytes = 4 * n;
+  withScratch(backend, 6 * bytes, (base) => {
+    const memory = backend.wasm.asm?.memory;
+    if (memory === undefined) return;
+    new Uint8Array(memory.buffer, base, 6 * bytes).fill(0);
+    const [a, b, c, d, e, f] = [0, 1, 2, 3, 4, 5].map((i) => base + i * bytes) as [
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
+    const d0 = 1024;
+    const rows = n / d0;
+    k.rmsNormForward(a, b, c, d, rows, d0, 1e-6);
+    k.rmsNormBackward(a, b, c, d, e, f, rows, d0);
+    for (const mode of Object.values(FUSED_ACTIVATION_MODES)) {
+      k.activationForward(a, b, c, n, mode);
+      k.activationBackward(a, b, c, d, e, n, mode);
+    }
+    k.maskedSoftmax(a, b, c, d, 1, 1, n / 128, 128, 0, 0, 128, 0, 0, 128);
+    k.softmaxBackward(a, b, c, n / 128, 128);
+    // Labels are the zeroed block b: class 0 everywhere.
+    k.crossEntropyForward(a, b, c, d, 4, n / 4, 0, 0);
+    k.crossEntropyBackward(a, b, d, e, 4, n / 4, 0, 0, 1);
+  });
+}
+
 /** Registers this module's kernels on the wasm backend; false when they could not be installed. */
 export async function installFusedKernels(backend: WasmBackendInternals): Promise<boolean> {
   const exports = await instantiateKernelModule<FusedExports>(backend, wasmBase64);
   if (exports === undefined) return false;
+  warmUp(exports, backend);
   fused = { exports, backend };
   registerAll();
   return true;
