@@ -2,6 +2,7 @@
 import { installFusedKernels } from './fused';
 import { installGemmKernels } from './gemm';
 import { installHeapKernels } from './heap';
+import { installPositionKernels } from './position';
 import { wasmBackendInternals } from './runtime';
 
 let installation: Promise<boolean> | undefined;
@@ -18,6 +19,7 @@ export function installWasmKernels(): Promise<boolean> {
       installGemmKernels(backend),
       installFusedKernels(backend),
       installHeapKernels(backend),
+      installPositionKernels(backend),
     ]);
     return results.every(Boolean);
   })();
