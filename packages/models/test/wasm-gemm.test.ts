@@ -86,6 +86,10 @@ const CASES: [number[], number[], boolean, boolean][] = [
   [[261, 3], [261, 130], true, false],
   [[1, 1], [1, 1], false, true],
   [[4, 0], [4, 3], true, false],
+  // plain 2-D: ours from 64 rows, tfjs's XNNPACK below
+  [[97, 70], [70, 33], false, false],
+  [[3, 70], [70, 33], false, false],
+  [[1, 600], [600, 40], false, false],
   // broadcast batch dims
   [[2, 3, 9, 6], [1, 3, 6, 10], false, false],
   [[4, 1, 5, 6], [3, 10, 6], false, true],

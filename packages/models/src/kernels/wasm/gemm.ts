@@ -1,7 +1,8 @@
 /**
  * Strided, batched float32 GEMM (`assembly/gemm.ts`) as kernels of the wasm backend. tfjs-backend-wasm
  * runs batched or transposed `BatchMatMul` as a naive loop (~1-3 GFLOP/s); ours packs panels and runs a
- * SIMD micro-kernel. tfjs's own kernel (XNNPACK) stays for plain 2-D products and non-float32 dtypes.
+ * SIMD micro-kernel at 30-45 GFLOP/s, which also beats tfjs's XNNPACK path on plain 2-D products of
+ * 64 rows and more by 20-40% at T5's shapes (`scripts/bench-gemm.ts`).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
@@ -140,8 +141,15 @@ function broadcastBatches(
 }
 
 /**
- * `BatchMatMul` for float32 on our GEMM; undefined when tfjs's kernel should run instead (other dtypes,
- * and one plain product unless `always`).
+ * Below this many rows a plain 2-D product stays on tfjs's XNNPACK path, which keeps the packed
+ * weights between calls: decoding's few-row products are memory-bound, and packing `B` on every call
+ * (as we do) costs ~3x there; from ~64 rows packing is amortized and our kernel is faster.
+ */
+const MIN_PLAIN_ROWS = 64;
+
+/**
+ * `BatchMatMul` for float32 on our GEMM; undefined where tfjs's kernel should run instead: other
+ * dtypes, and plain 2-D products of fewer than `MIN_PLAIN_ROWS` rows.
  */
 export function gemmBatchMatMul(
   backend: WasmBackendInternals,
@@ -149,22 +157,17 @@ export function gemmBatchMatMul(
   b: TensorInfo,
   transposeA: boolean,
   transposeB: boolean,
-  always = false,
 ): TensorInfo | undefined {
   if (a.dtype !== 'float32' || b.dtype !== 'float32') return undefined;
   const aOuter = a.shape.slice(0, -2);
   const bOuter = b.shape.slice(0, -2);
-  const products = Math.max(
-    aOuter.reduce((x, y) => x * y, 1),
-    bOuter.reduce((x, y) => x * y, 1),
-  );
-  // XNNPACK is at least as fast on one plain product.
-  if (!always && !transposeA && !transposeB && products === 1) return undefined;
   const [aRows, aCols] = a.shape.slice(-2) as [number, number];
   const [bRows, bCols] = b.shape.slice(-2) as [number, number];
   const m = transposeA ? aCols : aRows;
   const k = transposeA ? aRows : aCols;
   const n = transposeB ? bRows : bCols;
+  const plain = !transposeA && !transposeB && aOuter.every((d) => d === 1) && bOuter.every((d) => d === 1);
+  if (plain && m < MIN_PLAIN_ROWS) return undefined;
   if ((transposeB ? bCols : bRows) !== k) {
     throw new Error(`BatchMatMul: inner dimensions differ: ${a.shape} and ${b.shape}`);
   }
