@@ -183,7 +183,8 @@ describe('fused wasm kernels', () => {
   const MASKED = -1e9;
   for (const [label, maskShape] of [
     ['padding mask [b,1,1,k]', [2, 1, 1, 7]],
-    ['causal mask [b,1,q,k]', [2, 1, 5, 7]],
+    ['mask [b,1,q,k]', [2, 1, 5, 7]],
+    ['causal mask [1,1,q,k]', [1, 1, 5, 7]],
     ['no mask', undefined],
   ] as const) {
     for (const withBias of [true, false]) {
