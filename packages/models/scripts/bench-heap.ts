@@ -67,11 +67,16 @@ const trainStep = () => {
   loss.dataSync();
   tf.dispose([loss, ...grads.values()]);
 };
+/** The wasm heap's size: it only grows, and first touches of new pages are slow on these machines. */
+const heapMiB = () =>
+  (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.buffer.byteLength / 2 ** 20;
 const wall: number[] = [];
+const heap: number[] = [heapMiB()];
 for (let i = 0; i < warm; i++) {
   const t0 = performance.now();
   trainStep();
   wall.push(performance.now() - t0);
+  heap.push(heapMiB());
 }
 const info = await tf.profile(() => {
   trainStep();
@@ -79,7 +84,8 @@ const info = await tf.profile(() => {
 });
 const rowsOf = new Map<string, { ms: number; n: number }>();
 for (const k of info.kernels) {
-  const key = `${k.name} ${JSON.stringify(k.inputShapes)}`;
+  const shapes = JSON.stringify(k.inputShapes);
+  const key = k.name === 'Add' || k.name === 'Slice' ? `${k.name} ${shapes}` : k.name;
   if (!/^(Identity|ScatterNd|FlanScatterRows|Add \[\[32128,512\]|PadV2|Slice \[\[1280)/.test(key)) continue;
   const a = rowsOf.get(key) ?? { ms: 0, n: 0 };
   a.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
@@ -87,7 +93,7 @@ for (const k of info.kernels) {
   rowsOf.set(key, a);
 }
 console.log(
-  `train step batch ${batch}, warm-up walls ${wall.map((w) => w.toFixed(0)).join(', ')} ms; profiled step:`,
+  `train step batch ${batch}, warm-up walls ${wall.map((w) => w.toFixed(0)).join(', ')} ms; wasm heap MiB at start and after each: ${heap.map((h) => h.toFixed(0)).join(', ')}; profiled step:`,
 );
 console.log(`  kernels ${info.kernels.length}`);
 for (const [k, v] of [...rowsOf].sort((a, b) => b[1].ms - a[1].ms))
