@@ -238,18 +238,38 @@ export function activationForward(h0: usize, h1: usize, m: usize, n: i32, mode: 
   }
 }
 
-/** da·act'(x). */
+/** gelu_new'(x) from σ = σ(2u): σ + x·σ·(1 − σ)·d(2u)/dx, d(2u)/dx = 2√(2/π)·(1 + 3·0.044715·x²). */
 @inline
-function actBackward(x: v128, mode: i32, da: v128): v128 {
-  if (mode == 0) return v128.and(da, f32x4.gt(x, f32x4.splat(0)));
-  const s = geluNewSigma(x);
-  // d(2u)/dx = 2√(2/π)·(1 + 3·0.044715·x²); σ' = σ·(1 − σ).
+function geluNewDerivative(x: v128, s: v128): v128 {
   const dInner = f32x4.add(
     f32x4.mul(f32x4.mul(x, x), f32x4.splat(3.0 * GELU_CUBIC * TWO_SQRT_2_OVER_PI)),
     f32x4.splat(TWO_SQRT_2_OVER_PI),
   );
-  const deriv = f32x4.add(s, f32x4.mul(f32x4.mul(f32x4.mul(x, s), f32x4.sub(f32x4.splat(1.0), s)), dInner));
-  return f32x4.mul(da, deriv);
+  return f32x4.add(s, f32x4.mul(f32x4.mul(f32x4.mul(x, s), f32x4.sub(f32x4.splat(1.0), s)), dInner));
+}
+
+/**
+ * Both gradients of one vector of elements: dh0 = (g·h1)·act'(x) and dh1 = g·act(x) (gated, `gated`
+ * true), or dh0 = g·act'(x). σ (one exp) serves both act and act'. Writes all four lanes.
+ */
+@inline
+function activationBackward4(x: v128, g: v128, hv: v128, gated: bool, mode: i32, dh0: usize, dh1: usize): void {
+  let act: v128;
+  let deriv: v128;
+  if (mode == 0) {
+    act = f32x4.max(x, f32x4.splat(0));
+    deriv = v128.and(f32x4.splat(1.0), f32x4.gt(x, f32x4.splat(0)));
+  } else {
+    const s = geluNewSigma(x);
+    act = f32x4.mul(x, s);
+    deriv = geluNewDerivative(x, s);
+  }
+  if (gated) {
+    v128.store(dh0, f32x4.mul(f32x4.mul(g, hv), deriv));
+    v128.store(dh1, f32x4.mul(g, act));
+  } else {
+    v128.store(dh0, f32x4.mul(g, deriv));
+  }
 }
 
 /** dh0 = dm·h1·act'(h0) and dh1 = dm·act(h0) (gated), or dh0 = dm·act'(h0). */
@@ -262,28 +282,34 @@ export function activationBackward(
   n: i32,
   mode: i32,
 ): void {
+  const gated = h1 != 0;
   let i = 0;
   for (; i + 4 <= n; i += 4) {
     const o = (<usize>i) << 2;
-    const x = v128.load(h0 + o);
-    const g = v128.load(dm + o);
-    if (h1 != 0) {
-      v128.store(dh0 + o, actBackward(x, mode, f32x4.mul(g, v128.load(h1 + o))));
-      v128.store(dh1 + o, f32x4.mul(g, actForward(x, mode)));
-    } else {
-      v128.store(dh0 + o, actBackward(x, mode, g));
-    }
+    const hv = gated ? v128.load(h1 + o) : f32x4.splat(0);
+    activationBackward4(v128.load(h0 + o), v128.load(dm + o), hv, gated, mode, dh0 + o, dh1 + o);
   }
+  // The last n mod 4 elements: computed on splats, lane 0 stored (a vector store would overrun).
   for (; i < n; i++) {
     const o = (<usize>i) << 2;
     const x = f32x4.splat(load<f32>(h0 + o));
-    const g = load<f32>(dm + o);
-    if (h1 != 0) {
-      const da = f32x4.splat(g * load<f32>(h1 + o));
-      store<f32>(dh0 + o, f32x4.extract_lane(actBackward(x, mode, da), 0));
-      store<f32>(dh1 + o, g * f32x4.extract_lane(actForward(x, mode), 0));
+    const g = f32x4.splat(load<f32>(dm + o));
+    const hv = f32x4.splat(gated ? load<f32>(h1 + o) : 0);
+    let act: v128;
+    let deriv: v128;
+    if (mode == 0) {
+      act = f32x4.max(x, f32x4.splat(0));
+      deriv = v128.and(f32x4.splat(1.0), f32x4.gt(x, f32x4.splat(0)));
     } else {
-      store<f32>(dh0 + o, f32x4.extract_lane(actBackward(x, mode, f32x4.splat(g)), 0));
+      const s = geluNewSigma(x);
+      act = f32x4.mul(x, s);
+      deriv = geluNewDerivative(x, s);
+    }
+    if (gated) {
+      store<f32>(dh0 + o, f32x4.extract_lane(f32x4.mul(f32x4.mul(g, hv), deriv), 0));
+      store<f32>(dh1 + o, f32x4.extract_lane(f32x4.mul(g, act), 0));
+    } else {
+      store<f32>(dh0 + o, f32x4.extract_lane(f32x4.mul(g, deriv), 0));
     }
   }
 }
