@@ -42,6 +42,50 @@ function exp4(x0: v128): v128 {
   return f32x4.mul(f32x4.mul(p, s1), s2);
 }
 
+/**
+ * exp for x ≤ 0 (softmax and cross-entropy, after subtracting the row maximum or the log-partition):
+ * no overflow to handle, so 2^n is one factor; results below float32's smallest normal (x < −87.34)
+ * are flushed to 0, as tfjs-wasm's (XNNPACK) softmax does.
+ */
+@inline
+function expNonPositive4(x0: v128): v128 {
+  const cutoff = f32x4.splat(-87.33654);
+  const x = f32x4.pmax(x0, cutoff);
+  const magic = f32x4.splat(ROUND_MAGIC);
+  const shifted = f32x4.add(f32x4.mul(x, f32x4.splat(LOG2E)), magic);
+  const fn = f32x4.sub(shifted, magic);
+  let r = f32x4.sub(x, f32x4.mul(fn, f32x4.splat(LN2_HI)));
+  r = f32x4.sub(r, f32x4.mul(fn, f32x4.splat(LN2_LO)));
+  let p = f32x4.splat(1.9875691500e-4);
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.3981999507e-3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(8.3334519073e-3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(4.1665795894e-2));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
+  p = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, r), r), r), f32x4.splat(1.0));
+  // (n + 127) << 23 straight from the rounded bits: bits(shifted) − bits(magic) = n.
+  const scale = i32x4.shl(i32x4.sub(shifted, i32x4.sub(magic, i32x4.splat(127))), 23);
+  return v128.andnot(f32x4.mul(p, scale), f32x4.lt(x0, cutoff));
+}
+
+@inline
+function expNonPositive1(x: f32): f32 {
+  return f32x4.extract_lane(expNonPositive4(f32x4.splat(x)), 0);
+}
+
+/** expNonPositive4 of `n` floats (for its accuracy test). */
+export function expNonPositiveArray(src: usize, dst: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = (<usize>i) << 2;
+    v128.store(dst + o, expNonPositive4(v128.load(src + o)));
+  }
+  for (; i < n; i++) {
+    const o = (<usize>i) << 2;
+    store<f32>(dst + o, expNonPositive1(load<f32>(src + o)));
+  }
+}
+
 @inline
 function exp1(x: f32): f32 {
   return f32x4.extract_lane(exp4(f32x4.splat(x)), 0);
@@ -370,14 +414,14 @@ export function maskedSoftmax(
         j = 0;
         for (; j + 4 <= k; j += 4) {
           const o = (<usize>j) << 2;
-          const e = exp4(f32x4.sub(v128.load(pr + o), vm));
+          const e = expNonPositive4(f32x4.sub(v128.load(pr + o), vm));
           v128.store(pr + o, e);
           acc = f32x4.add(acc, e);
         }
         let sum = hsum(acc);
         for (; j < k; j++) {
           const o = (<usize>j) << 2;
-          const e = exp1(load<f32>(pr + o) - mx);
+          const e = expNonPositive1(load<f32>(pr + o) - mx);
           store<f32>(pr + o, e);
           sum += e;
         }
@@ -467,10 +511,10 @@ export function crossEntropyForward(
     let acc = f32x4.splat(0);
     j = 0;
     for (; j + 4 <= vocab; j += 4) {
-      acc = f32x4.add(acc, exp4(f32x4.sub(v128.load(xr + ((<usize>j) << 2)), vm)));
+      acc = f32x4.add(acc, expNonPositive4(f32x4.sub(v128.load(xr + ((<usize>j) << 2)), vm)));
     }
     let sumE = <f64>hsum(acc);
-    for (; j < vocab; j++) sumE += <f64>exp1(load<f32>(xr + ((<usize>j) << 2)) - mx);
+    for (; j < vocab; j++) sumE += <f64>expNonPositive1(load<f32>(xr + ((<usize>j) << 2)) - mx);
     const l = <f64>mx + log64(sumE);
     store<f32>(lse + ((<usize>row) << 2), <f32>l);
     const label = load<i32>(labels + ((<usize>row) << 2));
@@ -525,14 +569,15 @@ export function crossEntropyBackward(
     let j = 0;
     for (; j + 4 <= vocab; j += 4) {
       const o = (<usize>j) << 2;
-      const e = exp4(f32x4.sub(v128.load(xr + o), vl));
+      const e = expNonPositive4(f32x4.sub(v128.load(xr + o), vl));
       v128.store(gr + o, f32x4.sub(f32x4.mul(e, vs), off));
     }
     for (; j < vocab; j++) {
       const o = (<usize>j) << 2;
-      store<f32>(gr + o, exp1(load<f32>(xr + o) - l) * scale - shift);
+      store<f32>(gr + o, expNonPositive1(load<f32>(xr + o) - l) * scale - shift);
     }
     const t = gr + ((<usize>label) << 2);
     store<f32>(t, load<f32>(t) - (<f32>1.0 - smoothing) * c);
   }
 }
+

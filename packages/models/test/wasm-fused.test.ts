@@ -138,6 +138,38 @@ describe('fused wasm kernels', () => {
     tf.dispose([x, y]);
   });
 
+  it('SIMD exp for x ≤ 0 (softmax, cross-entropy) is within 2 ulp of Math.exp and flushes below the smallest normal', async () => {
+    await initBackend('wasm');
+    const xs = new Float32Array([
+      ...random(200_003, 9, -90, 0),
+      ...random(50_001, 10, -1, 0),
+      0,
+      -0,
+      -87.33,
+      -87.3365,
+      -87.34,
+      -88,
+      -103.9,
+      -1e10,
+      -Infinity,
+      NaN,
+    ]);
+    const x = tf.tensor1d(xs);
+    const y = tf.zeros([xs.length]);
+    const backend = wasmBackendInternals()!;
+    fusedKernelModule()!.expNonPositiveArray(heapOffset(backend, x), heapOffset(backend, y), xs.length);
+    const got = y.dataSync();
+    let worst = 0;
+    for (let i = 0; i < xs.length - 1; i++) {
+      const want = Math.fround(Math.exp(xs[i]!));
+      if (want >= 1.1754944e-38) worst = Math.max(worst, ulps(got[i]!, want));
+      else expect(got[i]! === 0 || Math.abs(got[i]! - want) < 1e-44, `exp(${xs[i]})`).toBe(true);
+    }
+    expect(worst).toBeLessThanOrEqual(2);
+    expect(got[xs.length - 1]).toBeNaN();
+    tf.dispose([x, y]);
+  });
+
   for (const [rows, d] of [
     [7, 13],
     [37, 512],

@@ -40,6 +40,7 @@ export const FUSED_ACTIVATION_MODES: Readonly<Record<string, number>> = { relu: 
 
 interface FusedExports {
   expArray(src: number, dst: number, n: number): void;
+  expNonPositiveArray(src: number, dst: number, n: number): void;
   rmsNormForward(x: number, w: number, y: number, r: number, rows: number, d: number, eps: number): void;
   rmsNormBackward(
     dy: number,
