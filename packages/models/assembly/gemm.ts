@@ -1,7 +1,7 @@
 // Single-precision GEMM with f32x4 SIMD: C = op(A)·op(B) (or C += ...), op = identity or transpose,
 // any row strides, so one head of a `[batch·len, heads·dKv]` matrix is an operand without a transpose.
 //
-// Goto-style blocking: for each KC-deep slice of the product, op(B) is packed into 8-column panels and
+// Goto-style blocking: each NC-wide, KC-deep block of op(B) is packed into 8-column panels and
 // op(A) (MC rows at a time) into 4-row panels, both contiguous in k, so the 4x8 micro-kernel streams
 // two contiguous arrays: per k step, two loads of B, four splat-loads of A, 32 multiply-adds in 8
 // accumulators (16 v128 registers on x64 hold the 8 accumulators, the B vectors and the A splat).
@@ -12,6 +12,9 @@ const MR: i32 = 4;
 const NR: i32 = 8;
 const KC: i32 = 256;
 const MC: i32 = 128;
+// Columns of op(B) packed at a time: bounds scratch (256 x 1024 floats, 1 MiB) for wide products
+// such as the LM head's 32128 columns.
+const NC: i32 = 1024;
 
 function imin(a: i32, b: i32): i32 {
   return a < b ? a : b;
@@ -20,7 +23,7 @@ function imin(a: i32, b: i32): i32 {
 /** Scratch bytes `gemm` needs for an `m x n x k` product. */
 export function gemmScratchBytes(m: i32, n: i32, k: i32): i32 {
   const kc = imin(k, KC);
-  const nPad = (n + NR - 1) & ~(NR - 1);
+  const nPad = (imin(n, NC) + NR - 1) & ~(NR - 1);
   const mPad = imin((m + MR - 1) & ~(MR - 1), MC);
   return (kc * nPad + kc * mPad + MR * NR) * 4;
 }
@@ -195,6 +198,43 @@ export function gemm(
     }
     return;
   }
+  for (let j0 = 0; j0 < n; j0 += NC) {
+    const bBlock = b + ((<usize>(transB ? j0 * ldb : j0)) << 2);
+    gemmColumns(
+      a,
+      bBlock,
+      c + ((<usize>j0) << 2),
+      scratch,
+      m,
+      imin(NC, n - j0),
+      k,
+      lda,
+      ldb,
+      ldc,
+      transA,
+      transB,
+      accumulate,
+    );
+  }
+}
+
+/** `gemm` for at most `NC` columns. */
+function gemmColumns(
+  a: usize,
+  b: usize,
+  c: usize,
+  scratch: usize,
+  m: i32,
+  n: i32,
+  k: i32,
+  lda: i32,
+  ldb: i32,
+  ldc: i32,
+  transA: bool,
+  transB: bool,
+  accumulate: bool,
+): void {
+  const ldcBytes = (<usize>ldc) << 2;
   const kcMax = imin(k, KC);
   const nPad = (n + NR - 1) & ~(NR - 1);
   const packedB = scratch;

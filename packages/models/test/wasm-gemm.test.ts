@@ -90,6 +90,9 @@ const CASES: [number[], number[], boolean, boolean][] = [
   [[97, 70], [70, 33], false, false],
   [[3, 70], [70, 33], false, false],
   [[1, 600], [600, 40], false, false],
+  // over 1024 columns: op(B) packed in column blocks
+  [[70, 40], [40, 2100], false, false],
+  [[2, 5, 40], [2, 2051, 40], false, true],
   // broadcast batch dims
   [[2, 3, 9, 6], [1, 3, 6, 10], false, false],
   [[4, 1, 5, 6], [3, 10, 6], false, true],
