@@ -127,11 +127,11 @@ for (const backend of ['wasm', 'cpu'] as const) {
           out.cache.dispose();
           return out.logits;
         });
-        const names = info.kernels.map((k) => k.name);
-        expect(names.filter((n) => n === 'Transpose')).toEqual([
-          // The position bias table, [keyLen·1, heads] → [heads, keyLen·1], once per step.
-          'Transpose',
-        ]);
+        // Splitting or merging heads would transpose a rank-4 [batch, ·, ·, dKv] tensor; the position
+        // bias may transpose its 2-D table (once per step, not per layer).
+        const transposes = info.kernels.filter((k) => k.name === 'Transpose').map((k) => k.inputShapes[0]!);
+        expect(transposes.filter((shape) => shape.length === 4)).toEqual([]);
+        expect(transposes.length).toBeLessThanOrEqual(1);
         tf.dispose([encoded, first.logits, next]);
         first.cache.dispose();
       });
