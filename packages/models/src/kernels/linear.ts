@@ -1,13 +1,21 @@
 /**
- * Dense layers as plain 2-D matmuls. Weights stay in Hugging Face layout `[out, in]` (that is what
+ * Dense layers as 2-D matmuls. Weights stay in Hugging Face layout `[out, in]` (that is what
  * training updates and checkpoints store), but `x · Wᵀ` with tfjs's `transposeB` flag is ~10x slower
  * on WASM than a plain matmul, so the forward multiplies by a cached `[in, out]` copy. The cache is
  * keyed by the weight's data id, which changes on every `Variable.assign`, so updates invalidate it.
+ * Where our wasm GEMM runs the product (64+ rows: encoding, training), it reads `w` transposed in
+ * place, so a training step does not re-transpose every updated weight; few-row products (decoding)
+ * keep the cached copy, on which XNNPACK reuses its packed weights.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor, Tensor2D } from '@tensorflow/tfjs-core';
 import { customOp } from './customOp';
-import { gemmInstalled } from './wasm/gemm';
+import { MIN_GEMM_ROWS, gemmInstalled } from './wasm/gemm';
+
+/** Whether products with tfjs's transpose flags are as fast as plain ones (our wasm GEMM runs them). */
+function fastTransposedMatMul(): boolean {
+  return tf.getBackend() === 'wasm' && gemmInstalled();
+}
 
 interface CachedTranspose {
   dataId: object;
@@ -34,14 +42,13 @@ export function releaseTransposedWeight(w: Tensor): void {
 
 /** `x · wᵀ · scale` for `x` `[n, in]`, `w` `[out, in]`. */
 export function linear(x: Tensor2D, w: Tensor2D, scale = 1): Tensor2D {
-  const y = tf.matMul(x, transposedWeight(w)) as Tensor2D;
+  const y = (
+    fastTransposedMatMul() && x.shape[0] >= MIN_GEMM_ROWS
+      ? tf.matMul(x, w, false, true)
+      : tf.matMul(x, transposedWeight(w))
+  ) as Tensor2D;
   if (scale === 1) return y;
   return tf.tidy(() => tf.mul(y, tf.scalar(scale)) as Tensor2D);
-}
-
-/** Whether `aᵀ · b` with tfjs's `transposeA` flag is as fast as a plain matmul (our wasm GEMM). */
-function fastTransposedMatMul(): boolean {
-  return tf.getBackend() === 'wasm' && gemmInstalled();
 }
 
 /**

@@ -145,11 +145,11 @@ function broadcastBatches(
  * weights between calls: decoding's few-row products are memory-bound, and packing `B` on every call
  * (as we do) costs ~3x there; from ~64 rows packing is amortized and our kernel is faster.
  */
-const MIN_PLAIN_ROWS = 64;
+export const MIN_GEMM_ROWS = 64;
 
 /**
  * `BatchMatMul` for float32 on our GEMM; undefined where tfjs's kernel should run instead: other
- * dtypes, and plain 2-D products of fewer than `MIN_PLAIN_ROWS` rows.
+ * dtypes, and plain 2-D products of fewer than `MIN_GEMM_ROWS` rows.
  */
 export function gemmBatchMatMul(
   backend: WasmBackendInternals,
@@ -167,7 +167,7 @@ export function gemmBatchMatMul(
   const k = transposeA ? aRows : aCols;
   const n = transposeB ? bRows : bCols;
   const plain = !transposeA && !transposeB && aOuter.every((d) => d === 1) && bOuter.every((d) => d === 1);
-  if (plain && m < MIN_PLAIN_ROWS) return undefined;
+  if (plain && m < MIN_GEMM_ROWS) return undefined;
   if ((transposeB ? bCols : bRows) !== k) {
     throw new Error(`BatchMatMul: inner dimensions differ: ${a.shape} and ${b.shape}`);
   }
