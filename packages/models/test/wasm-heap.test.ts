@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/backend/index';
 import { embeddingLookup, scatterRows } from '../src/kernels/embedding';
-import { SCATTER_ROWS } from '../src/kernels/wasm/heap';
+import { GATHER_ROWS, SCATTER_ROWS } from '../src/kernels/wasm/heap';
 import { hasKernel } from '../src/kernels/wasm/runtime';
 
 /** Deterministic pseudo-random floats in [-1, 1). */
@@ -91,6 +91,33 @@ describe('heap kernels on wasm', () => {
       v.assign(tf.tensor1d([7, 8]));
       expect(Array.from(v.dataSync())).toEqual([7, 8]);
       v.dispose();
+    });
+  });
+
+  describe('FlanGatherRows', () => {
+    it('copies the indexed rows (repeats, first and last rows) as tf.gather does', () => {
+      expect(hasKernel(GATHER_ROWS)).toBe(true);
+      const [numRows, d] = [37, 13];
+      const values = randomData(numRows * d, 3);
+      const ids = [0, 36, 5, 5, 17, 0, 2];
+      const before = tf.memory().numTensors;
+      const table = tf.tensor2d(values, [numRows, d]);
+      const idx = tf.tensor1d(ids, 'int32');
+      const out = embeddingLookup(table, idx);
+      expect(out.shape).toEqual([ids.length, d]);
+      const want = ids.flatMap((id) => Array.from(values.subarray(id * d, id * d + d)));
+      expect(Array.from(out.dataSync())).toEqual(want);
+      tf.dispose([table, idx, out]);
+      expect(tf.memory().numTensors).toBe(before);
+    });
+
+    it('rejects an out-of-range index naming it, without leaking', () => {
+      const table = tf.ones([4, 3]) as tf.Tensor2D;
+      const idx = tf.tensor1d([1, -1], 'int32');
+      const before = tf.memory().numTensors;
+      expect(() => embeddingLookup(table, idx)).toThrow(/index -1 at position 1 is outside 0..3/);
+      expect(tf.memory().numTensors).toBe(before);
+      tf.dispose([table, idx]);
     });
   });
 

@@ -11,6 +11,7 @@ import { customOp } from './customOp';
 import { applyDropout, type DropoutSpec } from './dropout';
 import { linear, linearGrads } from './linear';
 import { rmsNormForward, rmsNormGrads } from './rmsNorm';
+import { maskedSoftmax, softmaxGrad } from './softmax';
 import { hasKernel } from './wasm/runtime';
 import { FLAN_HEAD_CONTEXT, FLAN_HEAD_SCORES } from './wasm/gemm';
 
@@ -82,12 +83,7 @@ export function attentionProbs(
   mask?: Tensor,
   layout: { batch: number; heads: number } = { batch: q.shape[0], heads: q.shape[1] ?? 1 },
 ): Tensor4D {
-  return tf.tidy(() => {
-    let scores: Tensor = headScores(q, k, layout.batch, layout.heads);
-    if (bias !== undefined) scores = tf.add(scores, bias);
-    if (mask !== undefined) scores = tf.add(scores, mask);
-    return tf.softmax(scores) as Tensor4D;
-  });
+  return tf.tidy(() => maskedSoftmax(headScores(q, k, layout.batch, layout.heads), bias, mask) as Tensor4D);
 }
 
 interface Inputs {
@@ -146,7 +142,7 @@ function backward(
   const dDropped = headScores(dA, f.v, batch, heads);
   const dV = headContext(f.dropped, dA, true);
   const dProbs = applyDropout(dDropped, drop, 0);
-  const dScores = tf.mul(f.probs, tf.sub(dProbs, tf.sum(tf.mul(dProbs, f.probs), -1, true))) as Tensor4D;
+  const dScores = softmaxGrad(f.probs, dProbs) as Tensor4D;
   const dQ = headContext(dScores, f.k);
   const dK = headContext(dScores, f.q, true);
   const gQ = linearGrads(dQ, f.n, inp.w.q);

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor1D, Tensor2D } from '@tensorflow/tfjs-core';
 import { customOp } from './customOp';
-import { SCATTER_ROWS } from './wasm/heap';
+import { GATHER_ROWS, SCATTER_ROWS } from './wasm/heap';
 import { hasKernel } from './wasm/runtime';
 
 /**
@@ -29,7 +29,9 @@ export function embeddingLookup(table: Tensor2D, indices: Tensor1D): Tensor2D {
   const op = customOp(([tableIn], save) => {
     save([indices]);
     return {
-      value: tf.gather(tableIn!, indices),
+      value: hasKernel(GATHER_ROWS)
+        ? (tf.engine().runKernel(GATHER_ROWS, { table: tableIn!, indices }) as Tensor2D)
+        : tf.gather(tableIn!, indices),
       gradFunc: (dy, saved) => {
         const [ids] = saved as [Tensor1D];
         const grad = scatterRows(dy as Tensor2D, ids, numRows);

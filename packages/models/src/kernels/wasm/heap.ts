@@ -7,6 +7,8 @@
  *   share the input's data, as tfjs-backend-cpu's `Identity` does: the memory is freed when the last
  *   tensor holding it is disposed. This relies on no kernel writing into its inputs, which holds for
  *   tfjs's kernels and must hold for ours.
+ * - `FlanGatherRows`: a row lookup as one row copy per index (tfjs-wasm's `GatherV2` takes ~20 µs per
+ *   512-float row), with the indices checked against the table.
  * - `FlanScatterRows`: the gradient of a row lookup, every row added into one dense zero table by a
  *   SIMD module (`assembly/heap.ts`); with one lookup for both stacks (see `T5Model`), the shared
  *   table's gradient is one such table, not one `ScatterNd` table per use plus their sum.
@@ -22,6 +24,7 @@ interface HeapModule {
 
 /** Kernel names registered here (only on wasm; callers check `hasKernel`). */
 export const SCATTER_ROWS = 'FlanScatterRows';
+export const GATHER_ROWS = 'FlanGatherRows';
 
 interface HeapBackend extends WasmBackendInternals {
   incRef(dataId: object): void;
@@ -31,6 +34,7 @@ interface HeapBackend extends WasmBackendInternals {
 /** Registers this module's kernels on the wasm backend; false when they could not be installed. */
 export async function installHeapKernels(backend: WasmBackendInternals): Promise<boolean> {
   replaceWasmKernel('Identity', (fallback) => sharedIdentity(fallback));
+  replaceWasmKernel(GATHER_ROWS, () => gatherRowsKernel);
   const module = await instantiateKernelModule<HeapModule>(backend, wasmBase64);
   if (module === undefined) return false;
   replaceWasmKernel(SCATTER_ROWS, () => scatterRowsKernel(module));
@@ -79,6 +83,38 @@ function scatterRowsKernel(module: HeapModule): KernelFunc {
     return out;
   };
 }
+
+/** `table[indices]`: inputs `table` float32 `[numRows, d]`, `indices` int32 `[n]`; out `[n, d]`. */
+const gatherRowsKernel: KernelFunc = (args) => {
+  const table = args.inputs.table as TensorInfo;
+  const indices = args.inputs.indices as TensorInfo;
+  const backend = args.backend as unknown as HeapBackend;
+  if (table.dtype !== 'float32' || table.shape.length !== 2) {
+    throw new Error(
+      `${GATHER_ROWS}: table must be float32 [rows, d], got ${table.dtype} [${table.shape.join(', ')}]`,
+    );
+  }
+  if (indices.dtype !== 'int32' || indices.shape.length !== 1) {
+    throw new Error(
+      `${GATHER_ROWS}: indices must be int32 [n], got ${indices.dtype} [${indices.shape.join(', ')}]`,
+    );
+  }
+  const [numRows, d] = table.shape as [number, number];
+  const n = indices.shape[0]!;
+  const ids = backend.typedArrayFromHeap(indices);
+  for (let i = 0; i < n; i++) {
+    if (!(ids[i]! >= 0 && ids[i]! < numRows)) {
+      throw new RangeError(`${GATHER_ROWS}: index ${ids[i]} at position ${i} is outside 0..${numRows - 1}`);
+    }
+  }
+  const out = backend.makeOutput([n, d], 'float32');
+  // Views after makeOutput: allocating can grow (and so detach) the heap.
+  const src = backend.typedArrayFromHeap(table);
+  const rowIds = backend.typedArrayFromHeap(indices);
+  const dst = backend.typedArrayFromHeap(out);
+  for (let i = 0; i < n; i++) dst.set(src.subarray(rowIds[i]! * d, rowIds[i]! * d + d), i * d);
+  return out;
+};
 
 function checkRowsAndIndices(kernel: string, rows: TensorInfo, indices: TensorInfo): void {
   if (rows.dtype !== 'float32' || rows.shape.length !== 2) {
