@@ -73,34 +73,26 @@ function expNonPositive1(x: f32): f32 {
   return f32x4.extract_lane(expNonPositive4(f32x4.splat(x)), 0);
 }
 
-/** expNonPositive4 of `n` floats (for its accuracy test). */
-export function expNonPositiveArray(src: usize, dst: usize, n: i32): void {
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const o = (<usize>i) << 2;
-    v128.store(dst + o, expNonPositive4(v128.load(src + o)));
-  }
-  for (; i < n; i++) {
-    const o = (<usize>i) << 2;
-    store<f32>(dst + o, expNonPositive1(load<f32>(src + o)));
-  }
-}
-
 @inline
 function exp1(x: f32): f32 {
   return f32x4.extract_lane(exp4(f32x4.splat(x)), 0);
 }
 
-/** exp of `n` floats (for the accuracy test of exp4 against Math.exp). */
-export function expArray(src: usize, dst: usize, n: i32): void {
+/**
+ * exp4, or with `nonPositive` expNonPositive4, of `n` floats: for the accuracy tests of both against
+ * Math.exp.
+ */
+export function expArray(src: usize, dst: usize, n: i32, nonPositive: bool): void {
   let i = 0;
   for (; i + 4 <= n; i += 4) {
     const o = (<usize>i) << 2;
-    v128.store(dst + o, exp4(v128.load(src + o)));
+    const x = v128.load(src + o);
+    v128.store(dst + o, nonPositive ? expNonPositive4(x) : exp4(x));
   }
   for (; i < n; i++) {
     const o = (<usize>i) << 2;
-    store<f32>(dst + o, exp1(load<f32>(src + o)));
+    const x = load<f32>(src + o);
+    store<f32>(dst + o, nonPositive ? expNonPositive1(x) : exp1(x));
   }
 }
 

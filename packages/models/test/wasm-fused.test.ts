@@ -120,7 +120,7 @@ describe('fused wasm kernels', () => {
     const x = tf.tensor1d(xs);
     const y = tf.zeros([xs.length]);
     const backend = wasmBackendInternals()!;
-    fusedKernelModule()!.expArray(heapOffset(backend, x), heapOffset(backend, y), xs.length);
+    fusedKernelModule()!.expArray(heapOffset(backend, x), heapOffset(backend, y), xs.length, false);
     const got = y.dataSync();
     let worst = 0;
     let worstSub = 0;
@@ -157,7 +157,7 @@ describe('fused wasm kernels', () => {
     const x = tf.tensor1d(xs);
     const y = tf.zeros([xs.length]);
     const backend = wasmBackendInternals()!;
-    fusedKernelModule()!.expNonPositiveArray(heapOffset(backend, x), heapOffset(backend, y), xs.length);
+    fusedKernelModule()!.expArray(heapOffset(backend, x), heapOffset(backend, y), xs.length, true);
     const got = y.dataSync();
     let worst = 0;
     for (let i = 0; i < xs.length - 1; i++) {

@@ -39,8 +39,7 @@ export function fusable(name: string, ...tensors: readonly { dtype: string }[]):
 export const FUSED_ACTIVATION_MODES: Readonly<Record<string, number>> = { relu: 0, gelu_new: 1 };
 
 interface FusedExports {
-  expArray(src: number, dst: number, n: number): void;
-  expNonPositiveArray(src: number, dst: number, n: number): void;
+  expArray(src: number, dst: number, n: number, nonPositive: boolean): void;
   rmsNormForward(x: number, w: number, y: number, r: number, rows: number, d: number, eps: number): void;
   rmsNormBackward(
     dy: number,
