@@ -7,17 +7,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
-import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { isCI } from '@flan-ts/test-support';
+import { chromiumAvailable, launchHeadlessChromium } from '@flan-ts/test-support/chromium';
 import type * as tfTypes from '@tensorflow/tfjs-core';
 import type * as ModelsModule from '../src/index';
 import type { installWasmKernels } from '../src/kernels/wasm/install';
 import { fixtureDir, loadFixture, maxAbsDiff } from './t5-fixtures';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-if (isCI && !hasChromium) throw new Error(`CI=true and ${CHROMIUM} is missing (install Debian's chromium)`);
+const hasChromium = chromiumAvailable();
 const wasmDist = dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm'));
 
 type PageModules = typeof ModelsModule & {
@@ -43,17 +40,7 @@ describe.skipIf(!fixtureDir('flan-t5-tiny') || !hasChromium)('@flan-ts/models in
     const script = bundle.outputFiles[0]!.text;
     expect(script).not.toMatch(/require\(["']node:/);
 
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless=new',
-        '--no-sandbox',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    const browser = await launchHeadlessChromium();
     try {
       const page = await browser.newPage();
       const errors: string[] = [];

@@ -3,21 +3,19 @@
  * fail the build), loads a model with `Tokenizer.fromUrl` inside headless Chromium, and encodes
  * reference lines to the reference ids.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { isCI, sharedFiles } from '@flan-ts/test-support';
+import { sharedFiles } from '@flan-ts/test-support';
+import { chromiumAvailable, launchHeadlessChromium } from '@flan-ts/test-support/chromium';
 import type * as TokenizerModule from '../src/index';
 
-const CHROMIUM = '/usr/bin/chromium';
 const paths = sharedFiles(
   'fixtures/tokenizers/t5_spiece.model',
   'fixtures/tokenizers/t5_spiece.visible.jsonl',
 );
-const hasChromium = existsSync(CHROMIUM);
-if (isCI && !hasChromium) throw new Error(`CI=true and ${CHROMIUM} is missing (install Debian's chromium)`);
+const hasChromium = chromiumAvailable();
 
 interface ReferenceLine {
   text: string;
@@ -46,17 +44,7 @@ describe.skipIf(!paths || !hasChromium)('@flan-ts/tokenizer in headless Chromium
     // The hand-made edge cases (first 82 visible lines) plus a spread of MGSM and Flan lines.
     const lines = [...all.slice(0, 82), ...all.filter((_, i) => i >= 82 && i % 50 === 0)];
 
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless=new',
-        '--no-sandbox',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    const browser = await launchHeadlessChromium();
     try {
       const page = await browser.newPage();
       const errors: string[] = [];
