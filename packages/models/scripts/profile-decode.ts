@@ -43,4 +43,4 @@ perRound.sort((a, b) => a - b);
 console.log(
   `wall ms/step median ${perRound[2]!.toFixed(2)} (rounds of ${steps} steps: ${perRound.map((v) => v.toFixed(1)).join(', ')})`,
 );
-printKernelBreakdown(info, { byShape: process.env.BY_SHAPE === "1", top: 25 });
+printKernelBreakdown(info, { byShape: process.env.BY_SHAPE === '1', top: 25 });
