@@ -1,7 +1,7 @@
 /**
  * flan-t5-tiny on WebGPU in Node (Dawn from the npm `webgpu` package; SwiftShader when there is no
- * GPU). Slow on SwiftShader, so it checks what matters most: logits, loss and greedy tokens through
- * the decoder cache. Runs whenever SwiftShader's ICD is installed, and always under CI.
+ * GPU). Slow on SwiftShader, so it checks what matters most: logits, loss, the gradients and greedy
+ * tokens through the decoder cache. Runs whenever SwiftShader's ICD is installed, and always under CI.
  */
 import { existsSync } from 'node:fs';
 import { isCI } from '@flan-ts/test-support';
@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initNodeBackend, releaseWebGpu } from '../src/backend/node';
 import { crossEntropyLoss } from '../src/loss/crossEntropy';
+import { computeGradients } from '../src/t5/gradients';
 import type { DecoderCache } from '../src/t5/interface';
 import type { T5Model } from '../src/t5/model';
 import { fixtureDir, loadFixture, loadModel, maxAbsDiff, referenceBatch } from './t5-fixtures';
@@ -40,6 +41,31 @@ describe.skipIf(!haveGpuStack || !fixtureDir('flan-t5-tiny'))('flan-t5-tiny on w
     expect(Math.abs((await loss.data())[0]! - f.reference.loss)).toBeLessThan(1e-5);
     tf.dispose([logits, loss, ...Object.values(batch)]);
   }, 120_000);
+
+  it('every gradient norm within 1e-3 relative and the two full gradients within 1e-4, no leaks', async () => {
+    const { reference: ref } = loadFixture('flan-t5-tiny');
+    const batch = referenceBatch(ref);
+    const before = tf.memory().numTensors;
+    const { loss, grads } = computeGradients(model, batch);
+    expect(Math.abs((await loss.data())[0]! - ref.loss)).toBeLessThan(1e-5);
+    expect([...grads.keys()].sort()).toEqual(Object.keys(ref.grad_norms).sort());
+    const worst = { name: '', rel: 0 };
+    for (const [param, expected] of Object.entries(ref.grad_norms)) {
+      const data = await grads.get(param)!.data();
+      let sum = 0;
+      for (const v of data) sum += v * v;
+      const rel = Math.abs(Math.sqrt(sum) - expected) / expected;
+      if (rel > worst.rel) Object.assign(worst, { name: param, rel });
+    }
+    expect(worst.rel, worst.name).toBeLessThan(1e-3);
+    for (const [param, full] of Object.entries(ref.grads)) {
+      const data = await grads.get(param)!.data();
+      expect(maxAbsDiff(data, (full.data as number[] | number[][]).flat())).toBeLessThan(1e-4);
+    }
+    tf.dispose([loss, ...grads.values()]);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose(Object.values(batch));
+  }, 300_000);
 
   it('greedy decoding through the cache gives the reference tokens (batched, eos then pad)', async () => {
     const f = loadFixture('flan-t5-tiny');
