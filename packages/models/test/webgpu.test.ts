@@ -67,6 +67,22 @@ describe.skipIf(!haveGpuStack || !fixtureDir('flan-t5-tiny'))('flan-t5-tiny on w
     tf.dispose(Object.values(batch));
   }, 300_000);
 
+  it('readTensors reads every parameter back bit-exactly (toTensors cannot on WebGPU in Node)', async () => {
+    const { tensors } = loadFixture('flan-t5-tiny');
+    const read = await model.readTensors();
+    expect(read.map((t) => t.name)).toEqual([...tensors.keys()].sort());
+    for (const t of read) {
+      const original = tensors.get(t.name)!;
+      expect(t.shape, t.name).toEqual(original.shape);
+      expect(
+        Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).equals(
+          Buffer.from(original.data.buffer, original.data.byteOffset, original.data.byteLength),
+        ),
+        t.name,
+      ).toBe(true);
+    }
+  }, 120_000);
+
   it('greedy decoding through the cache gives the reference tokens (batched, eos then pad)', async () => {
     const f = loadFixture('flan-t5-tiny');
     const ref = f.reference.greedy_generation;

@@ -148,18 +148,34 @@ export class T5Model implements Seq2SeqLM {
     return this.params;
   }
 
-  /** All tensors as Hugging Face names them, for saving (tied models also get `lm_head.weight`, a copy of `shared.weight`). */
+  /**
+   * All tensors as Hugging Face names them, for saving (tied models also get `lm_head.weight`, a copy
+   * of `shared.weight`). Reads synchronously, which WebGPU in Node cannot: use {@link readTensors} there.
+   */
   toTensors(): NamedFloat32Tensor[] {
+    return this.namedTensors().map(([name, t]) => ({
+      name,
+      shape: [...t.shape],
+      data: t.dataSync() as Float32Array,
+    }));
+  }
+
+  /** {@link toTensors}, read asynchronously: works on every backend, WebGPU included. */
+  async readTensors(): Promise<NamedFloat32Tensor[]> {
+    return Promise.all(
+      this.namedTensors().map(async ([name, t]) => ({
+        name,
+        shape: [...t.shape],
+        data: (await t.data()) as Float32Array,
+      })),
+    );
+  }
+
+  private namedTensors(): [string, Tensor][] {
     this.assertAlive();
-    const out: NamedFloat32Tensor[] = [];
-    for (const [name, v] of this.params) {
-      out.push({ name, shape: [...v.shape], data: v.dataSync() as Float32Array });
-    }
-    if (this.config.tieWordEmbeddings) {
-      const shared = this.param('shared.weight');
-      out.push({ name: 'lm_head.weight', shape: [...shared.shape], data: shared.dataSync() as Float32Array });
-    }
-    return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const out: [string, Tensor][] = [...this.params];
+    if (this.config.tieWordEmbeddings) out.push(['lm_head.weight', this.param('shared.weight')]);
+    return out.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   }
 
   /** Encoder output after the final norm: `[batch, srcLen, dModel]`. */

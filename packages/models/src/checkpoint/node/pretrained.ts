@@ -37,7 +37,7 @@ export async function saveT5(
   const { generationConfig, ...saveOptions } = options;
   return saveCheckpoint(
     directory,
-    { config: model.config, tensors: model.toTensors(), generationConfig },
+    { config: model.config, tensors: await model.readTensors(), generationConfig },
     saveOptions,
   );
 }
