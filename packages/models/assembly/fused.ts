@@ -17,13 +17,12 @@ const LN2_LO: f32 = -2.12194440e-4;
 // low mantissa bits, so n comes out with one integer subtract instead of a (slow on x64) trunc_sat.
 const ROUND_MAGIC: f32 = 12582912.0;
 
+/**
+ * e^r for the remainder r = x − fn·ln2 (fn = round(x·log2 e), Cody-Waite split of ln2): Cephes' degree-7
+ * polynomial. The callers scale it by 2^fn.
+ */
 @inline
-function exp4(x0: v128): v128 {
-  // pmin/pmax are single instructions (min/max are NaN-and-zero-exact sequences); x0 NaN stays NaN.
-  const x = f32x4.pmax(f32x4.pmin(x0, f32x4.splat(88.8)), f32x4.splat(-104.0));
-  const magic = f32x4.splat(ROUND_MAGIC);
-  const shifted = f32x4.add(f32x4.mul(x, f32x4.splat(LOG2E)), magic);
-  const fn = f32x4.sub(shifted, magic);
+function expOfRemainder(x: v128, fn: v128): v128 {
   let r = f32x4.sub(x, f32x4.mul(fn, f32x4.splat(LN2_HI)));
   r = f32x4.sub(r, f32x4.mul(fn, f32x4.splat(LN2_LO)));
   let p = f32x4.splat(1.9875691500e-4);
@@ -32,7 +31,16 @@ function exp4(x0: v128): v128 {
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(4.1665795894e-2));
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
-  p = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, r), r), r), f32x4.splat(1.0));
+  return f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, r), r), r), f32x4.splat(1.0));
+}
+
+@inline
+function exp4(x0: v128): v128 {
+  // pmin/pmax are single instructions (min/max are NaN-and-zero-exact sequences); x0 NaN stays NaN.
+  const x = f32x4.pmax(f32x4.pmin(x0, f32x4.splat(88.8)), f32x4.splat(-104.0));
+  const magic = f32x4.splat(ROUND_MAGIC);
+  const shifted = f32x4.add(f32x4.mul(x, f32x4.splat(LOG2E)), magic);
+  const p = expOfRemainder(x, f32x4.sub(shifted, magic));
   const n = i32x4.sub(shifted, magic);
   const n1 = i32x4.shr_s(n, 1);
   const n2 = i32x4.sub(n, n1);
@@ -53,16 +61,7 @@ function expNonPositive4(x0: v128): v128 {
   const x = f32x4.pmax(x0, cutoff);
   const magic = f32x4.splat(ROUND_MAGIC);
   const shifted = f32x4.add(f32x4.mul(x, f32x4.splat(LOG2E)), magic);
-  const fn = f32x4.sub(shifted, magic);
-  let r = f32x4.sub(x, f32x4.mul(fn, f32x4.splat(LN2_HI)));
-  r = f32x4.sub(r, f32x4.mul(fn, f32x4.splat(LN2_LO)));
-  let p = f32x4.splat(1.9875691500e-4);
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.3981999507e-3));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(8.3334519073e-3));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(4.1665795894e-2));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
-  p = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, r), r), r), f32x4.splat(1.0));
+  const p = expOfRemainder(x, f32x4.sub(shifted, magic));
   // (n + 127) << 23 straight from the rounded bits: bits(shifted) − bits(magic) = n.
   const scale = i32x4.shl(i32x4.sub(shifted, i32x4.sub(magic, i32x4.splat(127))), 23);
   return v128.andnot(f32x4.mul(p, scale), f32x4.lt(x0, cutoff));

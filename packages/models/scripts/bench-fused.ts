@@ -12,8 +12,7 @@ import { rmsNormForward, rmsNormGrads } from '../src/kernels/rmsNorm';
 import { maskedSoftmax, softmaxGrad } from '../src/kernels/softmax';
 import { FUSED_KERNELS } from '../src/kernels/wasm/fused';
 import { crossEntropyLoss } from '../src/loss/crossEntropy';
-import { computeGradients } from '../src/t5/gradients';
-import { randomModel } from './random-model';
+import { randomModel, randomTrainingBatch, trainStep } from './random-model';
 
 await initBackend('wasm');
 const rounds = Number(process.argv[2] ?? 7);
@@ -114,26 +113,14 @@ const NOT_ELEMENTWISE =
 
 async function profileModel(what: 'encode' | 'train'): Promise<void> {
   const model = randomModel();
-  const ids = (b: number, l: number) =>
-    tf.tensor2d(
-      new Int32Array(b * l).map((_, i) => 3 + ((i * 31) % 30000)),
-      [b, l],
-      'int32',
-    );
-  const batch = what === 'encode' ? 1 : 8;
-  const inputIds = ids(batch, 128);
-  const attentionMask = tf.onesLike(inputIds) as tf.Tensor2D;
-  const labels = ids(batch, 32);
-  const decoderInputIds = ids(batch, 32);
+  const data = randomTrainingBatch(what === 'encode' ? 1 : 8);
   const run = (): tf.Tensor => {
     if (what === 'encode') {
-      const y = model.encode(inputIds, attentionMask);
+      const y = model.encode(data.inputIds, data.attentionMask);
       y.dataSync();
       return y;
     }
-    const { loss, grads } = computeGradients(model, { inputIds, attentionMask, decoderInputIds, labels });
-    loss.dataSync();
-    tf.dispose([loss, ...grads.values()]);
+    trainStep(model, data);
     return tf.scalar(0);
   };
   for (const on of [true, false]) {

@@ -7,8 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/backend/index';
 import { scatterRows } from '../src/kernels/embedding';
-import { computeGradients } from '../src/t5/gradients';
-import { randomModel } from './random-model';
+import { randomModel, randomTrainingBatch, trainStep } from './random-model';
 
 await initBackend('wasm');
 
@@ -52,21 +51,8 @@ x.dispose();
 const batch = Number(process.argv[2] ?? 8);
 const warm = Number(process.argv[3] ?? 1);
 const model = randomModel();
-const mk = (b: number, l: number) =>
-  tf.tensor2d(
-    new Int32Array(b * l).map((_, i) => 3 + ((i * 31) % 30000)),
-    [b, l],
-    'int32',
-  );
-const inputIds = mk(batch, 128);
-const attentionMask = tf.onesLike(inputIds) as tf.Tensor2D;
-const labels = mk(batch, 32);
-const decoderInputIds = mk(batch, 32);
-const trainStep = () => {
-  const { loss, grads } = computeGradients(model, { inputIds, attentionMask, decoderInputIds, labels });
-  loss.dataSync();
-  tf.dispose([loss, ...grads.values()]);
-};
+const data = randomTrainingBatch(batch);
+const step = () => trainStep(model, data);
 /** The wasm heap's size: it only grows, and first touches of new pages are slow on these machines. */
 const heapMiB = () =>
   (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.buffer.byteLength / 2 ** 20;
@@ -74,12 +60,12 @@ const wall: number[] = [];
 const heap: number[] = [heapMiB()];
 for (let i = 0; i < warm; i++) {
   const t0 = performance.now();
-  trainStep();
+  step();
   wall.push(performance.now() - t0);
   heap.push(heapMiB());
 }
 const info = await tf.profile(() => {
-  trainStep();
+  step();
   return tf.scalar(0);
 });
 const rowsOf = new Map<string, { ms: number; n: number }>();
