@@ -6,9 +6,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
-import { chromiumAvailable, launchHeadlessChromium } from '@flan-ts/test-support/chromium';
+import { bundleForBrowser, chromiumAvailable, launchHeadlessChromium } from '@flan-ts/test-support/chromium';
 import type * as tfTypes from '@tensorflow/tfjs-core';
 import type * as ModelsModule from '../src/index';
 import type { installWasmKernels } from '../src/kernels/wasm/install';
@@ -26,18 +25,14 @@ describe.skipIf(!fixtureDir('flan-t5-tiny') || !hasChromium)('@flan-ts/models in
   it('runs flan-t5-tiny on wasm with our kernels: reference logits and greedy tokens', async () => {
     const fixture = loadFixture('flan-t5-tiny');
     const ref = fixture.reference;
-    const bundle = await build({
-      entryPoints: [join(import.meta.dirname, 'browser/entry.ts')],
-      bundle: true,
-      platform: 'browser',
-      format: 'iife',
-      target: 'es2022',
-      write: false,
-      logLevel: 'silent',
-      // tfjs-backend-wasm's glue mentions Node modules on a path browsers never take.
-      external: ['fs', 'path', 'worker_threads', 'perf_hooks', 'os'],
-    });
-    const script = bundle.outputFiles[0]!.text;
+    // tfjs-backend-wasm's glue mentions Node modules on a path browsers never take.
+    const script = await bundleForBrowser(join(import.meta.dirname, 'browser/entry.ts'), [
+      'fs',
+      'path',
+      'worker_threads',
+      'perf_hooks',
+      'os',
+    ]);
     expect(script).not.toMatch(/require\(["']node:/);
 
     const browser = await launchHeadlessChromium();

@@ -5,10 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { sharedFiles } from '@flan-ts/test-support';
-import { chromiumAvailable, launchHeadlessChromium } from '@flan-ts/test-support/chromium';
+import { bundleForBrowser, chromiumAvailable, launchHeadlessChromium } from '@flan-ts/test-support/chromium';
 import type * as TokenizerModule from '../src/index';
 
 const paths = sharedFiles(
@@ -25,16 +24,7 @@ interface ReferenceLine {
 describe.skipIf(!paths || !hasChromium)('@flan-ts/tokenizer in headless Chromium', () => {
   it('bundles the main entry for the browser and encodes reference lines to the reference ids', async () => {
     const [modelPath, referencePath] = paths!;
-    const bundle = await build({
-      entryPoints: [join(import.meta.dirname, 'browser/entry.ts')],
-      bundle: true,
-      platform: 'browser',
-      format: 'iife',
-      target: 'es2022',
-      write: false,
-      logLevel: 'silent',
-    });
-    const script = bundle.outputFiles[0]!.text;
+    const script = await bundleForBrowser(join(import.meta.dirname, 'browser/entry.ts'));
     expect(script).not.toMatch(/require\(["']node:/);
 
     const all = readFileSync(referencePath, 'utf8')

@@ -1,8 +1,9 @@
 /**
- * Headless Chromium for browser tests: Debian's `chromium` driven by playwright-core (never a
- * downloaded browser). Outside CI a missing browser skips the test; with `CI=true` it throws.
+ * Browser tests: bundles made with esbuild, run in headless Chromium (Debian's `chromium` driven by
+ * playwright-core, never a downloaded browser). Outside CI a missing browser skips the test; with `CI=true` it throws.
  */
 import { existsSync } from 'node:fs';
+import { build } from 'esbuild';
 import { chromium, type Browser } from 'playwright-core';
 import { isCI } from './index';
 
@@ -30,4 +31,19 @@ export function launchHeadlessChromium(extraArgs: string[] = []): Promise<Browse
       ...extraArgs,
     ],
   });
+}
+
+/** Bundles `entryPoint` as one classic browser script (IIFE, ES2022) and returns its text. */
+export async function bundleForBrowser(entryPoint: string, external: string[] = []): Promise<string> {
+  const bundle = await build({
+    entryPoints: [entryPoint],
+    bundle: true,
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+    write: false,
+    logLevel: 'silent',
+    external,
+  });
+  return bundle.outputFiles[0]!.text;
 }
