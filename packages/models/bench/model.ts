@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { serializeSafetensors, type NamedFloat32Tensor } from '../src/checkpoint/safetensors';
 import { toHuggingFaceConfig, type T5Config } from '../src/t5/config';
 import { expectedT5Tensors } from '../src/t5/parameters';
+import { seededUniform } from '@flan-ts/test-support';
 
 /** google/flan-t5-small's config.json, in our field names. */
 export const FLAN_T5_SMALL: T5Config = {
@@ -28,18 +29,6 @@ export const FLAN_T5_SMALL: T5Config = {
   eosTokenId: 1,
   decoderStartTokenId: 0,
 };
-
-/** mulberry32: a small seeded generator of uniform numbers in [0, 1), good enough for benchmark data. */
-export function uniform(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function normal(size: number, std: number, next: () => number): Float32Array {
   const out = new Float32Array(size);
@@ -69,7 +58,7 @@ function initStd(name: string, config: T5Config): number | 'ones' {
  * initialisation scales so activations and logits have realistic magnitudes.
  */
 export function randomT5Tensors(config: T5Config, seed: number): NamedFloat32Tensor[] {
-  const next = uniform(seed);
+  const next = seededUniform(seed);
   return expectedT5Tensors(config)
     .filter((t) => t.required)
     .map(({ name, shape }) => {

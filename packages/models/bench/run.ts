@@ -19,9 +19,9 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { sharedFile } from '@flan-ts/test-support';
+import { seededUniform, sharedFile } from '@flan-ts/test-support';
 import { format } from 'prettier';
-import { FLAN_T5_SMALL, uniform, writeRandomModel } from './model';
+import { FLAN_T5_SMALL, writeRandomModel } from './model';
 import type { BenchSpec, EngineResult } from './spec';
 import { machineInfo, renderReport, type EngineRuns } from './report';
 
@@ -86,7 +86,7 @@ function randomIds(rows: number, cols: number, next: () => number): number[][] {
 }
 
 function makeInputs(): BenchSpec['inputs'] {
-  const next = uniform(20241125);
+  const next = seededUniform(20241125);
   const inputIds = randomIds(MAX_BATCH, SRC_LEN, next);
   const labels = randomIds(MAX_BATCH, TGT_LEN, next).map((row) => [...row.slice(0, -1), 1]);
   const decoderInputIds = labels.map((row) => [0, ...row.slice(0, -1)]);

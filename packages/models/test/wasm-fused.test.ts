@@ -11,20 +11,7 @@ import { maskedSoftmax, softmaxGrad } from '../src/kernels/softmax';
 import { FUSED_KERNELS, fusedKernelModule } from '../src/kernels/wasm/fused';
 import { hasKernel, heapOffset, wasmBackendInternals } from '../src/kernels/wasm/runtime';
 import { crossEntropyLoss, LossInputError, tokenCrossEntropy } from '../src/loss/crossEntropy';
-
-/** Deterministic uniform values in [lo, hi) (mulberry32). */
-function random(n: number, seed: number, lo = -1, hi = 1): Float32Array {
-  let a = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = lo + (((t ^ (t >>> 14)) >>> 0) / 4294967296) * (hi - lo);
-  }
-  return out;
-}
+import { uniformFloats } from '@flan-ts/test-support';
 
 type Arrays = Float32Array[];
 
@@ -98,8 +85,8 @@ describe('fused wasm kernels', () => {
 
   it('SIMD exp is within 2 ulp of Math.exp over [-104, 89], with overflow, underflow, NaN and ±inf', async () => {
     await initBackend('wasm');
-    const wide = random(200_003, 7, -104, 89);
-    const small = random(50_001, 8, -1, 1);
+    const wide = uniformFloats(200_003, 7, -104, 89);
+    const small = uniformFloats(50_001, 8, -1, 1);
     const special = [
       0,
       -0,
@@ -141,8 +128,8 @@ describe('fused wasm kernels', () => {
   it('SIMD exp for x ≤ 0 (softmax, cross-entropy) is within 2 ulp of Math.exp and flushes below the smallest normal', async () => {
     await initBackend('wasm');
     const xs = new Float32Array([
-      ...random(200_003, 9, -90, 0),
-      ...random(50_001, 10, -1, 0),
+      ...uniformFloats(200_003, 9, -90, 0),
+      ...uniformFloats(50_001, 10, -1, 0),
       0,
       -0,
       -87.33,
@@ -176,11 +163,11 @@ describe('fused wasm kernels', () => {
     [3, 4],
   ] as const) {
     it(`RMSNorm forward and gradient [${rows}, ${d}] match the composite ops`, async () => {
-      const xs = random(rows * d, rows + d, -3, 3);
+      const xs = uniformFloats(rows * d, rows + d, -3, 3);
       xs.fill(0, 0, d); // a zero row: r = 1/√eps
       xs[d] = 1e3;
-      const ws = random(d, 5, 0.5, 1.5);
-      const dys = random(rows * d, 11);
+      const ws = uniformFloats(d, 5, 0.5, 1.5);
+      const dys = uniformFloats(rows * d, 11);
       const r = await both(() => {
         const x = tf.tensor2d(xs, [rows, d]);
         const w = tf.tensor1d(ws);
@@ -196,10 +183,10 @@ describe('fused wasm kernels', () => {
     for (const gated of [true, false]) {
       it(`${gated ? 'gated ' : ''}${activation} and its gradient match the composite ops`, async () => {
         const n = 4099;
-        const h0s = random(n, 3, -6, 6);
+        const h0s = uniformFloats(n, 3, -6, 6);
         h0s.set([0, -0, 1e-8, -1e-8, 20, -20, 100, -100, 1e4, -1e4, 3e38, -3e38], 0);
-        const h1s = random(n, 4, -2, 2);
-        const dms = random(n, 5, -1, 1);
+        const h1s = uniformFloats(n, 4, -2, 2);
+        const dms = uniformFloats(n, 5, -1, 1);
         const r = await both(() => {
           const h0 = tf.tensor2d(h0s, [1, n]);
           const h1 = gated ? tf.tensor2d(h1s, [1, n]) : undefined;
@@ -223,9 +210,9 @@ describe('fused wasm kernels', () => {
       it(`masked softmax (${label}${withBias ? ', bias [1,h,q,k]' : ''}) and its gradient match the composite ops`, async () => {
         const shape: [number, number, number, number] = [2, 3, 5, 7];
         const n = 2 * 3 * 5 * 7;
-        const ss = random(n, 21, -8, 8);
+        const ss = uniformFloats(n, 21, -8, 8);
         ss[3] = 80; // large scores: shifting by the row max keeps exp finite
-        const bs = random(3 * 5 * 7, 22, -2, 2);
+        const bs = uniformFloats(3 * 5 * 7, 22, -2, 2);
         const ms = maskShape
           ? new Float32Array(maskShape.reduce((a: number, b: number) => a * b, 1))
           : undefined;
@@ -233,7 +220,7 @@ describe('fused wasm kernels', () => {
           for (let i = 0; i < ms.length; i++) if (i % 3 === 1) ms[i] = MASKED;
           ms.fill(MASKED, 0, 7); // a fully masked row: uniform probabilities, as in the composite
         }
-        const dps = random(n, 23);
+        const dps = uniformFloats(n, 23);
         const r = await both(() => {
           const s = tf.tensor4d(ss, shape);
           const bias = withBias ? tf.tensor4d(bs, [1, 3, 5, 7]) : undefined;
@@ -249,7 +236,7 @@ describe('fused wasm kernels', () => {
 
   it('masked softmax falls back to the composite ops for shapes the kernel does not take', async () => {
     await initBackend('wasm');
-    const s = tf.tensor3d(random(2 * 3 * 4, 31), [2, 3, 4]);
+    const s = tf.tensor3d(uniformFloats(2 * 3 * 4, 31), [2, 3, 4]);
     const lastAxisBroadcast = tf.tensor4d([0.5], [1, 1, 1, 1]);
     const p = maskedSoftmax(s);
     const p4 = maskedSoftmax(tf.reshape(s, [1, 2, 3, 4]), lastAxisBroadcast);
@@ -269,7 +256,7 @@ describe('fused wasm kernels', () => {
     it(`cross-entropy over a 32128 vocabulary (smoothing ${smoothing}, z-loss ${z}) matches the composite ops`, async () => {
       const tokens = 9;
       const vocab = 32128;
-      const xs = random(tokens * vocab, 41, -12, 12);
+      const xs = uniformFloats(tokens * vocab, 41, -12, 12);
       xs[5] = 60; // extreme logits
       xs[vocab + 9] = -1e4;
       const labels = [5, -100, 32127, 0, 17, -100, 31000, 2, 3];
@@ -290,7 +277,7 @@ describe('fused wasm kernels', () => {
 
   it('cross-entropy of all-ignored labels is 0 with a zero gradient', async () => {
     const r = await both(() => {
-      const logits = tf.tensor2d(random(3 * 11, 51), [3, 11]);
+      const logits = tf.tensor2d(uniformFloats(3 * 11, 51), [3, 11]);
       const lab = tf.tensor1d([-100, -100, -100], 'int32');
       const { value, grad } = tf.valueAndGrad((x: tf.Tensor) => crossEntropyLoss(x, lab))(logits);
       return [value, grad];
@@ -303,7 +290,7 @@ describe('fused wasm kernels', () => {
   it('cross-entropy names labels outside the vocabulary', async () => {
     await initBackend('wasm');
     const before = tf.memory().numTensors;
-    const logits = tf.tensor2d(random(2 * 11, 52), [2, 11]);
+    const logits = tf.tensor2d(uniformFloats(2 * 11, 52), [2, 11]);
     const lab = tf.tensor1d([3, 11], 'int32');
     const negative = tf.tensor1d([-1, 2], 'int32');
     expect(() => tokenCrossEntropy(logits, lab)).toThrow(LossInputError);

@@ -4,15 +4,7 @@ import { initBackend } from '../src/backend/index';
 import { embeddingLookup, scatterRows } from '../src/kernels/embedding';
 import { GATHER_ROWS, SCATTER_ROWS } from '../src/kernels/wasm/heap';
 import { hasKernel } from '../src/kernels/wasm/runtime';
-
-/** Deterministic pseudo-random floats in [-1, 1). */
-function randomData(n: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  return Float32Array.from({ length: n }, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 31 - 1;
-  });
-}
+import { uniformFloats } from '@flan-ts/test-support';
 
 /** float64 reference of the scatter-add, summing duplicates in row order. */
 function scatterReference(rows: Float32Array, ids: number[], numRows: number, d: number): Float64Array {
@@ -98,7 +90,7 @@ describe('heap kernels on wasm', () => {
     it('copies the indexed rows (repeats, first and last rows) as tf.gather does', () => {
       expect(hasKernel(GATHER_ROWS)).toBe(true);
       const [numRows, d] = [37, 13];
-      const values = randomData(numRows * d, 3);
+      const values = uniformFloats(numRows * d, 3);
       const ids = [0, 36, 5, 5, 17, 0, 2];
       const before = tf.memory().numTensors;
       const table = tf.tensor2d(values, [numRows, d]);
@@ -134,7 +126,7 @@ describe('heap kernels on wasm', () => {
     ])(
       'n=%i d=%i numRows=%i: sums rows (duplicates included) exactly as the float64 reference',
       (n, d, numRows) => {
-        const rows = randomData(n * d, n + d);
+        const rows = uniformFloats(n * d, n + d);
         // Many duplicates: ids drawn from a few rows, plus the first and last rows.
         const ids = Array.from({ length: n }, (_, i) =>
           i === 0 ? 0 : i === 1 ? numRows - 1 : (i * 7) % Math.min(numRows, 5),
@@ -169,8 +161,8 @@ describe('heap kernels on wasm', () => {
 
     it('embeddingLookup gradient equals the cpu backend (scatterND)', async () => {
       const [numRows, d, n] = [37, 9, 23];
-      const tableData = randomData(numRows * d, 5);
-      const dyData = randomData(n * d, 6);
+      const tableData = uniformFloats(numRows * d, 5);
+      const dyData = uniformFloats(n * d, 6);
       const ids = Array.from({ length: n }, (_, i) => (i * 11) % 13);
       const grad = () => {
         const table = tf.tensor2d(tableData, [numRows, d]);

@@ -47,3 +47,5 @@ export function sharedFiles<const T extends readonly string[]>(
   const found = relativePaths.map((p) => sharedFile(p));
   return found.every((p) => p !== undefined) ? (found as { [K in keyof T]: string }) : undefined;
 }
+
+export { seededUniform, uniformFloats } from './random';

@@ -1,6 +1,7 @@
 /** Texts for differential tests: every text field of the shared data sets, and seeded random Unicode. */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
+import { seededUniform } from '@flan-ts/test-support';
 
 function collectStrings(value: unknown, out: string[]): void {
   if (typeof value === 'string') {
@@ -36,18 +37,6 @@ export function sharedDataTexts(dataDir: string): string[] {
     }
   }
   return out;
-}
-
-/** mulberry32: small, seedable, good enough to spread test strings. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 // Ranges chosen to hit the normalizer (NFKC forms, spaces, controls, combining marks, Hangul jamo),
@@ -101,7 +90,7 @@ const SNIPPETS = [
 
 /** `count` random strings of up to `maxLength` code points, never containing a lone surrogate. */
 export function randomUnicodeTexts(seed: number, count: number, maxLength = 40): string[] {
-  const random = seededRandom(seed);
+  const random = seededUniform(seed);
   const texts: string[] = [];
   for (let i = 0; i < count; i++) {
     const length = Math.floor(random() * (maxLength + 1));
