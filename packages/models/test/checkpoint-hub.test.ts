@@ -15,18 +15,13 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadCheckpoint as loadInBrowser, type DownloadProgress } from '../src/index';
 import { CheckpointError, loadCheckpoint, parseSafetensors, readFloat32 } from '../src/node';
 import { startFakeHub, type FakeHub } from './checkpoint-support';
+import { sameBits } from './t5-fixtures';
 
 const flanTiny = sharedFile('fixtures/models/flan-t5-tiny');
 const t5Tiny = sharedFile('fixtures/models/t5-tiny');
 const FLAN_COMMIT = 'a'.repeat(40);
 const T5_COMMIT = '0123456789abcdef0123456789abcdef01234567';
 const SHARDED_COMMIT = 'b'.repeat(40);
-
-function sameBits(a: Float32Array, b: Float32Array): boolean {
-  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(
-    Buffer.from(b.buffer, b.byteOffset, b.byteLength),
-  );
-}
 
 /** Every file under `dir`, relative, sorted. */
 function listFiles(dir: string, prefix = ''): string[] {

@@ -12,6 +12,7 @@ import {
 } from '../src/node';
 import { parseT5Config } from '../src/t5/config';
 import { syntheticTensors, tinyConfigJson, writeModelDir } from './checkpoint-support';
+import { sameBits } from './t5-fixtures';
 
 const t5Tiny = sharedFile('fixtures/models/t5-tiny');
 const flanTiny = sharedFile('fixtures/models/flan-t5-tiny');
@@ -19,13 +20,6 @@ const temp = mkdtempSync(join(tmpdir(), 'flan-ckpt-load-'));
 afterAll(() => rmSync(temp, { recursive: true, force: true }));
 let counter = 0;
 const freshDir = () => join(temp, `m${counter++}`);
-
-/** Bit-identical (Buffer.equals: vitest's deep equality is far too slow on millions of floats). */
-function sameBits(a: Float32Array, b: Float32Array): boolean {
-  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(
-    Buffer.from(b.buffer, b.byteOffset, b.byteLength),
-  );
-}
 
 /** Every tensor of the fixture file, read independently of the loader. */
 function fixtureTensors(dir: string) {

@@ -12,6 +12,7 @@ import {
 } from '../src/node';
 import { parseT5Config } from '../src/t5/config';
 import { syntheticTensors, tinyConfigJson } from './checkpoint-support';
+import { sameBits } from './t5-fixtures';
 
 const t5Tiny = sharedFile('fixtures/models/t5-tiny');
 const flanTiny = sharedFile('fixtures/models/flan-t5-tiny');
@@ -19,12 +20,6 @@ const temp = mkdtempSync(join(tmpdir(), 'flan-ckpt-save-'));
 afterAll(() => rmSync(temp, { recursive: true, force: true }));
 let counter = 0;
 const freshDir = () => join(temp, `s${counter++}`);
-
-function sameBits(a: Float32Array, b: Float32Array): boolean {
-  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(
-    Buffer.from(b.buffer, b.byteOffset, b.byteLength),
-  );
-}
 
 describe.skipIf(!t5Tiny || !flanTiny)('saveCheckpoint: load → save → load', () => {
   it('flan-t5-tiny (untied): the saved model.safetensors is byte-identical to the fixture', async () => {

@@ -3,13 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, type BackendName } from '../src/backend/index';
 import { generate } from '../src/generation';
 import type { T5Model } from '../src/t5/model';
-import {
-  FIXTURES,
-  fixtureDir,
-  loadFixtureModel,
-  loadReference,
-  unpaddedPrompts,
-} from './generation-fixtures';
+import { FIXTURES, fixtureDir, loadFixture, loadModel, unpaddedPrompts } from './t5-fixtures';
 
 const BACKENDS: BackendName[] = ['wasm', 'cpu'];
 
@@ -19,12 +13,12 @@ for (const backend of BACKENDS) {
       let model: T5Model;
       beforeAll(async () => {
         await initBackend(backend);
-        model = loadFixtureModel(name);
+        model = loadModel(name);
       });
       afterAll(() => model?.dispose());
 
       it('is token-identical to the reference, batched over the padded prompts', async () => {
-        const ref = loadReference(name);
+        const ref = loadFixture(name).reference;
         const before = tf.memory().numTensors;
         const out = await generate(model, unpaddedPrompts(ref), {
           maxNewTokens: ref.greedy_generation.max_new_tokens,
@@ -36,7 +30,7 @@ for (const backend of BACKENDS) {
       });
 
       it('gives the same tokens one prompt at a time, and from padded tensors', async () => {
-        const ref = loadReference(name);
+        const ref = loadFixture(name).reference;
         const maxNewTokens = ref.greedy_generation.max_new_tokens;
         for (const [i, prompt] of unpaddedPrompts(ref).entries()) {
           const out = await generate(model, [prompt], { maxNewTokens });
@@ -50,7 +44,7 @@ for (const backend of BACKENDS) {
       });
 
       it('beam search and sampling run leak-free and within the real vocabulary', async () => {
-        const ref = loadReference(name);
+        const ref = loadFixture(name).reference;
         const prompts = unpaddedPrompts(ref).slice(0, 2);
         const before = tf.memory().numTensors;
         const beams = await generate(model, prompts, {

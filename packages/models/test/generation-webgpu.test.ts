@@ -4,26 +4,21 @@
  * Dawn must find a Vulkan loader when the process starts: on a machine without a system
  * libvulkan, vitest.config.ts adds `/usr/lib/chromium` (Chromium ships one next to SwiftShader).
  */
-import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
-import { isCI } from '@flan-ts/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initNodeBackend, releaseWebGpu } from '../src/backend/node';
 import { generate } from '../src/generation';
 import { rankClassify } from '../src/scoring';
 import type { T5Model } from '../src/t5/model';
-import { fixtureDir, loadFixtureModel, loadReference, unpaddedPrompts } from './generation-fixtures';
+import { fixtureDir, loadFixture, loadModel, unpaddedPrompts, webGpuTestable } from './t5-fixtures';
 
-// Runs wherever SwiftShader (Debian's chromium) is installed, and always under CI: an adapter that
-// fails to start is then a failure, not a skip. vitest.config.ts points Dawn at SwiftShader.
-const haveGpuStack = isCI || existsSync('/usr/lib/chromium/vk_swiftshader_icd.json');
-const ready = haveGpuStack && fixtureDir('flan-t5-tiny') !== undefined;
+const ready = webGpuTestable && fixtureDir('flan-t5-tiny') !== undefined;
 
 describe.skipIf(!ready)('flan-t5-tiny on webgpu', () => {
   let model: T5Model;
   beforeAll(async () => {
     await initNodeBackend('webgpu');
-    model = loadFixtureModel('flan-t5-tiny');
+    model = loadModel('flan-t5-tiny');
   }, 120_000);
   afterAll(async () => {
     model?.dispose();
@@ -34,7 +29,7 @@ describe.skipIf(!ready)('flan-t5-tiny on webgpu', () => {
   // near a minute and still cover row 1's eos (its 6th token) and the padding after it.
   it('generates the reference greedy tokens, batched', async () => {
     expect(tf.getBackend()).toBe('webgpu');
-    const ref = loadReference('flan-t5-tiny');
+    const ref = loadFixture('flan-t5-tiny').reference;
     const before = tf.memory().numTensors;
     const out = await generate(model, unpaddedPrompts(ref), { maxNewTokens: 8 });
     expect(out.newTokens).toEqual(ref.greedy_generation.new_tokens.map((t) => t.slice(0, 8)));
@@ -43,7 +38,7 @@ describe.skipIf(!ready)('flan-t5-tiny on webgpu', () => {
   }, 300_000);
 
   it('reproduces rank classification within 1e-4', async () => {
-    const ref = loadReference('flan-t5-tiny').rank_classification;
+    const ref = loadFixture('flan-t5-tiny').reference.rank_classification;
     const ranked = await rankClassify(model, ref.input_ids, ref.candidate_ids);
     ranked.scores.forEach((s, i) => expect(Math.abs(s.sumLogprob - ref.sum_logprob[i]!)).toBeLessThan(1e-4));
     expect(ranked.best).toBe(ref.argmax_sum_logprob);

@@ -4,16 +4,8 @@ import { initBackend, type BackendName } from '../src/backend/index';
 import { crossEntropyLoss, tokenCrossEntropy } from '../src/loss/crossEntropy';
 import { computeGradients } from '../src/t5/gradients';
 import type { T5Model } from '../src/t5/model';
-import {
-  fixtureDir,
-  loadFixture,
-  loadModel,
-  maxAbsDiff,
-  referenceBatch,
-  type FixtureName,
-} from './t5-fixtures';
+import { FIXTURES, fixtureDir, loadFixture, loadModel, maxAbsDiff, referenceBatch } from './t5-fixtures';
 
-const FIXTURES: FixtureName[] = ['t5-tiny', 'flan-t5-tiny'];
 const BACKENDS: BackendName[] = ['wasm', 'cpu'];
 
 function norm(data: ArrayLike<number>): number {

@@ -7,15 +7,7 @@ import { initBackend } from '../src/backend/index';
 import { loadT5 as loadT5Remote } from '../src/index';
 import { loadCheckpoint, loadT5, saveT5 } from '../src/node';
 import { startFakeHub, type FakeHub } from './checkpoint-support';
-import { fixtureDir, loadFixture, maxAbsDiff, referenceBatch, type FixtureName } from './t5-fixtures';
-
-const FIXTURES: FixtureName[] = ['t5-tiny', 'flan-t5-tiny'];
-
-function sameBits(a: Float32Array, b: Float32Array): boolean {
-  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(
-    Buffer.from(b.buffer, b.byteOffset, b.byteLength),
-  );
-}
+import { FIXTURES, fixtureDir, loadFixture, maxAbsDiff, referenceBatch, sameBits } from './t5-fixtures';
 
 describe.skipIf(!fixtureDir('t5-tiny') || !fixtureDir('flan-t5-tiny'))(
   'loadT5 / saveT5 (cpu backend)',

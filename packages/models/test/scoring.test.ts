@@ -5,7 +5,7 @@ import { initBackend, type BackendName } from '../src/backend/index';
 import { rankClassify, scoreTargets, ScoringError } from '../src/scoring';
 import type { T5Model } from '../src/t5/model';
 import { FakeSeq2SeqLM, logProbs } from './generation-fake-model';
-import { FIXTURES, fixtureDir, loadFixtureModel, loadReference } from './generation-fixtures';
+import { FIXTURES, fixtureDir, loadFixture, loadModel } from './t5-fixtures';
 
 const V = 8;
 // Next-token probabilities depend on the prompt's first id and the previous decoder token.
@@ -91,12 +91,12 @@ for (const backend of BACKENDS) {
       let t5: T5Model;
       beforeAll(async () => {
         await initBackend(backend);
-        t5 = loadFixtureModel(name);
+        t5 = loadModel(name);
       });
       afterAll(() => t5?.dispose());
 
       it('reproduces token log-probs and sums within 1e-4, and the argmax', async () => {
-        const ref = loadReference(name).rank_classification;
+        const ref = loadFixture(name).reference.rank_classification;
         const before = tf.memory().numTensors;
         const ranked = await rankClassify(t5, ref.input_ids, ref.candidate_ids);
         expect(tf.memory().numTensors).toBe(before);
@@ -111,7 +111,7 @@ for (const backend of BACKENDS) {
       });
 
       it('scores the same candidates one pair per batch', async () => {
-        const ref = loadReference(name).rank_classification;
+        const ref = loadFixture(name).reference.rank_classification;
         const [scores] = await scoreTargets(t5, [{ inputIds: ref.input_ids, targets: ref.candidate_ids }], {
           batchSize: 1,
         });

@@ -1,13 +1,20 @@
 /** Loads the tiny reference checkpoints of `../shared/fixtures/models` for the compute tests. */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { sharedFile } from '@flan-ts/test-support';
+import { isCI, sharedFile } from '@flan-ts/test-support';
 import * as tf from '@tensorflow/tfjs-core';
 import { parseSafetensors, readFloat32, type NamedFloat32Tensor } from '../src/checkpoint/safetensors';
 import { parseT5Config, type T5Config } from '../src/t5/config';
 import { T5Model } from '../src/t5/model';
 
 export type FixtureName = 't5-tiny' | 'flan-t5-tiny';
+export const FIXTURES: FixtureName[] = ['t5-tiny', 'flan-t5-tiny'];
+
+/**
+ * Whether the WebGPU tests run: wherever SwiftShader (Debian's chromium) is installed, and always under
+ * CI, where an adapter that fails to start is a failure, not a skip. vitest.config.ts points Dawn at it.
+ */
+export const webGpuTestable = isCI || existsSync('/usr/lib/chromium/vk_swiftshader_icd.json');
 
 export interface Reference {
   inputs: {
@@ -23,7 +30,19 @@ export interface Reference {
   num_loss_tokens: number;
   grad_norms: Record<string, number>;
   grads: Record<string, { shape: number[]; data: number[] | number[][] }>;
-  greedy_generation: { max_new_tokens: number; new_tokens: number[][] };
+  greedy_generation: {
+    max_new_tokens: number;
+    sequences: number[][];
+    new_tokens: number[][];
+    finished_with_eos: boolean[];
+  };
+  rank_classification: {
+    input_ids: number[];
+    candidate_ids: number[][];
+    token_logprobs: number[][];
+    sum_logprob: number[];
+    argmax_sum_logprob: number;
+  };
   relative_position_buckets: {
     relative_position: number[];
     bidirectional: number[];
@@ -92,9 +111,21 @@ export function referenceBatch(ref: Reference) {
   };
 }
 
+/** Bit-identical (Buffer.equals: vitest's deep equality is far too slow on millions of floats). */
+export function sameBits(a: Float32Array, b: Float32Array): boolean {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(
+    Buffer.from(b.buffer, b.byteOffset, b.byteLength),
+  );
+}
+
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
   return m;
+}
+
+/** The reference prompts without their right padding. */
+export function unpaddedPrompts(ref: Reference): number[][] {
+  return ref.inputs.input_ids.map((row, r) => row.filter((_, c) => ref.inputs.attention_mask[r]![c] === 1));
 }

@@ -3,16 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, type BackendName } from '../src/backend/index';
 import { relativePositionBucket } from '../src/t5/relativePosition';
 import type { T5Model } from '../src/t5/model';
-import {
-  fixtureDir,
-  loadFixture,
-  loadModel,
-  maxAbsDiff,
-  referenceBatch,
-  type FixtureName,
-} from './t5-fixtures';
+import { FIXTURES, fixtureDir, loadFixture, loadModel, maxAbsDiff, referenceBatch } from './t5-fixtures';
 
-const FIXTURES: FixtureName[] = ['t5-tiny', 'flan-t5-tiny'];
 const BACKENDS: BackendName[] = ['wasm', 'cpu'];
 
 describe.skipIf(!fixtureDir('t5-tiny'))('relativePositionBucket', () => {

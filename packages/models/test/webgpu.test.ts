@@ -3,8 +3,6 @@
  * GPU). Slow on SwiftShader, so it checks what matters most: logits, loss, the gradients and greedy
  * tokens through the decoder cache. Runs whenever SwiftShader's ICD is installed, and always under CI.
  */
-import { existsSync } from 'node:fs';
-import { isCI } from '@flan-ts/test-support';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initNodeBackend, releaseWebGpu } from '../src/backend/node';
@@ -12,17 +10,19 @@ import { crossEntropyLoss } from '../src/loss/crossEntropy';
 import { computeGradients } from '../src/t5/gradients';
 import type { DecoderCache } from '../src/t5/interface';
 import type { T5Model } from '../src/t5/model';
-import { fixtureDir, loadFixture, loadModel, maxAbsDiff, referenceBatch } from './t5-fixtures';
+import {
+  fixtureDir,
+  loadFixture,
+  loadModel,
+  maxAbsDiff,
+  referenceBatch,
+  sameBits,
+  webGpuTestable,
+} from './t5-fixtures';
 
-const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
-const haveGpuStack = isCI || existsSync(SWIFTSHADER_ICD);
-
-describe.skipIf(!haveGpuStack || !fixtureDir('flan-t5-tiny'))('flan-t5-tiny on webgpu', () => {
+describe.skipIf(!webGpuTestable || !fixtureDir('flan-t5-tiny'))('flan-t5-tiny on webgpu', () => {
   let model: T5Model;
   beforeAll(async () => {
-    if (process.env.VK_ICD_FILENAMES === undefined && existsSync(SWIFTSHADER_ICD)) {
-      process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
-    }
     await initNodeBackend('webgpu');
     expect(tf.getBackend()).toBe('webgpu');
     model = loadModel('flan-t5-tiny');
@@ -74,12 +74,7 @@ describe.skipIf(!haveGpuStack || !fixtureDir('flan-t5-tiny'))('flan-t5-tiny on w
     for (const t of read) {
       const original = tensors.get(t.name)!;
       expect(t.shape, t.name).toEqual(original.shape);
-      expect(
-        Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).equals(
-          Buffer.from(original.data.buffer, original.data.byteOffset, original.data.byteLength),
-        ),
-        t.name,
-      ).toBe(true);
+      expect(sameBits(t.data, original.data), t.name).toBe(true);
     }
   }, 120_000);
 
