@@ -1,11 +1,10 @@
 /** The README's opening example runs as written (against the tiny fixture) and behaves as it says. */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { repoRoot, sharedFile, sharedRoot } from '@flan-ts/test-support';
+import { runExample, sharedFile } from '@flan-ts/test-support';
 import * as tf from '@tensorflow/tfjs-core';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 const readme = readFileSync(join(packageDir, 'README.md'), 'utf8');
@@ -14,24 +13,10 @@ const opening = /```ts\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
 describe.skipIf(!sharedFile('fixtures/models/flan-t5-tiny/config.json'))('README opening example', () => {
   it('loads, generates and rank-classifies without leaking tensors', async () => {
     expect(opening).toContain("from '@flan-ts/models/node'");
-    const file = join(mkdtempSync(join(tmpdir(), 'flan-models-readme-')), 'example.ts');
-    // The file lives outside the workspace: point its imports at the packages' sources.
-    const runnable = opening
-      .replaceAll("'@flan-ts/models/node'", JSON.stringify(join(packageDir, 'src/node.ts')))
-      .replaceAll(
-        "'@flan-ts/tokenizer/node'",
-        JSON.stringify(join(repoRoot, 'packages/tokenizer/src/node.ts')),
-      )
-      .replaceAll("'../shared/", `'${sharedRoot}/`);
-    writeFileSync(file, runnable);
-    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
-    let calls: unknown[][];
-    try {
-      await import(/* @vite-ignore */ file);
-    } finally {
-      calls = [...log.mock.calls];
-      log.mockRestore();
-    }
+    const calls = await runExample(opening, {
+      '@flan-ts/models/node': 'packages/models/src/node.ts',
+      '@flan-ts/tokenizer/node': 'packages/tokenizer/src/node.ts',
+    });
     // The example initialises the backend itself, in this test file's own process: nothing may be left.
     expect(tf.memory().numTensors).toBe(0);
     expect(calls).toHaveLength(2);

@@ -1,9 +1,8 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { sharedRoot } from '@flan-ts/test-support';
-import { describe, expect, it, vi } from 'vitest';
+import { runExample } from '@flan-ts/test-support';
+import { describe, expect, it } from 'vitest';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 const readme = readFileSync(join(packageDir, 'README.md'), 'utf8');
@@ -13,20 +12,10 @@ const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)]
 
 describe('README examples run', () => {
   it.each(blocks.map((code, i) => [i, code] as const))('example %i', async (i, code) => {
-    const runnable = code
-      .replaceAll("'@flan-ts/templates/node'", JSON.stringify(join(packageDir, 'src/node.ts')))
-      .replaceAll("'@flan-ts/templates'", JSON.stringify(join(packageDir, 'src/index.ts')))
-      .replaceAll("'../shared/", `'${sharedRoot}/`);
-    const file = join(mkdtempSync(join(tmpdir(), 'flan-readme-')), `example${i}.ts`);
-    writeFileSync(file, runnable);
-    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
-    let calls: unknown[][];
-    try {
-      await import(/* @vite-ignore */ file);
-    } finally {
-      calls = [...log.mock.calls];
-      log.mockRestore();
-    }
+    const calls = await runExample(code, {
+      '@flan-ts/templates/node': 'packages/templates/src/node.ts',
+      '@flan-ts/templates': 'packages/templates/src/index.ts',
+    });
     if (i === 0) {
       expect(calls).toHaveLength(4);
       for (const [example] of calls)

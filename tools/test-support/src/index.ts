@@ -49,3 +49,4 @@ export function sharedFiles<const T extends readonly string[]>(
 }
 
 export { seededUniform, uniformFloats } from './random';
+export { runExample } from './readme';
