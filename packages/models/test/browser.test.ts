@@ -3,11 +3,15 @@
  * tfjs-backend-wasm's memory: it bundles for `platform: 'browser'`, loads flan-t5-tiny over `fetch`
  * inside headless Chromium, and reproduces the reference logits and greedy tokens.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bundleForBrowser, chromiumAvailable, launchHeadlessChromium } from '@flan-ts/test-support/chromium';
+import {
+  bundleForBrowser,
+  chromiumAvailable,
+  launchHeadlessChromium,
+  openBundlePage,
+} from '@flan-ts/test-support/chromium';
 import type * as tfTypes from '@tensorflow/tfjs-core';
 import type * as ModelsModule from '../src/index';
 import type { installWasmKernels } from '../src/kernels/wasm/install';
@@ -37,28 +41,13 @@ describe.skipIf(!fixtureDir('flan-t5-tiny') || !hasChromium)('@flan-ts/models in
 
     const browser = await launchHeadlessChromium();
     try {
-      const page = await browser.newPage();
-      const errors: string[] = [];
-      page.on('pageerror', (e) => errors.push(e.message));
-      await page.route('https://flan.test/**', (route) => {
-        const path = new URL(route.request().url()).pathname;
-        if (path === '/bundle.js') return route.fulfill({ body: script, contentType: 'text/javascript' });
-        const file = path.startsWith('/wasm/')
+      const { page, errors } = await openBundlePage(browser, script, (path) =>
+        path.startsWith('/wasm/')
           ? join(wasmDist, path.slice('/wasm/'.length))
           : path.startsWith('/model/')
             ? join(fixture.dir, path.slice('/model/'.length))
-            : undefined;
-        if (file !== undefined) {
-          if (!existsSync(file)) return route.fulfill({ status: 404, body: 'not found' });
-          const type = file.endsWith('.wasm') ? 'application/wasm' : 'application/octet-stream';
-          return route.fulfill({ body: readFileSync(file), contentType: type });
-        }
-        return route.fulfill({
-          body: '<!doctype html><script src="/bundle.js"></script>',
-          contentType: 'text/html',
-        });
-      });
-      await page.goto('https://flan.test/');
+            : undefined,
+      );
       const result = await page.evaluate(
         async ({ inputs, maxNewTokens }) => {
           const m = (globalThis as unknown as { flanModels: PageModules }).flanModels;

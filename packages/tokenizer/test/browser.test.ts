@@ -7,7 +7,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sharedFiles } from '@flan-ts/test-support';
-import { bundleForBrowser, chromiumAvailable, launchHeadlessChromium } from '@flan-ts/test-support/chromium';
+import {
+  bundleForBrowser,
+  chromiumAvailable,
+  launchHeadlessChromium,
+  openBundlePage,
+} from '@flan-ts/test-support/chromium';
 import type * as TokenizerModule from '../src/index';
 
 const paths = sharedFiles(
@@ -36,21 +41,9 @@ describe.skipIf(!paths || !hasChromium)('@flan-ts/tokenizer in headless Chromium
 
     const browser = await launchHeadlessChromium();
     try {
-      const page = await browser.newPage();
-      const errors: string[] = [];
-      page.on('pageerror', (e) => errors.push(e.message));
-      await page.route('https://flan.test/**', (route) => {
-        const url = new URL(route.request().url());
-        if (url.pathname === '/spiece.model')
-          return route.fulfill({ body: readFileSync(modelPath), contentType: 'application/octet-stream' });
-        if (url.pathname === '/bundle.js')
-          return route.fulfill({ body: script, contentType: 'text/javascript' });
-        return route.fulfill({
-          body: '<!doctype html><script src="/bundle.js"></script>',
-          contentType: 'text/html',
-        });
-      });
-      await page.goto('https://flan.test/');
+      const { page, errors } = await openBundlePage(browser, script, (path) =>
+        path === '/spiece.model' ? modelPath : undefined,
+      );
       const result = await page.evaluate(
         async (texts) => {
           const { Tokenizer } = (window as unknown as { flanTokenizer: typeof TokenizerModule })

@@ -2,9 +2,9 @@
  * Browser tests: bundles made with esbuild, run in headless Chromium (Debian's `chromium` driven by
  * playwright-core, never a downloaded browser). Outside CI a missing browser skips the test; with `CI=true` it throws.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { build } from 'esbuild';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { isCI } from './index';
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
@@ -46,4 +46,38 @@ export async function bundleForBrowser(entryPoint: string, external: string[] = 
     external,
   });
   return bundle.outputFiles[0]!.text;
+}
+
+/** Origin of the pages {@link openBundlePage} serves (never fetched from the network). */
+export const TEST_ORIGIN = 'https://flan.test';
+
+/**
+ * Opens a page at `https://flan.test/` that runs `script`. Other paths are served from the files
+ * `fileFor(path)` names (404 when it names a missing file); paths it leaves undefined get the page
+ * itself. `errors` collects the page's uncaught errors.
+ */
+export async function openBundlePage(
+  browser: Browser,
+  script: string,
+  fileFor: (path: string) => string | undefined,
+): Promise<{ page: Page; errors: string[] }> {
+  const page = await browser.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.route(`${TEST_ORIGIN}/**`, (route) => {
+    const path = new URL(route.request().url()).pathname;
+    if (path === '/bundle.js') return route.fulfill({ body: script, contentType: 'text/javascript' });
+    const file = fileFor(path);
+    if (file === undefined) {
+      return route.fulfill({
+        body: '<!doctype html><script src="/bundle.js"></script>',
+        contentType: 'text/html',
+      });
+    }
+    if (!existsSync(file)) return route.fulfill({ status: 404, body: 'not found' });
+    const contentType = file.endsWith('.wasm') ? 'application/wasm' : 'application/octet-stream';
+    return route.fulfill({ body: readFileSync(file), contentType });
+  });
+  await page.goto(`${TEST_ORIGIN}/`);
+  return { page, errors };
 }
