@@ -5,7 +5,6 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { installWasmKernels } from '../kernels/wasm/install';
-import { installFastWasmSlice } from '../kernels/wasmSlice';
 
 /** Backends the models run on. */
 export type BackendName = 'wasm' | 'cpu' | 'webgpu';
@@ -74,9 +73,6 @@ export async function initBackend(name: BackendName = 'wasm'): Promise<BackendNa
     throw new BackendError(`initialisation failed: ${(error as Error).message}`, name);
   }
   if (!ok || tf.getBackend() !== name) throw new BackendError('initialisation failed', name);
-  if (name === 'wasm') {
-    installFastWasmSlice();
-    await installWasmKernels();
-  }
+  if (name === 'wasm') await installWasmKernels();
   return name;
 }

@@ -132,8 +132,9 @@ export function tokenCrossEntropy(logits: Tensor, labels: Tensor, options: LossO
 export function crossEntropyLoss(logits: Tensor, labels: Tensor, options: LossOptions = {}): Scalar {
   const { smoothing, z } = checkOptions(options);
   const shape = logits.shape;
-  if (fusable(FUSED_KERNELS.crossEntropy, logits) && hasFusedGrad())
+  if (fusable(FUSED_KERNELS.crossEntropy, logits) && fusable(FUSED_KERNELS.crossEntropyGrad)) {
     return fusedLoss(logits, labels, smoothing, z);
+  }
   const op = customOp(([logitsIn], save) => {
     const [n, vocab] = [labels.size, logitsIn!.shape[logitsIn!.rank - 1]!];
     // The softmax the gradient needs is computed here once and kept, instead of the logits.
@@ -173,10 +174,6 @@ export function crossEntropyLoss(logits: Tensor, labels: Tensor, options: LossOp
     };
   });
   return op(logits) as Scalar;
-}
-
-function hasFusedGrad(): boolean {
-  return fusable(FUSED_KERNELS.crossEntropyGrad);
 }
 
 /**

@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { wasmBase64 } from './generated/fused';
-import { hasKernel, heapOffset, instantiateKernelModule, withScratch } from './runtime';
+import { hasKernel, heapOffset, instantiateKernelModule, replaceWasmKernel, withScratch } from './runtime';
 import type { WasmBackendInternals } from './runtime';
 
 /** Kernel names (inputs → outputs; all float32 unless noted). */
@@ -127,15 +127,10 @@ function register(
     attrs: NamedAttrMap,
   ) => TensorInfo | TensorInfo[],
 ): void {
-  if (tf.getKernel(kernelName, 'wasm') !== undefined) tf.unregisterKernel(kernelName, 'wasm');
-  tf.registerKernel({
-    kernelName,
-    backendName: 'wasm',
-    kernelFunc: ({ inputs, attrs }) => {
-      const f = fused;
-      if (f === undefined) throw new Error(`${kernelName}: fused kernels are not installed`);
-      return run(f.exports, f.backend, inputs as Inputs, attrs ?? {});
-    },
+  replaceWasmKernel(kernelName, () => ({ inputs, attrs }) => {
+    const f = fused;
+    if (f === undefined) throw new Error(`${kernelName}: fused kernels are not installed`);
+    return run(f.exports, f.backend, inputs as Inputs, attrs ?? {});
   });
 }
 
@@ -143,10 +138,6 @@ function need(inputs: Inputs, name: string): TensorInfo {
   const t = inputs[name];
   if (t === undefined) throw new Error(`fused kernel input ${name} is missing`);
   return t;
-}
-
-function size(shape: readonly number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
 }
 
 /** Offset of an optional input, 0 when absent (tfjs's allocator never returns 0). */
@@ -207,7 +198,7 @@ function registerAll(): void {
       heapOffset(b, h0),
       offsetOrZero(b, inputs.h1),
       heapOffset(b, m),
-      size(h0.shape),
+      tf.util.sizeFromShape(h0.shape),
       mode,
     );
     return m;
@@ -225,7 +216,7 @@ function registerAll(): void {
       heapOffset(b, dm),
       heapOffset(b, dh0),
       offsetOrZero(b, dh1),
-      size(h0.shape),
+      tf.util.sizeFromShape(h0.shape),
       mode,
     );
     return dh1 !== undefined ? [dh0, dh1] : [dh0];
@@ -255,7 +246,7 @@ function registerAll(): void {
     const dp = need(inputs, 'dProbs');
     const width = p.shape[p.shape.length - 1]!;
     const ds = b.makeOutput(p.shape, 'float32');
-    const total = size(p.shape);
+    const total = tf.util.sizeFromShape(p.shape);
     k.softmaxBackward(
       heapOffset(b, p),
       heapOffset(b, dp),
@@ -295,9 +286,7 @@ function registerAll(): void {
     const dLoss = need(inputs, 'dLoss');
     const [rows, vocab] = logits.shape as [number, number];
     const grad = b.makeOutput([rows, vocab], 'float32');
-    const memory = b.wasm.asm?.memory;
-    if (memory === undefined) throw new Error('wasm backend memory is not exported');
-    const dy = new Float32Array(memory.buffer, heapOffset(b, dLoss), 1)[0]!;
+    const dy = b.typedArrayFromHeap(dLoss)[0]!;
     k.crossEntropyBackward(
       heapOffset(b, logits),
       heapOffset(b, labels),

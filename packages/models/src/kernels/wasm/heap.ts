@@ -26,11 +26,6 @@ interface HeapModule {
 export const SCATTER_ROWS = 'FlanScatterRows';
 export const GATHER_ROWS = 'FlanGatherRows';
 
-interface HeapBackend extends WasmBackendInternals {
-  incRef(dataId: object): void;
-  typedArrayFromHeap(info: TensorInfo): Float32Array | Int32Array | Uint8Array;
-}
-
 /** Registers this module's kernels on the wasm backend; false when they could not be installed. */
 export async function installHeapKernels(backend: WasmBackendInternals): Promise<boolean> {
   replaceWasmKernel('Identity', (fallback) => sharedIdentity(fallback));
@@ -45,7 +40,7 @@ function sharedIdentity(fallback: KernelFunc | undefined): KernelFunc {
   return (args) => {
     const x = args.inputs.x as TensorInfo;
     if (x.dtype === 'string' && fallback !== undefined) return fallback(args);
-    (args.backend as unknown as HeapBackend).incRef(x.dataId);
+    (args.backend as unknown as WasmBackendInternals).incRef(x.dataId);
     return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
   };
 }
@@ -59,7 +54,7 @@ function scatterRowsKernel(module: HeapModule): KernelFunc {
     const rows = args.inputs.rows as TensorInfo;
     const indices = args.inputs.indices as TensorInfo;
     const { numRows } = args.attrs as unknown as { numRows: number };
-    const backend = args.backend as unknown as HeapBackend;
+    const backend = args.backend as unknown as WasmBackendInternals;
     const [n, d] = rows.shape as [number, number];
     checkRowsAndIndices(SCATTER_ROWS, rows, indices);
     // Checked before allocating (a kernel that throws after makeOutput leaks the output); the module
@@ -88,7 +83,7 @@ function scatterRowsKernel(module: HeapModule): KernelFunc {
 const gatherRowsKernel: KernelFunc = (args) => {
   const table = args.inputs.table as TensorInfo;
   const indices = args.inputs.indices as TensorInfo;
-  const backend = args.backend as unknown as HeapBackend;
+  const backend = args.backend as unknown as WasmBackendInternals;
   if (table.dtype !== 'float32' || table.shape.length !== 2) {
     throw new Error(
       `${GATHER_ROWS}: table must be float32 [rows, d], got ${table.dtype} [${table.shape.join(', ')}]`,

@@ -4,6 +4,7 @@ import { installGemmKernels } from './gemm';
 import { installHeapKernels } from './heap';
 import { installPositionKernels } from './position';
 import { wasmBackendInternals } from './runtime';
+import { installSliceKernel } from './slice';
 
 let installation: Promise<boolean> | undefined;
 
@@ -20,6 +21,7 @@ export function installWasmKernels(): Promise<boolean> {
       installFusedKernels(backend),
       installHeapKernels(backend),
       installPositionKernels(backend),
+      installSliceKernel(backend),
     ]);
     return results.every(Boolean);
   })();

@@ -8,16 +8,12 @@ import { replaceWasmKernel, type WasmBackendInternals } from './runtime';
 
 export const POSITION_BIAS = 'FlanPositionBias';
 
-interface PositionBackend extends WasmBackendInternals {
-  typedArrayFromHeap(info: TensorInfo): Float32Array | Int32Array | Uint8Array;
-}
-
 /** Inputs: `table` float32 `[numBuckets, heads]`, `buckets` int32 `[queryLen · keyLen]`; attrs `queryLen`, `keyLen`. */
 const positionBiasKernel: KernelFunc = (args) => {
   const table = args.inputs.table as TensorInfo;
   const buckets = args.inputs.buckets as TensorInfo;
   const { queryLen, keyLen } = args.attrs as unknown as { queryLen: number; keyLen: number };
-  const backend = args.backend as unknown as PositionBackend;
+  const backend = args.backend as unknown as WasmBackendInternals;
   const [numBuckets, heads] = table.shape as [number, number];
   const size = queryLen * keyLen;
   if (buckets.dtype !== 'int32' || buckets.shape.length !== 1 || buckets.shape[0] !== size) {

@@ -15,6 +15,10 @@ export interface WasmBackendInternals {
   };
   dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
   makeOutput(shape: number[], dtype: DataType): TensorInfo;
+  /** A view of the tensor's data in the heap (valid until the heap next grows). */
+  typedArrayFromHeap(info: TensorInfo): Float32Array | Int32Array | Uint8Array;
+  /** One more reference to the data (freed when the last holder disposes it). */
+  incRef(dataId: object): void;
 }
 
 /** The registered wasm backend, or undefined when tfjs-backend-wasm is not loaded. */

@@ -5,35 +5,25 @@
  * than the batched matmul it was meant to replace. A contiguous slice is a copy inside the heap.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import type { TensorInfo } from '@tensorflow/tfjs-core';
+import { replaceWasmKernel, type WasmBackendInternals } from './runtime';
 
-interface WasmHeapBackend {
-  makeOutput(shape: number[], dtype: tf.DataType): TensorInfo;
-  typedArrayFromHeap(info: TensorInfo): Float32Array | Int32Array | Uint8Array;
-}
-
-let installed = false;
-
-/** Replaces the wasm backend's Slice kernel (contiguous slices; others go to the original). Idempotent. */
-export function installFastWasmSlice(): void {
-  if (installed) return;
-  const original = tf.getKernel('Slice', 'wasm') as KernelConfig | undefined;
-  if (original === undefined) return;
-  const fallback = original.kernelFunc;
-  const kernelFunc: KernelFunc = (args) => {
+/** Replaces the wasm backend's Slice kernel (contiguous slices; others go to the original). */
+export async function installSliceKernel(_backend: WasmBackendInternals): Promise<boolean> {
+  const original = tf.getKernel('Slice', 'wasm')?.kernelFunc;
+  if (original === undefined) return false;
+  replaceWasmKernel('Slice', () => (args) => {
     const x = args.inputs.x as TensorInfo;
     const { begin, size } = args.attrs as unknown as { begin: number[]; size: number[] };
     const [b, s] = tf.slice_util.parseSliceParams(x as tf.Tensor, begin, size) as [number[], number[]];
-    if (x.dtype === 'string' || !tf.slice_util.isSliceContinous(x.shape, b, s)) return fallback(args);
-    const backend = args.backend as unknown as WasmHeapBackend;
+    if (x.dtype === 'string' || !tf.slice_util.isSliceContinous(x.shape, b, s)) return original(args);
+    const backend = args.backend as unknown as WasmBackendInternals;
     const out = backend.makeOutput(s, x.dtype);
     const offset = tf.slice_util.computeFlatOffset(b, tf.util.computeStrides(x.shape));
     const count = tf.util.sizeFromShape(s);
     if (count > 0)
       backend.typedArrayFromHeap(out).set(backend.typedArrayFromHeap(x).subarray(offset, offset + count));
     return out;
-  };
-  tf.unregisterKernel('Slice', 'wasm');
-  tf.registerKernel({ ...original, kernelFunc });
-  installed = true;
+  });
+  return true;
 }
