@@ -57,15 +57,7 @@ function scatterRowsKernel(module: HeapModule): KernelFunc {
     const backend = args.backend as unknown as WasmBackendInternals;
     const [n, d] = rows.shape as [number, number];
     checkRowsAndIndices(SCATTER_ROWS, rows, indices);
-    // Checked before allocating (a kernel that throws after makeOutput leaks the output); the module
-    // trusts the ids.
-    const ids = backend.typedArrayFromHeap(indices);
-    for (let i = 0; i < n; i++) {
-      const row = ids[i]!;
-      if (!(row >= 0 && row < numRows)) {
-        throw new RangeError(`${SCATTER_ROWS}: index ${row} at position ${i} is outside 0..${numRows - 1}`);
-      }
-    }
+    checkIds(SCATTER_ROWS, backend, indices, numRows);
     const out = backend.makeOutput([numRows, d], 'float32');
     module.scatterAddRows(
       heapOffset(backend, out),
@@ -96,12 +88,7 @@ const gatherRowsKernel: KernelFunc = (args) => {
   }
   const [numRows, d] = table.shape as [number, number];
   const n = indices.shape[0]!;
-  const ids = backend.typedArrayFromHeap(indices);
-  for (let i = 0; i < n; i++) {
-    if (!(ids[i]! >= 0 && ids[i]! < numRows)) {
-      throw new RangeError(`${GATHER_ROWS}: index ${ids[i]} at position ${i} is outside 0..${numRows - 1}`);
-    }
-  }
+  checkIds(GATHER_ROWS, backend, indices, numRows);
   const out = backend.makeOutput([n, d], 'float32');
   // Views after makeOutput: allocating can grow (and so detach) the heap.
   const src = backend.typedArrayFromHeap(table);
@@ -110,6 +97,19 @@ const gatherRowsKernel: KernelFunc = (args) => {
   for (let i = 0; i < n; i++) dst.set(src.subarray(rowIds[i]! * d, rowIds[i]! * d + d), i * d);
   return out;
 };
+
+/**
+ * Throws a RangeError naming the first id outside `0..numRows-1`. Kernels check before allocating
+ * their output (one that throws after makeOutput leaks it); the row loops trust the ids.
+ */
+function checkIds(kernel: string, backend: WasmBackendInternals, indices: TensorInfo, numRows: number): void {
+  const ids = backend.typedArrayFromHeap(indices);
+  for (let i = 0; i < ids.length; i++) {
+    if (!(ids[i]! >= 0 && ids[i]! < numRows)) {
+      throw new RangeError(`${kernel}: index ${ids[i]} at position ${i} is outside 0..${numRows - 1}`);
+    }
+  }
+}
 
 function checkRowsAndIndices(kernel: string, rows: TensorInfo, indices: TensorInfo): void {
   if (rows.dtype !== 'float32' || rows.shape.length !== 2) {
