@@ -271,7 +271,7 @@ export class T5Model implements Seq2SeqLM {
     // LayerCache has no index signature, so tidy's TensorContainer type needs a cast; tidy keeps nested tensors.
     const result = tf.tidy(() => {
       const encoded = tf.reshape(encoderHiddenStates, [batch * srcLen, dModel]) as Tensor2D;
-      let h = tf.gather(this.param('shared.weight'), tf.reshape(decoderInputIds, [-1])) as Tensor2D;
+      let h = this.embed(flat(decoderInputIds));
       // One new position (every generation step) attends to all cached keys: the causal mask is all
       // zeros, and [batch, 1, heads, dKv] ↔ [batch, heads, 1, dKv] is a reshape, not a transpose.
       const single = newLen === 1;
