@@ -6,10 +6,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initNodeBackend, releaseWebGpu } from '../src/backend/node';
-import { crossEntropyLoss } from '../src/loss/crossEntropy';
+import { crossEntropyLoss, tokenCrossEntropy } from '../src/loss/crossEntropy';
 import { computeGradients } from '../src/t5/gradients';
 import type { DecoderCache } from '../src/t5/interface';
 import type { T5Model } from '../src/t5/model';
+import { loadPacking, packedBatch } from './packing-fixture';
 import {
   fixtureDir,
   loadFixture,
@@ -40,6 +41,21 @@ describe.skipIf(!webGpuTestable || !fixtureDir('flan-t5-tiny'))('flan-t5-tiny on
     expect(maxAbsDiff(await logits.data(), f.expected.get('logits')!.data)).toBeLessThan(1e-4);
     expect(Math.abs((await loss.data())[0]! - f.reference.loss)).toBeLessThan(1e-5);
     tf.dispose([logits, loss, ...Object.values(batch)]);
+  }, 120_000);
+
+  it('packed rows reproduce the unpacked per-token losses within 1e-4', async () => {
+    const packing = loadPacking()!;
+    const batch = packedBatch(packing);
+    const perToken = tf.tidy(() => tokenCrossEntropy(model.forward(batch), batch.labels));
+    const got = await perToken.data();
+    const len = packing.rows[0]!.per_token_loss.length;
+    packing.rows.forEach((row, r) => {
+      const weighted = row.per_token_loss.map((_, i) =>
+        row.decoder_loss_weights[i] ? got[r * len + i]! : 0,
+      );
+      expect(maxAbsDiff(weighted, row.per_token_loss)).toBeLessThan(1e-4);
+    });
+    tf.dispose([perToken, ...Object.values(batch)]);
   }, 120_000);
 
   it('every gradient norm within 1e-3 relative and the two full gradients within 1e-4, no leaks', async () => {

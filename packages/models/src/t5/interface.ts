@@ -20,6 +20,13 @@ export interface EncoderDecoderInputs {
   attentionMask: Tensor2D;
   /** [batch, tgtLen] int32: labels shifted right, starting with decoderStartTokenId. */
   decoderInputIds: Tensor2D;
+  /**
+   * Packed rows (seqio `pack=True`): `[batch, srcLen]` and `[batch, tgtLen]` segment ids, 1, 2, … per
+   * example and 0 on padding. Attention then stays inside each segment (decoder segment k reads encoder
+   * segment k) and `attentionMask` is not used. Give both or neither.
+   */
+  encoderSegmentIds?: Tensor2D;
+  decoderSegmentIds?: Tensor2D;
 }
 
 export interface Seq2SeqLM {

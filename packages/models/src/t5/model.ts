@@ -18,7 +18,6 @@ import { CheckpointError } from '../checkpoint/errors';
 import {
   attentionProbs,
   attentionSublayer,
-  MASKED_SCORE,
   mergeHeads,
   splitHeads,
   type AttentionGeometry,
@@ -38,6 +37,7 @@ import { type LayerCache, T5DecoderCache } from './cache';
 import type { T5Config } from './config';
 import { expectedT5Tensors } from './parameters';
 import type { DecoderCache, EncoderDecoderInputs, Seq2SeqLM } from './interface';
+import { causalMask, keyPaddingMask, segmentMask } from './masks';
 import { relativePositionBuckets } from './relativePosition';
 
 /** Raised for inputs whose shapes or dtypes the model cannot take; names the offending input. */
@@ -69,6 +69,12 @@ interface Block {
   selfAttention: AttentionWeights;
   crossAttention?: AttentionWeights;
   feedForward: FeedForwardWeights;
+}
+
+interface AttentionMasks {
+  encoder: Tensor4D;
+  decoderSelf: Tensor4D;
+  cross: Tensor4D;
 }
 
 let modelCount = 0;
@@ -183,7 +189,7 @@ export class T5Model implements Seq2SeqLM {
     const [batch, srcLen] = this.checkIds(inputIds, 'inputIds');
     this.checkMask(attentionMask, batch, srcLen, 'attentionMask');
     return tf.tidy(() =>
-      tf.reshape(this.encoderStates(this.embed(flat(inputIds)), attentionMask, undefined), [
+      tf.reshape(this.encoderStates(this.embed(flat(inputIds)), keyPaddingMask(attentionMask), undefined), [
         batch,
         srcLen,
         this.config.dModel,
@@ -210,23 +216,35 @@ export class T5Model implements Seq2SeqLM {
     if (decBatch !== batch) {
       throw new ModelInputError(`batch ${decBatch} differs from inputIds' batch ${batch}`, 'decoderInputIds');
     }
+    const { encoderSegmentIds, decoderSegmentIds } = inputs;
+    if ((encoderSegmentIds === undefined) !== (decoderSegmentIds === undefined)) {
+      throw new ModelInputError(
+        'packed rows need both encoderSegmentIds and decoderSegmentIds',
+        encoderSegmentIds === undefined ? 'encoderSegmentIds' : 'decoderSegmentIds',
+      );
+    }
+    if (encoderSegmentIds !== undefined) {
+      this.checkMask(encoderSegmentIds, batch, srcLen, 'encoderSegmentIds');
+      this.checkMask(decoderSegmentIds!, batch, inputs.decoderInputIds.shape[1], 'decoderSegmentIds');
+    }
     const drop = this.dropout(options);
     return tf.tidy(() => {
       const recompute = options.recompute ?? false;
+      const masks = this.attentionMasks(inputs);
       // One lookup for both stacks: the shared table's gradient is then one scatter-add.
       const encoderTokens = batch * srcLen;
       const embedded = this.embed(tf.concat([inputs.inputIds, inputs.decoderInputIds].map(flat)) as Tensor1D);
       const encoded = this.encoderStates(
         sliceRows(embedded, 0, encoderTokens),
-        inputs.attentionMask,
+        masks.encoder,
         drop,
         recompute,
       );
       const hidden = this.decoderStates(
         sliceRows(embedded, encoderTokens, embedded.shape[0] - encoderTokens),
-        inputs.decoderInputIds,
+        [batch, inputs.decoderInputIds.shape[1], srcLen],
         encoded,
-        inputs.attentionMask,
+        masks,
         drop,
         recompute,
       );
@@ -344,18 +362,37 @@ export class T5Model implements Seq2SeqLM {
     return embeddingLookup(this.param('shared.weight'), ids);
   }
 
-  /** `embedded`: the token embeddings `[batch·srcLen, d_model]` of the ids that `attentionMask` masks. */
+  /**
+   * The three attention masks of a teacher-forced pass: key padding (and causality) for padded batches;
+   * for packed rows, segment masks, so no query sees another example's tokens.
+   */
+  private attentionMasks(inputs: EncoderDecoderInputs): AttentionMasks {
+    const tgtLen = inputs.decoderInputIds.shape[1];
+    const enc = inputs.encoderSegmentIds;
+    const dec = inputs.decoderSegmentIds;
+    if (enc !== undefined && dec !== undefined) {
+      return {
+        encoder: segmentMask(enc, enc),
+        decoderSelf: segmentMask(dec, dec, true),
+        cross: segmentMask(dec, enc),
+      };
+    }
+    const padding = keyPaddingMask(inputs.attentionMask);
+    return { encoder: padding, decoderSelf: causalMask(tgtLen, tgtLen, 0), cross: padding };
+  }
+
+  /** `embedded`: the token embeddings `[batch·srcLen, d_model]`; `mask`: additive, `[batch, 1, 1|srcLen, srcLen]`. */
   private encoderStates(
     embedded: Tensor2D,
-    attentionMask: Tensor2D,
+    mask: Tensor4D,
     drop: DropoutSpec | undefined,
     recompute = false,
   ): Tensor2D {
-    const [batch, srcLen] = attentionMask.shape;
+    const batch = mask.shape[0];
+    const srcLen = mask.shape[3];
     const eps = this.config.layerNormEpsilon;
     let h = dropoutOp(embedded, this.subSeed(drop, 0));
     const bias = this.positionBias('encoder', srcLen, srcLen, 0);
-    const mask = keyPaddingMask(attentionMask);
     const geo = this.geometry(batch, srcLen, srcLen);
     this.encoderBlocks.forEach((block, i) => {
       h = attentionSublayer(
@@ -377,35 +414,31 @@ export class T5Model implements Seq2SeqLM {
     return dropoutOp(h, this.subSeed(drop, 1));
   }
 
-  /** `embedded`: the token embeddings `[batch·tgtLen, d_model]` of `decoderInputIds`. */
+  /** `embedded`: the decoder input embeddings `[batch·tgtLen, d_model]`. */
   private decoderStates(
     embedded: Tensor2D,
-    decoderInputIds: Tensor2D,
+    [batch, tgtLen, srcLen]: [number, number, number],
     encoded: Tensor2D,
-    encoderAttentionMask: Tensor2D,
+    masks: AttentionMasks,
     drop: DropoutSpec | undefined,
     recompute: boolean,
   ): Tensor2D {
-    const [batch, tgtLen] = decoderInputIds.shape;
-    const srcLen = encoderAttentionMask.shape[1];
     const eps = this.config.layerNormEpsilon;
     let h = dropoutOp(embedded, this.subSeed(drop, 2));
     const bias = this.positionBias('decoder', tgtLen, tgtLen, 0);
-    const causal = causalMask(tgtLen, tgtLen, 0);
-    const crossMask = keyPaddingMask(encoderAttentionMask);
     const selfGeo = this.geometry(batch, tgtLen, tgtLen);
     const crossGeo = this.geometry(batch, tgtLen, srcLen);
     const base = 10 + 10 * this.config.numLayers;
     this.decoderBlocks.forEach((block, i) => {
       const s = base + 10 * i;
       h = attentionSublayer(
-        { x: h, w: block.selfAttention, bias, mask: causal },
+        { x: h, w: block.selfAttention, bias, mask: masks.decoderSelf },
         selfGeo,
         this.subSeed(drop, s),
         recompute,
       );
       h = attentionSublayer(
-        { x: h, w: block.crossAttention!, kv: encoded, mask: crossMask },
+        { x: h, w: block.crossAttention!, kv: encoded, mask: masks.cross },
         crossGeo,
         this.subSeed(drop, s + 3),
         recompute,
@@ -553,26 +586,4 @@ export class T5Model implements Seq2SeqLM {
 /** `[batch, len]` ids as `[batch·len]`, row-major. */
 function flat(ids: Tensor2D): Tensor1D {
   return tf.reshape(ids, [-1]) as Tensor1D;
-}
-
-/** `0` for real keys and a large negative score for padded ones: `[batch, 1, 1, keyLen]`. */
-function keyPaddingMask(attentionMask: Tensor2D): Tensor4D {
-  const [batch, len] = attentionMask.shape;
-  return tf.tidy(() =>
-    tf.reshape(tf.mul(tf.sub(tf.scalar(1), tf.cast(attentionMask, 'float32')), tf.scalar(MASKED_SCORE)), [
-      batch,
-      1,
-      1,
-      len,
-    ]),
-  ) as Tensor4D;
-}
-
-/** Masks keys after each query (queries at `offset …`): `[1, 1, queryLen, keyLen]`. */
-function causalMask(queryLen: number, keyLen: number, offset: number): Tensor4D {
-  const values = new Float32Array(queryLen * keyLen);
-  for (let i = 0; i < queryLen; i++) {
-    for (let j = i + offset + 1; j < keyLen; j++) values[i * keyLen + j] = MASKED_SCORE;
-  }
-  return tf.tensor4d(values, [1, 1, queryLen, keyLen]);
 }
