@@ -7,9 +7,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor, Tensor1D, Tensor2D, Tensor4D } from '@tensorflow/tfjs-core';
-import { customOp } from './customOp';
+import { keyedOp } from './customOp';
 import { applyDropout, type DropoutSpec } from './dropout';
-import { linear, linearGrads } from './linear';
+import { project, projectGrads, type Projection } from './projection';
 import { rmsNormForward, rmsNormGrads } from './rmsNorm';
 import { maskedSoftmax, softmaxGrad } from './softmax';
 import { hasKernel } from './wasm/runtime';
@@ -18,11 +18,13 @@ import { FLAN_HEAD_CONTEXT, FLAN_HEAD_SCORES } from './wasm/gemm';
 /** Weights of one attention sublayer (HF `layer.N.layer_norm` and `SelfAttention` / `EncDecAttention`). */
 export interface AttentionWeights {
   norm: Tensor1D;
-  q: Tensor2D;
-  k: Tensor2D;
-  v: Tensor2D;
-  o: Tensor2D;
+  q: Projection;
+  k: Projection;
+  v: Projection;
+  o: Projection;
 }
+
+const PROJECTIONS = ['q', 'k', 'v', 'o'] as const;
 
 export interface AttentionGeometry {
   batch: number;
@@ -99,13 +101,13 @@ function forwardWithActivations(inp: Inputs, geo: AttentionGeometry, drop: Dropo
   const { batch, queryLen, keyLen, heads, dKv, eps } = geo;
   const { y: n, r } = rmsNormForward(inp.x, inp.w.norm, eps);
   const src = inp.kv ?? n;
-  const q = toHeads(linear(n, inp.w.q), batch, queryLen, heads, dKv);
-  const k = toHeads(linear(src, inp.w.k), batch, keyLen, heads, dKv);
-  const v = toHeads(linear(src, inp.w.v), batch, keyLen, heads, dKv);
+  const q = toHeads(project(n, inp.w.q), batch, queryLen, heads, dKv);
+  const k = toHeads(project(src, inp.w.k), batch, keyLen, heads, dKv);
+  const v = toHeads(project(src, inp.w.v), batch, keyLen, heads, dKv);
   const probs = attentionProbs(q, k, inp.bias, inp.mask, { batch, heads });
   const dropped = applyDropout(probs, drop, 0);
   const a = headContext(dropped, v);
-  const out = linear(a, inp.w.o);
+  const out = project(a, inp.w.o);
   const y = tf.add(inp.x, applyDropout(out, drop, 1)) as Tensor2D;
   return { n, r, src, q, k, v, probs, dropped, a, y };
 }
@@ -128,33 +130,50 @@ interface Activations {
   a: Tensor2D;
 }
 
+/** Names of the differentiable inputs; a projection's adapter is `q.lora_a`, `q.lora_b`, ... */
+type InputName =
+  | 'x'
+  | 'norm'
+  | 'kv'
+  | 'bias'
+  | (typeof PROJECTIONS)[number]
+  | `${(typeof PROJECTIONS)[number]}.lora_${'a' | 'b'}`;
+
 function backward(
   dy: Tensor2D,
   inp: Inputs,
   f: Activations,
   geo: AttentionGeometry,
   drop: DropoutSpec | undefined,
-): Tensor[] {
+  wanted: ReadonlySet<InputName>,
+): Partial<Record<InputName, Tensor>> {
   const { batch, queryLen, heads, dKv } = geo;
+  const { w } = inp;
+  const out: Partial<Record<InputName, Tensor>> = {};
+  const grads = (name: (typeof PROJECTIONS)[number], d: Tensor2D, x: Tensor2D): Tensor2D => {
+    const g = projectGrads(d, x, w[name], wanted.has(name));
+    if (g.dw !== undefined) out[name] = g.dw;
+    if (g.da !== undefined) out[`${name}.lora_a`] = g.da;
+    if (g.db !== undefined) out[`${name}.lora_b`] = g.db;
+    return g.dx;
+  };
   const dOut = applyDropout(dy, drop, 1);
-  const gO = linearGrads(dOut, f.a, inp.w.o);
-  const dA = toHeads(gO.dx, batch, queryLen, heads, dKv);
+  const dA = toHeads(grads('o', dOut, f.a), batch, queryLen, heads, dKv);
   const dDropped = headScores(dA, f.v, batch, heads);
   const dV = headContext(f.dropped, dA, true);
   const dProbs = applyDropout(dDropped, drop, 0);
   const dScores = softmaxGrad(f.probs, dProbs) as Tensor4D;
   const dQ = headContext(dScores, f.k);
   const dK = headContext(dScores, f.q, true);
-  const gQ = linearGrads(dQ, f.n, inp.w.q);
-  const gK = linearGrads(dK, f.src, inp.w.k);
-  const gV = linearGrads(dV, f.src, inp.w.v);
-  const dSrc = tf.add(gK.dx, gV.dx) as Tensor2D;
-  const dn = inp.kv === undefined ? (tf.add(gQ.dx, dSrc) as Tensor2D) : gQ.dx;
-  const gNorm = rmsNormGrads(dn, inp.x, inp.w.norm, f.r);
-  const grads: Tensor[] = [tf.add(dy, gNorm.dx), gNorm.dw, gQ.dw, gK.dw, gV.dw, gO.dw];
-  if (inp.kv !== undefined) grads.push(dSrc);
-  if (inp.bias !== undefined) grads.push(tf.sum(dScores, 0, true));
-  return grads;
+  const dnQ = grads('q', dQ, f.n);
+  const dSrc = tf.add(grads('k', dK, f.src), grads('v', dV, f.src)) as Tensor2D;
+  const dn = inp.kv === undefined ? (tf.add(dnQ, dSrc) as Tensor2D) : dnQ;
+  const gNorm = rmsNormGrads(dn, inp.x, w.norm, f.r);
+  out.x = tf.add(dy, gNorm.dx);
+  out.norm = gNorm.dw;
+  if (inp.kv !== undefined) out.kv = dSrc;
+  if (inp.bias !== undefined && wanted.has('bias')) out.bias = tf.sum(dScores, 0, true);
+  return out;
 }
 
 const ACTIVATION_KEYS = ['n', 'r', 'q', 'k', 'v', 'probs', 'a'] as const;
@@ -171,21 +190,22 @@ export function attentionSublayer(
   drop?: DropoutSpec,
   recompute = false,
 ): Tensor2D {
-  const { kv, bias, mask } = inp;
-  const op = customOp((t, save) => {
-    const [x, norm, q, k, v, o] = t as [Tensor2D, Tensor1D, Tensor2D, Tensor2D, Tensor2D, Tensor2D];
-    let i = 6;
-    const kvIn = kv !== undefined ? (t[i++] as Tensor2D) : undefined;
-    const biasIn = bias !== undefined ? t[i++] : undefined;
-    const w = { norm, q, k, v, o };
-    const inputs = [x, ...(kvIn ? [kvIn] : []), ...(biasIn ? [biasIn] : []), ...(mask ? [mask] : [])];
+  const { x, w, kv, bias, mask } = inp;
+  const inputs: Partial<Record<InputName, Tensor>> = { x, norm: w.norm, kv, bias };
+  for (const name of PROJECTIONS) {
+    inputs[name] = w[name].w;
+    inputs[`${name}.lora_a`] = w[name].lora?.a;
+    inputs[`${name}.lora_b`] = w[name].lora?.b;
+  }
+  return keyedOp(inputs, (save) => {
+    const kept = [x, ...(kv ? [kv] : []), ...(bias ? [bias] : []), ...(mask ? [mask] : [])];
     let value: Tensor2D;
     if (recompute) {
-      value = attentionSublayerForward({ x, w, kv: kvIn, bias: biasIn, mask }, geo, drop);
-      save(inputs);
+      value = attentionSublayerForward(inp, geo, drop);
+      save(kept);
     } else {
       const f = tf.tidy(() => {
-        const all = forwardWithActivations({ x, w, kv: kvIn, bias: biasIn, mask }, geo, drop);
+        const all = forwardWithActivations(inp, geo, drop);
         // Without dropout the dropped probabilities are the probabilities: keep one copy.
         const dropping = drop !== undefined && drop.rate > 0;
         return {
@@ -194,17 +214,17 @@ export function attentionSublayer(
         };
       });
       value = f.y;
-      save([...inputs, ...f.acts]);
+      save([...kept, ...f.acts]);
       // save() keeps its own references; these copies are not needed any more.
       tf.dispose([...new Set(f.acts)]);
     }
     return {
       value,
-      gradFunc: (dy, saved) => {
+      gradFunc: (dy, saved, wanted) => {
         let j = 0;
         const xs = saved[j++] as Tensor2D;
-        const kvs = kvIn ? (saved[j++] as Tensor2D) : undefined;
-        const bs = biasIn ? saved[j++] : undefined;
+        const kvs = kv ? (saved[j++] as Tensor2D) : undefined;
+        const bs = bias ? saved[j++] : undefined;
         const ms = mask ? saved[j++] : undefined;
         const sInp = { x: xs, w, kv: kvs, bias: bs, mask: ms };
         const grads = tf.tidy(() => {
@@ -224,16 +244,11 @@ export function attentionSublayer(
             ];
             f = { n, r, src: kvs ?? n, q: q2, k: k2, v: v2, probs, a, dropped: dropped ?? probs };
           }
-          return backward(dy as Tensor2D, sInp, f, geo, drop);
+          return backward(dy as Tensor2D, sInp, f, geo, drop, wanted) as tf.NamedTensorMap;
         });
         for (const s of saved) s.dispose();
         return grads;
       },
     };
-  });
-  const { norm, q, k, v, o } = inp.w;
-  const args: Tensor[] = [inp.x, norm, q, k, v, o];
-  if (kv !== undefined) args.push(kv);
-  if (bias !== undefined) args.push(bias);
-  return op(...args) as Tensor2D;
+  }) as Tensor2D;
 }

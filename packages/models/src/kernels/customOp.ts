@@ -23,3 +23,44 @@ export function customOp(
     ...inputs: Tensor[]
   ) => Tensor;
 }
+
+/** Whether an op input takes a gradient: any tensor except a `tf.Variable` marked `trainable = false`. */
+export function needsGradient(t: Tensor): boolean {
+  return !(t instanceof tf.Variable) || t.trainable;
+}
+
+/**
+ * A differentiable op whose inputs and gradients are keyed by name (tfjs's `GradConfig` style), not
+ * by position. Inputs that are undefined, or frozen variables (`trainable = false`, e.g. a LoRA run's
+ * base weights), are not inputs of the op: they get no gradient, and `gradFunc` is told which names
+ * it must return so it can skip the products of frozen weights.
+ */
+export function keyedOp<K extends string>(
+  inputs: Partial<Record<K, Tensor>>,
+  forward: (save: tf.GradSaveFunc) => {
+    value: Tensor;
+    /** The gradient of every name in `wanted`. Dispose `saved` inside. */
+    gradFunc: (dy: Tensor, saved: Tensor[], wanted: ReadonlySet<K>) => Partial<Record<K, Tensor>>;
+  },
+): Tensor {
+  const names = (Object.keys(inputs) as K[]).filter((k) => {
+    const t = inputs[k];
+    return t !== undefined && needsGradient(t);
+  });
+  const wanted = new Set(names);
+  const op = customOp((_, save) => {
+    const { value, gradFunc } = forward(save);
+    return {
+      value,
+      gradFunc: (dy, saved) => {
+        const grads = gradFunc(dy, saved, wanted);
+        return names.map((k) => {
+          const g = grads[k];
+          if (g === undefined) throw new Error(`keyedOp: no gradient for input ${k}`);
+          return g;
+        });
+      },
+    };
+  });
+  return op(...names.map((k) => inputs[k]!));
+}

@@ -6,23 +6,27 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor, Tensor1D, Tensor2D } from '@tensorflow/tfjs-core';
 import type { T5Activation } from '../t5/config';
 import { gatedActivation, gatedActivationGrads } from './activations';
-import { customOp } from './customOp';
+import { keyedOp } from './customOp';
 import { applyDropout, type DropoutSpec } from './dropout';
-import { linear, linearGrads } from './linear';
+import { project, projectGrads, type Projection } from './projection';
 import { rmsNormForward, rmsNormGrads } from './rmsNorm';
 
 /** `wi` for the plain FFN, `wi0`/`wi1` for the gated one. */
 export interface FeedForwardWeights {
   norm: Tensor1D;
-  wi?: Tensor2D;
-  wi0?: Tensor2D;
-  wi1?: Tensor2D;
-  wo: Tensor2D;
+  wi?: Projection;
+  wi0?: Projection;
+  wi1?: Projection;
+  wo: Projection;
 }
 
-function inputWeights(w: FeedForwardWeights): Tensor2D[] {
-  if (w.wi0 !== undefined && w.wi1 !== undefined) return [w.wi0, w.wi1];
-  if (w.wi !== undefined) return [w.wi];
+type ProjectionName = 'wi' | 'wi0' | 'wi1' | 'wo';
+type InputName = 'x' | 'norm' | ProjectionName | `${ProjectionName}.lora_${'a' | 'b'}`;
+
+/** The input projections by name: `wi`, or `wi0` and `wi1` (gated). */
+function inputProjections(w: FeedForwardWeights): ('wi' | 'wi0' | 'wi1')[] {
+  if (w.wi0 !== undefined && w.wi1 !== undefined) return ['wi0', 'wi1'];
+  if (w.wi !== undefined) return ['wi'];
   throw new Error('feed-forward weights need wi, or wi_0 and wi_1');
 }
 
@@ -34,12 +38,12 @@ function forwardWithActivations(
   drop: DropoutSpec | undefined,
 ) {
   const { y: n, r } = rmsNormForward(x, w.norm, eps);
-  const [wA, wB] = inputWeights(w);
-  const h0 = linear(n, wA!);
-  const h1 = wB !== undefined ? linear(n, wB) : undefined;
+  const [a, b] = inputProjections(w);
+  const h0 = project(n, w[a!]!);
+  const h1 = b !== undefined ? project(n, w[b]!) : undefined;
   const m = gatedActivation(h0, h1, activation) as Tensor2D;
   const md = applyDropout(m, drop, 0);
-  const y = tf.add(x, applyDropout(linear(md, w.wo), drop, 1)) as Tensor2D;
+  const y = tf.add(x, applyDropout(project(md, w.wo), drop, 1)) as Tensor2D;
   return { n, r, h0, h1, md, y };
 }
 
@@ -67,24 +71,30 @@ export function feedForwardSublayer(
   recompute = false,
 ): Tensor2D {
   const gated = w.wi0 !== undefined;
-  const op = customOp((args, save) => {
-    const xIn = args[0] as Tensor2D;
+  const names: ProjectionName[] = [...inputProjections(w), 'wo'];
+  const inputs: Partial<Record<InputName, Tensor>> = { x, norm: w.norm };
+  for (const name of names) {
+    inputs[name] = w[name]!.w;
+    inputs[`${name}.lora_a`] = w[name]!.lora?.a;
+    inputs[`${name}.lora_b`] = w[name]!.lora?.b;
+  }
+  return keyedOp(inputs, (save) => {
     let value: Tensor2D;
     if (recompute) {
-      value = feedForwardSublayerForward(xIn, w, activation, eps, drop);
-      save([xIn]);
+      value = feedForwardSublayerForward(x, w, activation, eps, drop);
+      save([x]);
     } else {
       const f = tf.tidy(() => {
-        const all = forwardWithActivations(xIn, w, activation, eps, drop);
+        const all = forwardWithActivations(x, w, activation, eps, drop);
         return { y: all.y, acts: [all.n, all.r, all.h0, ...(all.h1 ? [all.h1] : []), all.md] };
       });
       value = f.y;
-      save([xIn, ...f.acts]);
+      save([x, ...f.acts]);
       tf.dispose(f.acts);
     }
     return {
       value,
-      gradFunc: (dy, saved) => {
+      gradFunc: (dy, saved, wanted) => {
         const xs = saved[0] as Tensor2D;
         const grads = tf.tidy(() => {
           let n: Tensor2D, r: Tensor2D, h0: Tensor2D, md: Tensor2D, h1: Tensor2D | undefined;
@@ -95,24 +105,27 @@ export function feedForwardSublayer(
             h1 = gated ? (saved[4] as Tensor2D) : undefined;
             md = saved[gated ? 5 : 4] as Tensor2D;
           }
-          const [wA, wB] = inputWeights(w);
-          const gO = linearGrads(applyDropout(dy as Tensor2D, drop, 1), md, w.wo);
-          const dm = applyDropout(gO.dx, drop, 0);
+          const out: Partial<Record<InputName, Tensor>> = {};
+          const grads = (name: ProjectionName, d: Tensor2D, input: Tensor2D): Tensor2D => {
+            const g = projectGrads(d, input, w[name]!, wanted.has(name));
+            if (g.dw !== undefined) out[name] = g.dw;
+            if (g.da !== undefined) out[`${name}.lora_a`] = g.da;
+            if (g.db !== undefined) out[`${name}.lora_b`] = g.db;
+            return g.dx;
+          };
+          const [a, b] = inputProjections(w);
+          const dm = applyDropout(grads('wo', applyDropout(dy as Tensor2D, drop, 1), md), drop, 0);
           const { dh0, dh1 } = gatedActivationGrads(h0, h1, dm, activation);
-          const gA = linearGrads(dh0 as Tensor2D, n, wA!);
-          if (wB !== undefined && dh1 !== undefined) {
-            const gB = linearGrads(dh1 as Tensor2D, n, wB);
-            const gNorm = rmsNormGrads(tf.add(gA.dx, gB.dx) as Tensor2D, xs, w.norm, r);
-            return [tf.add(dy, gNorm.dx), gNorm.dw, gA.dw, gB.dw, gO.dw];
-          }
-          const gNorm = rmsNormGrads(gA.dx, xs, w.norm, r);
-          return [tf.add(dy, gNorm.dx), gNorm.dw, gA.dw, gO.dw];
+          let dn = grads(a!, dh0 as Tensor2D, n);
+          if (b !== undefined && dh1 !== undefined) dn = tf.add(dn, grads(b, dh1 as Tensor2D, n)) as Tensor2D;
+          const gNorm = rmsNormGrads(dn, xs, w.norm, r);
+          out.x = tf.add(dy, gNorm.dx);
+          out.norm = gNorm.dw;
+          return out as tf.NamedTensorMap;
         });
         for (const s2 of saved) s2.dispose();
         return grads;
       },
     };
-  });
-  const args: Tensor[] = gated ? [x, w.norm, w.wi0!, w.wi1!, w.wo] : [x, w.norm, w.wi!, w.wo];
-  return op(...args) as Tensor2D;
+  }) as Tensor2D;
 }

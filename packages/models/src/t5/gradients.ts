@@ -17,6 +17,11 @@ export interface TrainingBatch extends EncoderDecoderInputs {
 export interface GradientOptions extends LossOptions, ForwardOptions {
   /** Only these parameters (by HF name) get gradients; default all. */
   parameters?: readonly string[];
+  /**
+   * Differentiate with respect to these variables instead of the model's parameters, by name (e.g. a
+   * LoRA adapter's tensors, attached with `T5Model.setLora`). Overrides `parameters`.
+   */
+  variables?: ReadonlyMap<string, Variable>;
 }
 
 export interface LossAndGradients {
@@ -39,8 +44,8 @@ export function computeGradients(
   batch: TrainingBatch,
   options: GradientOptions = {},
 ): LossAndGradients {
-  const params = model.parameters();
-  const names = options.parameters ?? [...params.keys()];
+  const params = options.variables ?? model.parameters();
+  const names = options.variables ? [...params.keys()] : (options.parameters ?? [...params.keys()]);
   const vars: Variable[] = names.map((name) => {
     const v = params.get(name);
     if (v === undefined)
@@ -59,6 +64,8 @@ export function computeGradients(
   );
   const byName = new Map<string, Tensor>();
   const nameOf = new Map(vars.map((v, i) => [v.name, names[i]!]));
-  for (const [varName, grad] of Object.entries(grads)) byName.set(nameOf.get(varName)!, grad);
+  // Frozen variables (trainable = false) come back as null: they have no gradient.
+  for (const [varName, grad] of Object.entries(grads))
+    if (grad !== null) byName.set(nameOf.get(varName)!, grad);
   return { loss: value, grads: byName };
 }

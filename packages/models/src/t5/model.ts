@@ -30,7 +30,8 @@ import {
   feedForwardSublayerForward,
   type FeedForwardWeights,
 } from '../kernels/feedForward';
-import { linear, linearOp, releaseTransposedWeight, transposedWeight } from '../kernels/linear';
+import { linearOp, releaseTransposedWeight, transposedWeight } from '../kernels/linear';
+import { project, type LoraWeights, type Projection } from '../kernels/projection';
 import { positionBias } from '../kernels/positionBias';
 import { rmsNorm, rmsNormOp } from '../kernels/rmsNorm';
 import { type LayerCache, T5DecoderCache } from './cache';
@@ -82,6 +83,8 @@ let modelCount = 0;
 export class T5Model implements Seq2SeqLM {
   readonly config: T5Config;
   private readonly params = new Map<string, Variable>();
+  /** Every dense layer by Hugging Face module path; a LoRA adapter attaches to these. */
+  private readonly projections = new Map<string, Projection>();
   private readonly encoderBlocks: Block[] = [];
   private readonly decoderBlocks: Block[] = [];
   private readonly id = modelCount++;
@@ -152,6 +155,38 @@ export class T5Model implements Seq2SeqLM {
   parameters(): ReadonlyMap<string, Variable> {
     this.assertAlive();
     return this.params;
+  }
+
+  /**
+   * The dense layers an adapter can wrap, by Hugging Face module path (what PEFT's `target_modules`
+   * match), e.g. `decoder.block.1.layer.1.EncDecAttention.v`, with their `[out, in]` shapes.
+   */
+  adaptableModules(): ReadonlyMap<string, readonly [number, number]> {
+    this.assertAlive();
+    return new Map([...this.projections].map(([name, p]) => [name, [p.w.shape[0], p.w.shape[1]] as const]));
+  }
+
+  /**
+   * Adds a LoRA adapter beside a dense layer (`y = x·Wᵀ + scale·(x·Aᵀ)·Bᵀ`), or removes it with
+   * `undefined`. The base weight is untouched; forward, gradients and decoding all see the adapter.
+   * The model does not own `a` and `b`: the caller disposes them.
+   */
+  setLora(module: string, lora: LoraWeights | undefined): void {
+    this.assertAlive();
+    const p = this.projections.get(module);
+    if (p === undefined) throw new ModelInputError('is not a dense layer of this model', module);
+    if (lora !== undefined) {
+      const [out, inp] = p.w.shape;
+      const r = lora.a.shape[0];
+      if (lora.a.shape[1] !== inp || lora.b.shape[0] !== out || lora.b.shape[1] !== r) {
+        throw new ModelInputError(
+          `LoRA shapes A [${lora.a.shape.join(', ')}], B [${lora.b.shape.join(', ')}] do not fit the weight [${out}, ${inp}]`,
+          module,
+        );
+      }
+    }
+    if (lora === undefined) delete p.lora;
+    else p.lora = lora;
   }
 
   /**
@@ -306,30 +341,30 @@ export class T5Model implements Seq2SeqLM {
       this.decoderBlocks.forEach((block, i) => {
         const sa = block.selfAttention;
         const n = rmsNorm(h, sa.norm, eps);
-        const q = toHeads(linear(n, sa.q), newLen);
-        let selfKey = toHeads(linear(n, sa.k), newLen);
-        let selfValue = toHeads(linear(n, sa.v), newLen);
+        const q = toHeads(project(n, sa.q), newLen);
+        let selfKey = toHeads(project(n, sa.k), newLen);
+        let selfValue = toHeads(project(n, sa.v), newLen);
         const old = cache?.layers[i];
         if (old !== undefined) {
           selfKey = tf.concat([old.selfKey, selfKey], 2);
           selfValue = tf.concat([old.selfValue, selfValue], 2);
         }
         const selfProbs = attentionProbs(q, selfKey, selfScoreBias);
-        h = tf.add(h, linear(fromHeads(tf.matMul(selfProbs, selfValue)), sa.o));
+        h = tf.add(h, project(fromHeads(tf.matMul(selfProbs, selfValue)), sa.o));
 
         const ca = block.crossAttention!;
         const nc = rmsNorm(h, ca.norm, eps);
-        const qc = toHeads(linear(nc, ca.q), newLen);
+        const qc = toHeads(project(nc, ca.q), newLen);
         const crossKey =
           old !== undefined
             ? tf.clone(old.crossKey)
-            : splitHeads(linear(encoded, ca.k), batch, srcLen, heads, dKv);
+            : splitHeads(project(encoded, ca.k), batch, srcLen, heads, dKv);
         const crossValue =
           old !== undefined
             ? tf.clone(old.crossValue)
-            : splitHeads(linear(encoded, ca.v), batch, srcLen, heads, dKv);
+            : splitHeads(project(encoded, ca.v), batch, srcLen, heads, dKv);
         const crossProbs = attentionProbs(qc, crossKey, undefined, crossMask);
-        h = tf.add(h, linear(fromHeads(tf.matMul(crossProbs, crossValue)), ca.o));
+        h = tf.add(h, project(fromHeads(tf.matMul(crossProbs, crossValue)), ca.o));
 
         h = feedForwardSublayerForward(h, block.feedForward, this.config.activation, eps);
         layers.push({ selfKey, selfValue, crossKey, crossValue });
@@ -502,29 +537,36 @@ export class T5Model implements Seq2SeqLM {
     return this.param(name) as unknown as Tensor1D;
   }
 
+  /** The dense layer of a Hugging Face module path (`encoder.block.0.layer.0.SelfAttention.q`), registered once. */
+  private projection(module: string): Projection {
+    const p: Projection = { w: this.param(`${module}.weight`) };
+    this.projections.set(module, p);
+    return p;
+  }
+
   private block(stack: 'encoder' | 'decoder', i: number): Block {
-    const p = (suffix: string) => this.param(`${stack}.block.${i}.${suffix}`);
-    const attention = (layer: number, kind: string): AttentionWeights => ({
-      norm: p(`layer.${layer}.layer_norm.weight`) as unknown as Tensor1D,
-      q: p(`layer.${layer}.${kind}.q.weight`),
-      k: p(`layer.${layer}.${kind}.k.weight`),
-      v: p(`layer.${layer}.${kind}.v.weight`),
-      o: p(`layer.${layer}.${kind}.o.weight`),
-    });
+    const prefix = `${stack}.block.${i}`;
+    const norm = (layer: number) => this.vector(`${prefix}.layer.${layer}.layer_norm.weight`);
+    const attention = (layer: number, kind: string): AttentionWeights => {
+      const m = `${prefix}.layer.${layer}.${kind}`;
+      return {
+        norm: norm(layer),
+        q: this.projection(`${m}.q`),
+        k: this.projection(`${m}.k`),
+        v: this.projection(`${m}.v`),
+        o: this.projection(`${m}.o`),
+      };
+    };
     const ff = stack === 'encoder' ? 1 : 2;
-    const dense = `layer.${ff}.DenseReluDense`;
+    const dense = `${prefix}.layer.${ff}.DenseReluDense`;
     const feedForward: FeedForwardWeights = this.config.isGatedAct
       ? {
-          norm: p(`layer.${ff}.layer_norm.weight`) as unknown as Tensor1D,
-          wi0: p(`${dense}.wi_0.weight`),
-          wi1: p(`${dense}.wi_1.weight`),
-          wo: p(`${dense}.wo.weight`),
+          norm: norm(ff),
+          wi0: this.projection(`${dense}.wi_0`),
+          wi1: this.projection(`${dense}.wi_1`),
+          wo: this.projection(`${dense}.wo`),
         }
-      : {
-          norm: p(`layer.${ff}.layer_norm.weight`) as unknown as Tensor1D,
-          wi: p(`${dense}.wi.weight`),
-          wo: p(`${dense}.wo.weight`),
-        };
+      : { norm: norm(ff), wi: this.projection(`${dense}.wi`), wo: this.projection(`${dense}.wo`) };
     return {
       selfAttention: attention(0, 'SelfAttention'),
       crossAttention: stack === 'decoder' ? attention(1, 'EncDecAttention') : undefined,
@@ -534,12 +576,7 @@ export class T5Model implements Seq2SeqLM {
 
   /** The weights used as dense layers (their `[in, out]` copies are cached). */
   private denseWeights(): Tensor2D[] {
-    const out: Tensor2D[] = [];
-    for (const block of [...this.encoderBlocks, ...this.decoderBlocks]) {
-      for (const a of [block.selfAttention, block.crossAttention]) if (a) out.push(a.q, a.k, a.v, a.o);
-      const f = block.feedForward;
-      for (const w of [f.wi, f.wi0, f.wi1, f.wo]) if (w) out.push(w);
-    }
+    const out = [...this.projections.values()].map((p) => p.w);
     out.push(this.param(this.config.tieWordEmbeddings ? 'shared.weight' : 'lm_head.weight'));
     return out;
   }

@@ -1,0 +1,55 @@
+/**
+ * A dense projection `y = x·Wᵀ`, optionally with a LoRA adapter on top (PEFT semantics:
+ * `y = x·Wᵀ + (α/r)·(x·Aᵀ)·Bᵀ`, A `[r, in]`, B `[out, r]`). The base weight is never copied or changed:
+ * the adapter is added beside it, as PEFT's `LoraLayer` wraps its base layer.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { Tensor2D } from '@tensorflow/tfjs-core';
+import { linear, linearGrads } from './linear';
+
+export interface LoraWeights {
+  /** `lora_A.weight`, `[r, in]`. */
+  a: Tensor2D;
+  /** `lora_B.weight`, `[out, r]`. */
+  b: Tensor2D;
+  /** `lora_alpha / r`. */
+  scale: number;
+}
+
+export interface Projection {
+  /** The base weight in Hugging Face layout `[out, in]`. */
+  w: Tensor2D;
+  lora?: LoraWeights;
+}
+
+/** `x·Wᵀ (+ scale·(x·Aᵀ)·Bᵀ)` for `x` `[n, in]`. */
+export function project(x: Tensor2D, p: Projection): Tensor2D {
+  if (p.lora === undefined) return linear(x, p.w);
+  const { a, b, scale } = p.lora;
+  return tf.tidy(() => tf.add(linear(x, p.w), linear(tf.matMul(x, a, false, true), b, scale)) as Tensor2D);
+}
+
+export interface ProjectionGrads {
+  dx: Tensor2D;
+  dw?: Tensor2D;
+  da?: Tensor2D;
+  db?: Tensor2D;
+}
+
+/**
+ * Gradients of {@link project} given `dy` `[n, out]`. `dw` only when `wantW` (a frozen base weight
+ * costs no weight-gradient product); `da`/`db` whenever there is an adapter.
+ */
+export function projectGrads(dy: Tensor2D, x: Tensor2D, p: Projection, wantW = true): ProjectionGrads {
+  return tf.tidy((): tf.TensorContainer => {
+    const base = wantW ? linearGrads(dy, x, p.w) : { dx: tf.matMul(dy, p.w) as Tensor2D, dw: undefined };
+    if (p.lora === undefined) return base as unknown as tf.TensorContainer;
+    const { a, b, scale } = p.lora;
+    const u = tf.matMul(x, a, false, true) as Tensor2D; // [n, r]
+    const gB = linearGrads(dy, u, b, scale); // dB = s·dyᵀu, du = s·dy·B
+    const gA = linearGrads(gB.dx, x, a); // dA = duᵀx, dx += du·A
+    const out: ProjectionGrads = { dx: tf.add(base.dx, gA.dx) as Tensor2D, da: gA.dw, db: gB.dw };
+    if (base.dw !== undefined) out.dw = base.dw;
+    return out as unknown as tf.TensorContainer;
+  }) as unknown as ProjectionGrads;
+}
