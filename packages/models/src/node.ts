@@ -7,3 +7,6 @@ export { loadT5, saveT5, type SaveT5Options } from './checkpoint/node/pretrained
 
 // Backends in Node: WebGPU through Dawn (the npm `webgpu` package).
 export { initNodeBackend, releaseWebGpu } from './backend/node';
+
+// Files written whole or not at all (temporary name, then rename), for packages that save beside the model.
+export { writeFileAtomic } from './checkpoint/node/atomic-file';

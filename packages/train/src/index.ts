@@ -1,2 +1,14 @@
 // @flan-ts/train: instruction finetuning of T5 / Flan-T5 (browser-safe; files and signals are in ./node).
-export {};
+
+export type { IdBatch } from './batch';
+// LoRA (PEFT semantics and file layout).
+export { LoraAdapter, applyLora, mergeLora, peftKey, type LoraModule } from './lora/adapter';
+export {
+  DEFAULT_LORA_CONFIG,
+  LoraConfigError,
+  matchesTarget,
+  parseAdapterConfig,
+  resolveLoraConfig,
+  type LoraConfig,
+} from './lora/config';
+export { AdapterFileError, loraAdapterFromFiles, loraAdapterToFiles, type AdapterFiles } from './lora/files';

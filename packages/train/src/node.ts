@@ -1,1 +1,2 @@
 export * from './index';
+export { loadLoraAdapter, saveLoraAdapter } from './lora/node';

@@ -26,7 +26,12 @@ export interface Projection {
 export function project(x: Tensor2D, p: Projection): Tensor2D {
   if (p.lora === undefined) return linear(x, p.w);
   const { a, b, scale } = p.lora;
-  return tf.tidy(() => tf.add(linear(x, p.w), linear(tf.matMul(x, a, false, true), b, scale)) as Tensor2D);
+  // The adapter's products are small (rank r): plain transposed matmuls, no cached `[in, out]` copies
+  // (the cache would keep one per adapter tensor alive after the adapter is gone).
+  return tf.tidy(() => {
+    const u = tf.matMul(x, a, false, true);
+    return tf.add(linear(x, p.w), tf.mul(tf.matMul(u, b, false, true), tf.scalar(scale))) as Tensor2D;
+  });
 }
 
 export interface ProjectionGrads {

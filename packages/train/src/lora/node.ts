@@ -1,0 +1,35 @@
+/** PEFT adapter directories on disk (Node). */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic, type T5Model } from '@flan-ts/models/node';
+import type { LoraAdapter } from './adapter';
+import { AdapterFileError, loraAdapterFromFiles, loraAdapterToFiles } from './files';
+
+/** Reads `dir/adapter_config.json` and `dir/adapter_model.safetensors` onto `model` (see `loraAdapterFromFiles`). */
+export async function loadLoraAdapter(model: T5Model, dir: string): Promise<LoraAdapter> {
+  const read = async (name: string) => {
+    try {
+      return await readFile(join(dir, name));
+    } catch (error) {
+      throw new AdapterFileError(
+        `${join(dir, name)}: cannot read (${(error as NodeJS.ErrnoException).code ?? error})`,
+      );
+    }
+  };
+  const [config, weights] = await Promise.all([
+    read('adapter_config.json'),
+    read('adapter_model.safetensors'),
+  ]);
+  return loraAdapterFromFiles(
+    model,
+    { config: config.toString('utf8'), weights: new Uint8Array(weights) },
+    dir,
+  );
+}
+
+/** Writes the adapter in PEFT's layout into `dir` (each file atomically: temporary name, then rename). */
+export async function saveLoraAdapter(adapter: LoraAdapter, dir: string): Promise<void> {
+  const files = await loraAdapterToFiles(adapter);
+  await writeFileAtomic(join(dir, 'adapter_config.json'), (h) => h.writeFile(files.config, 'utf8'));
+  await writeFileAtomic(join(dir, 'adapter_model.safetensors'), (h) => h.writeFile(files.weights));
+}
