@@ -6,7 +6,7 @@ import type { T5Model } from '@flan-ts/models';
 import type { Tokenizer } from '@flan-ts/tokenizer';
 import type { Command } from 'commander';
 import { backendFlag, type Backend } from './flags';
-import { InvalidLineError } from './io';
+import { CliError, InvalidLineError } from './io';
 
 /** Adds `--model` (directory, URL or hub id) and `--backend` (wasm by default). */
 export function modelOptions(command: Command): Command {
@@ -15,13 +15,18 @@ export function modelOptions(command: Command): Command {
       '--model <dir|hub id|url>',
       'Hugging Face T5 checkpoint: a directory, a URL or a hub repo id',
     )
-    .option('--backend <name>', 'tfjs backend: wasm, cpu or webgpu', backendFlag, 'wasm' as Backend);
+    .option('--backend <name>', 'tfjs backend: wasm, cpu or webgpu', backendFlag, 'wasm' as Backend)
+    .option(
+      '--adapter <dir>',
+      'a LoRA adapter in PEFT layout (adapter_config.json + adapter_model.safetensors)',
+    );
 }
 
 /** Flags every model command has: those of {@link modelOptions} and `lineInputOptions`, `--jsonl`, `--batch-size`. */
 export interface ModelCommandFlags {
   model: string;
   backend: Backend;
+  adapter?: string;
   input?: string;
   skipInvalid?: boolean;
   jsonl?: boolean;
@@ -38,7 +43,11 @@ export interface LoadedSeq2Seq {
 }
 
 /** Initialises the backend, then loads the checkpoint (directory, URL or hub id) and its tokenizer. */
-export async function loadSeq2Seq(source: string, backend: Backend): Promise<LoadedSeq2Seq> {
+export async function loadSeq2Seq(
+  source: string,
+  backend: Backend,
+  adapter?: string,
+): Promise<LoadedSeq2Seq> {
   const models = await import('@flan-ts/models/node');
   // Production mode silences tfjs's console banners (the cpu backend advertises tfjs-node on stderr).
   const tf = await import('@tensorflow/tfjs-core');
@@ -47,6 +56,16 @@ export async function loadSeq2Seq(source: string, backend: Backend): Promise<Loa
   const checkpoint = await models.loadCheckpoint(source);
   const model = models.T5Model.fromTensors(checkpoint.config, checkpoint.tensors);
   checkpoint.tensors.clear();
+  let lora: { dispose(): void } | undefined;
+  if (adapter !== undefined) {
+    const { loadLoraAdapter } = await import('@flan-ts/train/node');
+    try {
+      lora = await loadLoraAdapter(model, adapter);
+    } catch (error) {
+      model.dispose();
+      throw new CliError(`--adapter: ${(error as Error).message}`);
+    }
+  }
   let tokenizer: Tokenizer | undefined;
   let tokenizerProblem: string | undefined;
   const files = checkpoint.files.tokenizer;
@@ -67,6 +86,7 @@ export async function loadSeq2Seq(source: string, backend: Backend): Promise<Loa
     tokenizer,
     tokenizerProblem,
     async close() {
+      lora?.dispose();
       model.dispose();
       if (backend === 'webgpu') await models.releaseWebGpu();
     },
@@ -75,11 +95,10 @@ export async function loadSeq2Seq(source: string, backend: Backend): Promise<Loa
 
 /** Loads the model, runs `work` with it, and releases it (and the WebGPU device) whatever happens. */
 export async function withSeq2Seq(
-  source: string,
-  backend: Backend,
+  flags: Pick<ModelCommandFlags, 'model' | 'backend' | 'adapter'>,
   work: (loaded: LoadedSeq2Seq) => Promise<void>,
 ): Promise<void> {
-  const loaded = await loadSeq2Seq(source, backend);
+  const loaded = await loadSeq2Seq(flags.model, flags.backend, flags.adapter);
   try {
     await work(loaded);
   } finally {

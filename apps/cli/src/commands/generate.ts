@@ -80,9 +80,7 @@ export function registerGenerate(program: Command): void {
       'stop a row once its text contains this string (repeatable)',
       (v: string, all: string[] = []) => [...all, v],
     )
-    .action((flags: GenerateFlags) =>
-      withSeq2Seq(flags.model, flags.backend, (loaded) => runGenerate(flags, loaded)),
-    );
+    .action((flags: GenerateFlags) => withSeq2Seq(flags, (loaded) => runGenerate(flags, loaded)));
 }
 
 async function runGenerate(flags: GenerateFlags, loaded: LoadedSeq2Seq): Promise<void> {

@@ -50,9 +50,7 @@ export function registerScore(program: Command): void {
       'input lines are JSON objects (the only input format; accepted for symmetry with generate)',
     )
     .option('--batch-size <n>', '(input, target) pairs per forward pass', integerFlag('--batch-size', 1), 16)
-    .action((flags: ModelCommandFlags) =>
-      withSeq2Seq(flags.model, flags.backend, (loaded) => runScore(flags, loaded)),
-    );
+    .action((flags: ModelCommandFlags) => withSeq2Seq(flags, (loaded) => runScore(flags, loaded)));
 }
 
 async function runScore(flags: ModelCommandFlags, loaded: LoadedSeq2Seq): Promise<void> {
