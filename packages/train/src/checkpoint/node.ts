@@ -80,7 +80,8 @@ export async function listCheckpoints(out: string): Promise<[number, string][]> 
 /** Deletes all but the newest `keep` checkpoints (and leftovers of interrupted writes). */
 export async function pruneCheckpoints(out: string, keep: number): Promise<void> {
   const all = await listCheckpoints(out);
-  for (const [, path] of all.slice(0, Math.max(0, all.length - keep))) await rm(path, { recursive: true, force: true });
+  for (const [, path] of all.slice(0, Math.max(0, all.length - keep)))
+    await rm(path, { recursive: true, force: true });
   for (const name of await readdir(out)) {
     if (name.startsWith('.checkpoint-') && name.endsWith('.incomplete')) {
       await rm(join(out, name), { recursive: true, force: true });

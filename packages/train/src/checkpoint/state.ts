@@ -4,7 +4,12 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor } from '@tensorflow/tfjs-core';
-import { parseSafetensors, readFloat32, serializeSafetensors, type NamedFloat32Tensor } from '@flan-ts/models';
+import {
+  parseSafetensors,
+  readFloat32,
+  serializeSafetensors,
+  type NamedFloat32Tensor,
+} from '@flan-ts/models';
 
 export const TRAINER_STATE_FILE = 'trainer_state.json';
 export const OPTIMIZER_FILE = 'optimizer.safetensors';
@@ -41,7 +46,9 @@ export function parseTrainerState(text: string, source: string): TrainerState {
   }
   const s = raw as Partial<TrainerState>;
   if (s?.format !== TRAINER_STATE_FORMAT) {
-    throw new CheckpointStateError(`${source}: format is ${JSON.stringify(s?.format)}, expected "${TRAINER_STATE_FORMAT}"`);
+    throw new CheckpointStateError(
+      `${source}: format is ${JSON.stringify(s?.format)}, expected "${TRAINER_STATE_FORMAT}"`,
+    );
   }
   for (const field of ['step', 'examplesSeen'] as const) {
     if (!Number.isInteger(s[field]) || (s[field] as number) < 0) {
@@ -73,7 +80,8 @@ export function configDifferences(
 export async function serializeOptimizerState(state: ReadonlyMap<string, Tensor>): Promise<Uint8Array> {
   const tensors: NamedFloat32Tensor[] = [];
   for (const [name, t] of state) {
-    const data = t.dtype === 'float32' ? ((await t.data()) as Float32Array) : Float32Array.from(await t.data());
+    const data =
+      t.dtype === 'float32' ? ((await t.data()) as Float32Array) : Float32Array.from(await t.data());
     tensors.push({ name, shape: [...t.shape], data });
   }
   return serializeSafetensors(tensors, { format: 'pt', 'flan-ts': 'optimizer-state' });
@@ -83,6 +91,7 @@ export async function serializeOptimizerState(state: ReadonlyMap<string, Tensor>
 export function parseOptimizerState(bytes: Uint8Array, source: string): Map<string, Tensor> {
   const file = parseSafetensors(bytes, source);
   const out = new Map<string, Tensor>();
-  for (const [name, entry] of file.tensors) out.set(name, tf.tensor(readFloat32(file, name), entry.shape, 'float32'));
+  for (const [name, entry] of file.tensors)
+    out.set(name, tf.tensor(readFloat32(file, name), entry.shape, 'float32'));
   return out;
 }
