@@ -12,3 +12,8 @@ export {
   type LoraConfig,
 } from './lora/config';
 export { AdapterFileError, loraAdapterFromFiles, loraAdapterToFiles, type AdapterFiles } from './lora/files';
+// Optimizers, schedules, clipping and the trainer.
+export * from './optim/index';
+export { Trainer, type TrainerOptions, type StepResult, type GradientsFn } from './trainer';
+export { TrainingError } from './training-error';
+export type { StepBatch } from './trainer-batch';
