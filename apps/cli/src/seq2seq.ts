@@ -53,9 +53,8 @@ export async function loadSeq2Seq(
   const tf = await import('@tensorflow/tfjs-core');
   tf.env().set('PROD', true);
   await models.initNodeBackend(backend);
-  const checkpoint = await models.loadCheckpoint(source);
-  const model = models.T5Model.fromTensors(checkpoint.config, checkpoint.tensors);
-  checkpoint.tensors.clear();
+  const { loadPretrained } = await import('@flan-ts/hub/node');
+  const { model, tokenizer, tokenizerProblem } = await loadPretrained(source);
   let lora: { dispose(): void } | undefined;
   if (adapter !== undefined) {
     const { loadLoraAdapter } = await import('@flan-ts/train/node');
@@ -65,21 +64,6 @@ export async function loadSeq2Seq(
       model.dispose();
       throw new CliError(`--adapter: ${(error as Error).message}`);
     }
-  }
-  let tokenizer: Tokenizer | undefined;
-  let tokenizerProblem: string | undefined;
-  const files = checkpoint.files.tokenizer;
-  const tokenizerFile = files.spieceModel ?? files.tokenizerJson;
-  if (tokenizerFile === undefined) {
-    tokenizerProblem = `the checkpoint ${source} has no tokenizer (spiece.model or tokenizer.json)`;
-  } else if (/^https?:/.test(tokenizerFile)) {
-    // A checkpoint loaded from a URL: the tokenizer's defaults are T5's (100 sentinels).
-    const { Tokenizer } = await import('@flan-ts/tokenizer');
-    tokenizer = await Tokenizer.fromUrl(tokenizerFile);
-  } else {
-    const { loadTokenizerDirectory } = await import('@flan-ts/tokenizer/node');
-    const { dirname } = await import('node:path');
-    tokenizer = await loadTokenizerDirectory(dirname(tokenizerFile));
   }
   return {
     model,
