@@ -3,9 +3,9 @@
  * URL in one call (browser-safe; local directories and the disk cache are in `@flan-ts/hub/node`).
  */
 import { loadCheckpoint, type LoadCheckpointOptions } from '@flan-ts/models';
-import { assemble, type Pretrained } from './pretrained';
+import { assemble, type Pretrained, type PretrainedOptions } from './pretrained';
 
-export type { Pretrained } from './pretrained';
+export type { Pretrained, PretrainedOptions } from './pretrained';
 
 /**
  * Loads the checkpoint onto the current tfjs backend (initialise it first) and its tokenizer.
@@ -17,14 +17,20 @@ export type { Pretrained } from './pretrained';
  */
 export async function loadPretrained(
   source: string | URL,
-  options: LoadCheckpointOptions = {},
+  options: LoadCheckpointOptions & PretrainedOptions = {},
 ): Promise<Pretrained> {
-  const checkpoint = await loadCheckpoint(source, options);
-  return assemble(String(source), checkpoint, async (files) => {
-    const url = files.spieceModel ?? files.tokenizerJson;
-    if (url === undefined) return undefined;
-    const { Tokenizer } = await import('@flan-ts/tokenizer');
-    // A checkpoint read over HTTP: the tokenizer's defaults are T5's (100 sentinels).
-    return Tokenizer.fromUrl(url);
-  });
+  const { config, ...loadOptions } = options;
+  const checkpoint = await loadCheckpoint(source, loadOptions);
+  return assemble(
+    String(source),
+    checkpoint,
+    async (files) => {
+      const url = files.spieceModel ?? files.tokenizerJson;
+      if (url === undefined) return undefined;
+      const { Tokenizer } = await import('@flan-ts/tokenizer');
+      // A checkpoint read over HTTP: the tokenizer's defaults are T5's (100 sentinels).
+      return Tokenizer.fromUrl(url);
+    },
+    { config },
+  );
 }
