@@ -16,6 +16,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor, Variable } from '@tensorflow/tfjs-core';
+import { rms } from './reduce';
 import { StateSlots, checkNumber, parameterFor } from './state';
 import type { Optimizer, OptimizerState, UpdateOptions } from './types';
 
@@ -163,7 +164,7 @@ export class AdafactorT5x implements Optimizer {
     const g = s.scale === 1 ? grad : tf.mul(grad, s.scale);
     // The parameter scale uses the value before this update.
     const updateScale: Tensor | number = c.multiplyByParameterScale
-      ? tf.mul(tf.maximum(tf.sqrt(tf.mean(tf.square(p))), c.epsilon2), s.lr)
+      ? tf.mul(tf.maximum(rms(p), c.epsilon2), s.lr)
       : s.lr;
     const gradSqr = tf.add(tf.square(g), c.epsilon1);
     let y: Tensor;
@@ -184,8 +185,7 @@ export class AdafactorT5x implements Optimizer {
       v.assign(tf.add(tf.mul(v, s.decay), tf.mul(gradSqr, s.mixing)));
       y = tf.mul(g, tf.rsqrt(v));
     }
-    const rms = tf.sqrt(tf.mean(tf.square(y)));
-    y = tf.div(y, tf.maximum(tf.div(rms, c.clippingThreshold), 1));
+    y = tf.div(y, tf.maximum(tf.div(rms(y), c.clippingThreshold), 1));
     p.assign(tf.sub(p, tf.mul(y, updateScale)));
   }
 

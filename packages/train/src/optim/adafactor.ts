@@ -13,6 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor, Variable } from '@tensorflow/tfjs-core';
+import { rms } from './reduce';
 import { StateSlots, checkNumber, parameterFor } from './state';
 import type { Optimizer, OptimizerState, UpdateOptions } from './types';
 
@@ -153,11 +154,10 @@ export class Adafactor implements Optimizer {
       v.assign(tf.add(tf.mul(v, s.beta2t), tf.mul(u2, 1 - s.beta2t)));
       update = tf.mul(tf.rsqrt(v), g);
     }
-    const rms = tf.sqrt(tf.mean(tf.square(update)));
-    update = tf.div(update, tf.maximum(tf.div(rms, c.clipThreshold), 1));
+    update = tf.div(update, tf.maximum(tf.div(rms(update), c.clipThreshold), 1));
     // lr = stepSize · param_scale, where param_scale is the parameter RMS before this update.
     const lr: Tensor | number = c.scaleParameter
-      ? tf.mul(tf.maximum(tf.sqrt(tf.mean(tf.square(p))), c.eps[1]), s.stepSize)
+      ? tf.mul(tf.maximum(rms(p), c.eps[1]), s.stepSize)
       : s.stepSize;
     update = tf.mul(update, lr);
     if (c.beta1 !== null) {

@@ -5,13 +5,14 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Scalar, Tensor } from '@tensorflow/tfjs-core';
+import { blockSum } from './reduce';
 
 /** `sqrt(Σ_i ‖g_i‖²)` over every gradient, as a float32 scalar (the caller disposes it). */
 export function globalNorm(grads: Iterable<Tensor>): Scalar {
   return tf.tidy(() => {
     const list = [...grads];
     if (list.length === 0) return tf.scalar(0);
-    const squares = list.map((g) => tf.sum(tf.square(g)));
+    const squares = list.map((g) => blockSum(tf.square(g)));
     return tf.sqrt(squares.length === 1 ? squares[0]! : tf.addN(squares)) as Scalar;
   });
 }
