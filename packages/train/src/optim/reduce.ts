@@ -22,5 +22,5 @@ export function blockSum(x: Tensor): Scalar {
 
 /** `sqrt(mean(x²))` over every element (call inside a tidy). */
 export function rms(x: Tensor): Scalar {
-  return tf.sqrt(tf.div(blockSum(tf.square(x)), x.size));
+  return tf.sqrt(tf.div(blockSum(tf.square(x)), x.size)) as Scalar;
 }
