@@ -6,13 +6,21 @@ import { registerRender } from './commands/render';
 import { registerMix } from './commands/mix';
 import { registerGenerate } from './commands/generate';
 import { registerScore } from './commands/score';
+import { registerTrain } from './commands/train';
 
 const program = new Command('flan')
   .description('Instruction finetuning of T5 / Flan-T5 in TypeScript')
   .showHelpAfterError()
   .exitOverride();
 
-for (const register of [registerTokenize, registerRender, registerMix, registerGenerate, registerScore]) {
+for (const register of [
+  registerTokenize,
+  registerRender,
+  registerMix,
+  registerGenerate,
+  registerScore,
+  registerTrain,
+]) {
   register(program);
 }
 

@@ -32,7 +32,7 @@ export interface BatchStream {
 export interface SteppingTrainer {
   /** Optimizer steps taken so far (a resumed trainer starts where its checkpoint was). */
   readonly stepCount: number;
-  step(batch: IdBatch | IdBatch[]): Promise<{ loss: number; gradNorm: number }>;
+  step(batch: IdBatch | IdBatch[]): Promise<{ loss: number; gradNorm: number; learningRate?: number }>;
 }
 
 export interface FitProgress {
@@ -49,7 +49,7 @@ export interface FitOptions {
   gradAccum?: number;
   /** Examples already consumed before this call (a resume), for the metrics. */
   examplesSeen?: number;
-  /** Learning rate of a step, for the metrics (the trainer's schedule). */
+  /** Learning rate of a step, for the metrics, when the trainer's step does not report it. */
   learningRate?: (step: number) => number;
   /** Bytes in use, for the metrics (the WASM heap, or tfjs's tensor bytes). */
   memoryBytes?: () => number;
@@ -151,7 +151,7 @@ export async function fit(
       break;
     }
     const started = now();
-    const { loss, gradNorm } = await trainer.step(
+    const { loss, gradNorm, learningRate } = await trainer.step(
       micro.length === 1 ? micro[0]!.batch : micro.map((m) => m.batch),
     );
     const seconds = Math.max((now() - started) / 1000, 1e-9);
@@ -167,7 +167,7 @@ export async function fit(
       kind: 'train',
       step,
       loss,
-      learning_rate: options.learningRate?.(step) ?? Number.NaN,
+      learning_rate: learningRate ?? options.learningRate?.(step) ?? Number.NaN,
       grad_norm: gradNorm,
       target_tokens_per_second: targets / seconds,
       tokens_per_second: tokens / seconds,

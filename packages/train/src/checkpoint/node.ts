@@ -96,11 +96,16 @@ export interface ReadCheckpoint {
   optimizerState: Map<string, Tensor>;
 }
 
+/** A checkpoint's `trainer_state.json` (no tensors: needs no backend). */
+export async function readTrainerState(dir: string): Promise<TrainerState> {
+  const statePath = join(dir, TRAINER_STATE_FILE);
+  return parseTrainerState(await readFile(statePath, 'utf8'), statePath);
+}
+
 /** Reads a checkpoint directory's trainer and optimizer state (the model is loaded with `loadT5`). */
 export async function readCheckpoint(dir: string): Promise<ReadCheckpoint> {
-  const statePath = join(dir, TRAINER_STATE_FILE);
+  const state = await readTrainerState(dir);
   const optimizerPath = join(dir, OPTIMIZER_FILE);
-  const state = parseTrainerState(await readFile(statePath, 'utf8'), statePath);
   const optimizerState = parseOptimizerState(new Uint8Array(await readFile(optimizerPath)), optimizerPath);
   return { dir, state, optimizerState };
 }

@@ -1,0 +1,344 @@
+/**
+ * `runTraining`: a whole finetuning run in Node, as `flan train` runs it. Loads the model and its
+ * tokenizer, builds the data stream, trains with checkpoints, metrics and a held-out loss, writes the
+ * HTML report and the final model (or adapter) into `out`, and resumes exactly from the newest
+ * checkpoint. Every check that can fail on bad input (flags, files, vocabularies, an unwritable `out`)
+ * runs before the first step.
+ */
+import { appendFile, mkdir, rm, writeFile } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { loadPretrained } from '@flan-ts/hub/node';
+import { initNodeBackend, releaseWebGpu, writeFileAtomic } from '@flan-ts/models/node';
+import * as tf from '@tensorflow/tfjs-core';
+import type { IdBatch } from '../batch';
+import { configDifferences, TRAINER_STATE_FORMAT, type TrainerState } from '../checkpoint/state';
+import {
+  listCheckpoints,
+  pruneCheckpoints,
+  readCheckpoint,
+  readTrainerState,
+  writeCheckpoint,
+  writeModelFiles,
+} from '../checkpoint/node';
+import type { BatcherState } from '../data/batcher';
+import { huggingFaceTrainScript } from '../export/hf-script';
+import { heldOutLoss } from '../held-out';
+import { fit, type BatchStream, type FitProgress, type FitResult } from '../loop';
+import { applyLora, type LoraAdapter } from '../lora/adapter';
+import { loadLoraAdapter } from '../lora/node';
+import type { OptimizerConfig, ScheduleConfig } from '../optim/index';
+import { renderTrainingReport } from '../report/html';
+import type { RunMetrics } from '../report/metrics';
+import { RESUMABLE_CHANGES, RunConfigError, validateRunConfig, type RunConfig } from '../run-config';
+import { Trainer } from '../trainer';
+import { heldOutBatches, trainingBatches } from './data';
+
+export interface RunOptions {
+  /** Continue from the newest checkpoint in `out` (its configuration must match). */
+  resume?: boolean;
+  /** Aborting stops after the current step and writes a checkpoint. */
+  signal?: AbortSignal;
+  onProgress?: (progress: FitProgress) => void;
+  /** Messages for the user (one line each). */
+  log?: (line: string) => void;
+}
+
+export interface RunResult extends FitResult {
+  /** Where the final model (or adapter), metrics and report are, in words. */
+  summary: string;
+}
+
+const MODEL_FILES = ['model.safetensors', 'adapter_model.safetensors'];
+
+function optimizerConfig(c: RunConfig): OptimizerConfig {
+  if (c.optimizer === 'adamw') {
+    return { name: 'adamw', learningRate: c.learningRate, weightDecay: c.weightDecay };
+  }
+  if (c.optimizer === 'adafactor')
+    return { name: 'adafactor', learningRate: c.learningRate, weightDecay: c.weightDecay };
+  return { name: 'adafactor-t5x', learningRate: c.learningRate };
+}
+
+function scheduleConfig(c: RunConfig): ScheduleConfig {
+  switch (c.schedule) {
+    case 'constant':
+      return c.warmup > 0 ? { name: 'linear-warmup', warmupSteps: c.warmup } : { name: 'constant' };
+    case 'linear':
+      return { name: 'linear', warmupSteps: c.warmup, totalSteps: c.steps };
+    case 'cosine':
+      return { name: 'cosine', warmupSteps: c.warmup, totalSteps: c.steps };
+    case 'rsqrt':
+      return { name: 'rsqrt', warmupSteps: Math.max(c.warmup, 1) };
+  }
+}
+
+/** Bytes in use: the WASM heap on wasm (what runs out first), tfjs's tensor bytes elsewhere. */
+function memoryBytes(): number {
+  const heap = (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8?.buffer
+    .byteLength;
+  return heap ?? tf.memory().numBytes;
+}
+
+/** The settings a checkpoint records and a resume compares (paths resolved, so `cd` does not matter). */
+function recordedConfig(c: RunConfig): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...c };
+  for (const key of ['model', 'mixture', 'data', 'out', 'evalData', 'metrics', 'exportHf'] as const) {
+    const v = c[key];
+    if (typeof v === 'string' && (key !== 'model' || !/^[\w.-]+\/[\w.-]+$/.test(v))) out[key] = resolve(v);
+  }
+  return JSON.parse(JSON.stringify(out)) as Record<string, unknown>;
+}
+
+/** Fails early when `out` cannot be written (before any model time is spent). */
+async function checkWritable(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+    const probe = join(dir, `.write-test-${process.pid}`);
+    await writeFile(probe, '');
+    await rm(probe);
+  } catch (error) {
+    throw new RunConfigError(
+      `cannot write ${dir} (${(error as NodeJS.ErrnoException).code ?? error})`,
+      '--out',
+    );
+  }
+}
+
+/** The examples of a batch as they were trained: rows (or packed segments) without padding. */
+function batchExamples(batch: IdBatch): { input_ids: number[]; target_ids: number[] }[] {
+  const out: { input_ids: number[]; target_ids: number[] }[] = [];
+  batch.input_ids.forEach((row, r) => {
+    const labels = batch.labels[r]!;
+    const encSeg = batch.encoder_segment_ids?.[r];
+    const decSeg = batch.decoder_segment_ids?.[r];
+    if (encSeg === undefined || decSeg === undefined) {
+      out.push({
+        input_ids: row.filter((_, i) => batch.attention_mask[r]![i] === 1),
+        target_ids: labels.filter((l) => l !== -100),
+      });
+      return;
+    }
+    const segments = Math.max(0, ...encSeg);
+    for (let s = 1; s <= segments; s++) {
+      out.push({
+        input_ids: row.filter((_, i) => encSeg[i] === s),
+        target_ids: labels.filter((l, i) => decSeg[i] === s && l !== -100),
+      });
+    }
+  });
+  return out;
+}
+
+/** Runs (or resumes) a training run; see the module comment. */
+export async function runTraining(input: RunConfig, options: RunOptions = {}): Promise<RunResult> {
+  const config = validateRunConfig(input);
+  const log = options.log ?? (() => {});
+  const out = config.out;
+  await checkWritable(out);
+  const checkpoints = await listCheckpoints(out);
+  if (options.resume !== true && checkpoints.length > 0) {
+    throw new RunConfigError(
+      `${out} already holds checkpoints (newest ${basename(checkpoints[checkpoints.length - 1]![1])}): ` +
+        'pass --resume to continue that run, or choose another --out',
+      '--out',
+    );
+  }
+  if (options.resume === true && checkpoints.length === 0) {
+    throw new RunConfigError(`${out} holds no checkpoint to resume from`, '--resume');
+  }
+  const resumeFrom = options.resume === true ? checkpoints[checkpoints.length - 1]![1] : undefined;
+  let saved: TrainerState | undefined;
+  if (resumeFrom !== undefined) {
+    const state = await readTrainerState(resumeFrom);
+    const diff = configDifferences(state.config, recordedConfig(config), RESUMABLE_CHANGES);
+    if (diff.length > 0) {
+      throw new RunConfigError(
+        `the run in ${out} was made with other settings: ${diff.join('; ')}`,
+        '--resume',
+      );
+    }
+    saved = state;
+  }
+
+  tf.env().set('PROD', true);
+  await initNodeBackend(config.backend);
+  // A full-finetuning resume loads the checkpoint's weights; a LoRA one, the base model plus its adapter.
+  const weightsFrom = resumeFrom !== undefined && config.lora === undefined ? resumeFrom : config.model;
+  const pretrained = await loadPretrained(weightsFrom, {
+    config: config.dropout !== undefined ? { dropoutRate: config.dropout } : {},
+  });
+  const { model, tokenizer } = pretrained;
+  const closers: (() => Promise<void> | void)[] = [() => model.dispose()];
+  if (config.backend === 'webgpu') closers.push(() => releaseWebGpu());
+  try {
+    if (tokenizer !== undefined && tokenizer.vocabSize > model.vocabSize) {
+      throw new RunConfigError(
+        `the tokenizer has ${tokenizer.vocabSize} tokens, more than the model's vocabulary of ${model.vocabSize}`,
+        '--model',
+      );
+    }
+    const tokenizerFiles = Object.entries(pretrained.files.tokenizer)
+      .filter(([, path]) => path !== undefined && !/^https?:/.test(path))
+      .map(([, path]) => path!);
+
+    let adapter: LoraAdapter | undefined;
+    if (config.lora !== undefined) {
+      if (config.lora.dropout > 0) {
+        throw new RunConfigError('LoRA dropout is not supported yet; use dropout=0', '--lora');
+      }
+      adapter =
+        resumeFrom !== undefined
+          ? await loadLoraAdapter(model, resumeFrom)
+          : applyLora(model, { ...config.lora, baseModelNameOrPath: config.model }, config.seed);
+      closers.unshift(() => adapter!.dispose());
+      for (const v of model.parameters().values()) v.trainable = false;
+    }
+
+    const dataOptions = {
+      tokenizer,
+      tokenizerProblem: pretrained.tokenizerProblem,
+      vocabSize: model.vocabSize,
+      log,
+    };
+    const evalBatches =
+      config.evalData !== undefined ? await heldOutBatches(config.evalData, config, dataOptions) : undefined;
+    const data = await trainingBatches(config, {
+      ...dataOptions,
+      ...(saved ? { state: saved.data as BatcherState } : {}),
+    });
+    closers.unshift(() => data.close());
+
+    const trainer = new Trainer(model, {
+      optimizer: optimizerConfig(config),
+      schedule: scheduleConfig(config),
+      ...(config.clipNorm > 0 ? { clipNorm: config.clipNorm } : {}),
+      seed: config.seed,
+      ...(adapter ? { trainable: adapter.variables() } : {}),
+    });
+    closers.unshift(() => trainer.dispose());
+    if (resumeFrom !== undefined) {
+      const { optimizerState } = await readCheckpoint(resumeFrom);
+      try {
+        trainer.loadOptimizerState({ step: saved!.step, tensors: optimizerState });
+      } finally {
+        tf.dispose([...optimizerState.values()]);
+      }
+      log(`resuming ${out} at step ${saved!.step} (${saved!.examplesSeen} examples seen)`);
+    }
+
+    const metricsPath = config.metrics ?? join(out, 'metrics.jsonl');
+    if (resumeFrom === undefined) await writeFile(metricsPath, '');
+    const history: RunMetrics[] = [];
+    const exportFile = config.exportHf !== undefined ? join(config.exportHf, 'train.jsonl') : undefined;
+    if (exportFile !== undefined) {
+      await mkdir(config.exportHf!, { recursive: true });
+      if (resumeFrom === undefined) await writeFile(exportFile, '');
+    }
+    // Every micro-batch the loop draws is trained on (a step draws its micro-batches, then runs).
+    const stream: BatchStream = exportFile
+      ? {
+          async next() {
+            const m = await data.stream.next();
+            if (m !== undefined) {
+              const lines = batchExamples(m.batch).map((e) => JSON.stringify(e) + '\n');
+              await appendFile(exportFile, lines.join(''));
+            }
+            return m;
+          },
+          state: () => data.stream.state(),
+        }
+      : data.stream;
+
+    const recorded = recordedConfig(config);
+    const result = await fit(trainer, stream, {
+      steps: config.steps,
+      gradAccum: config.gradAccum,
+      examplesSeen: saved?.examplesSeen ?? 0,
+      memoryBytes,
+      ...(config.evalEvery !== undefined ? { evalEvery: config.evalEvery } : {}),
+      ...(evalBatches ? { evaluate: () => heldOutLoss(model, evalBatches) } : {}),
+      ...(config.saveEvery !== undefined ? { saveEvery: config.saveEvery } : {}),
+      save: async (position) => {
+        const optimizerState = trainer.optimizerState();
+        await writeCheckpoint(out, {
+          model,
+          adapter,
+          optimizerState: optimizerState.tensors,
+          state: {
+            format: TRAINER_STATE_FORMAT,
+            step: position.step,
+            examplesSeen: position.examplesSeen,
+            data: position.data,
+            rng: { seed: config.seed },
+            config: recorded,
+          },
+          copyFiles: tokenizerFiles,
+        });
+        await pruneCheckpoints(out, config.keep);
+      },
+      onMetrics: async (m) => {
+        history.push(m);
+        await appendFile(metricsPath, JSON.stringify(m) + '\n');
+        if (m.kind === 'eval') log(`step ${m.step}: held-out loss ${m.eval_loss.toFixed(4)}`);
+      },
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+
+    // The final model lands in `out` itself, where `flan generate --model <out>` loads it.
+    if (result.stoppedBy !== 'abort') {
+      for (const name of MODEL_FILES) await rm(join(out, name), { force: true });
+      await writeModelFiles(out, model, adapter, tokenizerFiles);
+    }
+    const allMetrics = resumeFrom === undefined ? history : await readMetrics(metricsPath, history);
+    const report = await renderTrainingReport(allMetrics, {
+      title: `flan train: ${config.model}`,
+      config: recorded,
+    });
+    await writeFileAtomic(join(out, 'report.html'), (h) => h.writeFile(report, 'utf8'));
+    if (config.exportHf !== undefined) {
+      const script = huggingFaceTrainScript({
+        model: config.model,
+        dataFile: 'train.jsonl',
+        steps: config.steps,
+        batchSize: config.batchSize,
+        gradAccum: config.gradAccum,
+        inputLength: config.inputLength,
+        targetLength: config.targetLength,
+        optimizer: config.optimizer,
+        learningRate: config.learningRate,
+        schedule: config.schedule,
+        warmup: config.warmup,
+        weightDecay: config.weightDecay,
+        clipNorm: config.clipNorm,
+        ...(config.dropout !== undefined ? { dropout: config.dropout } : {}),
+        seed: config.seed,
+        ...(config.lora ? { lora: config.lora } : {}),
+        packed: config.pack,
+      });
+      await writeFileAtomic(join(config.exportHf, 'train_hf.py'), (h) => h.writeFile(script, 'utf8'));
+    }
+    const what = adapter ? 'LoRA adapter' : 'model';
+    const summary =
+      result.stoppedBy === 'abort'
+        ? `checkpoint in ${join(out, `checkpoint-${result.step}`)} (continue with --resume)`
+        : `${what} in ${out}, metrics in ${metricsPath}, report in ${join(out, 'report.html')}`;
+    return { ...result, summary };
+  } finally {
+    for (const close of closers) await close();
+  }
+}
+
+/** Every metrics record of a resumed run's file (the earlier part of the run included). */
+async function readMetrics(path: string, fallback: RunMetrics[]): Promise<RunMetrics[]> {
+  const { readFile } = await import('node:fs/promises');
+  try {
+    const text = await readFile(path, 'utf8');
+    return text
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l) => JSON.parse(l) as RunMetrics);
+  } catch {
+    return fallback;
+  }
+}
