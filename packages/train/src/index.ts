@@ -17,3 +17,5 @@ export * from './optim/index';
 export { Trainer, type TrainerOptions, type StepResult, type GradientsFn } from './trainer';
 export { TrainingError } from './training-error';
 export type { StepBatch } from './trainer-batch';
+// Data path (sources, padding with length buckets, seqio packing, the batcher).
+export * from './data/index';
