@@ -69,12 +69,14 @@ export function resolveAdafactorT5xConfig(config: AdafactorT5xConfig): ResolvedA
 
 /**
  * t5x's `_decay_rate_pow(i − stepOffset, exponent)` in float32: `1 − (i + 1)^−exponent` with every
- * operation rounded to float32 (the reference's decay values are float32).
+ * operation rounded to float32 (the reference's decay values are float32). The negative power is
+ * taken as `1 / t^exponent`: that reproduces all ten recorded values bit for bit, while a correctly
+ * rounded `t^−exponent` is one float32 ulp off at one of them (XLA's float32 pow rounds that way).
  */
 export function t5xDecayRate(step: number, exponent: number, stepOffset = 0): number {
   const f = Math.fround;
   const t = f(f(step - stepOffset) + 1);
-  return f(1 - f(Math.pow(t, f(-f(exponent)))));
+  return f(1 - f(1 / f(Math.pow(t, f(exponent)))));
 }
 
 /**
