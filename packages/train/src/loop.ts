@@ -133,6 +133,8 @@ export async function fit(
     });
   };
 
+  // The held-out loss before the first step: the baseline the run's curve starts from.
+  if (options.evalEvery !== undefined && trainer.stepCount === 0) await evaluate();
   let stoppedBy: FitResult['stoppedBy'] = 'steps';
   while (trainer.stepCount < options.steps) {
     if (options.signal?.aborted) {

@@ -61,7 +61,7 @@ describe('fit', () => {
       [6, 7],
       [8, 9],
     ]);
-    expect(metrics.filter((m) => m.kind === 'eval').map((m) => m.step)).toEqual([2, 4, 5]);
+    expect(metrics.filter((m) => m.kind === 'eval').map((m) => m.step)).toEqual([0, 2, 4, 5]);
     const train = metrics.filter((m) => m.kind === 'train');
     expect(train.map((m) => m.step)).toEqual([1, 2, 3, 4, 5]);
     expect(train[0]!.padding_fraction).toBeCloseTo(1 - 3 / 5);

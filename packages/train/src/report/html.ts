@@ -14,7 +14,7 @@ function lineChart(
   points: Point[],
   title: string,
   yTitle: string,
-  logScale = false,
+  fromZero = false,
 ): Record<string, unknown> {
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
@@ -29,7 +29,9 @@ function lineChart(
         field: 'value',
         type: 'quantitative',
         title: yTitle,
-        scale: logScale ? { type: 'log' } : { zero: false },
+        // A constant learning rate would collapse a zero-less domain to one point.
+        scale: { zero: fromZero },
+        axis: fromZero ? { format: '.1e' } : {},
       },
       color: { field: 'series', type: 'nominal', title: null },
     },
@@ -68,7 +70,7 @@ export async function renderTrainingReport(
   ];
   const lr: Point[] = train.map((m) => ({ step: m.step, value: m.learning_rate, series: 'learning rate' }));
   const charts = [await toSvg(lineChart(loss, 'Loss', 'mean token cross-entropy'))];
-  if (lr.length > 0) charts.push(await toSvg(lineChart(lr, 'Learning rate', 'learning rate')));
+  if (lr.length > 0) charts.push(await toSvg(lineChart(lr, 'Learning rate', 'learning rate', true)));
   const last = train[train.length - 1];
   const lastEval = evals[evals.length - 1];
   const summary: [string, string][] = [];
