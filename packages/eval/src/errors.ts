@@ -1,0 +1,18 @@
+/** Errors of the eval package: each names what the user has to fix (a file and line, a name). */
+
+/** A malformed record or file of the benchmark data: names the source and the 1-based line. */
+export class DataLineError extends Error {
+  override name = 'DataLineError';
+  constructor(
+    readonly source: string,
+    readonly line: number,
+    readonly reason: string,
+  ) {
+    super(`${source}:${line}: ${reason}`);
+  }
+}
+
+/** A bad request: an unknown benchmark, format or task, or inconsistent settings. */
+export class EvalError extends Error {
+  override name = 'EvalError';
+}
