@@ -76,6 +76,7 @@ export {
   type RenderExampleOptions,
 } from './tasks/render-example';
 export { Registry, type MixtureDefinition } from './tasks/registry';
+export { DEFAULT_INVERSION_TEMPLATE, invertExample, type InversionSettings } from './tasks/inversion';
 export { COT_DATA_ANSWER_TEMPLATES, COT_DATA_RATIONALE_TEMPLATES } from './tasks/cot-templates';
 export {
   cotRecordFields,
@@ -92,6 +93,7 @@ export {
   type MixingRate,
 } from './mixtures/rates';
 export {
+  EQUAL_TEMPLATE_MIX,
   MixtureSampler,
   resolveMixture,
   type ResolvedMixture,

@@ -9,6 +9,7 @@ import { ConfigError } from '../errors';
 import type { TokenCounter } from '../formats/token-counter';
 import { deriveRng, type Rng } from '../rng';
 import type { Registry, MixtureDefinition } from '../tasks/registry';
+import { invertExample } from '../tasks/inversion';
 import { renderExample, type Exemplar, type MixedExample } from '../tasks/render-example';
 import { FORMAT_NAMES, preprocess, type FormatName, type TaskDefinition } from '../tasks/task';
 import { countRecords } from '../data/source';
@@ -38,7 +39,17 @@ export interface ResolvedMixture {
   name: string;
   tasks: readonly TaskDefinition[];
   probabilities: readonly number[];
+  /** Format weights of tasks without their own (see {@link MixtureDefinition.templateMix}). */
+  templateMix?: Readonly<Partial<Record<FormatName, number>>>;
 }
+
+/** A template_mix with every format weighted equally: a starting point, not the paper's exact proportions. */
+export const EQUAL_TEMPLATE_MIX: Readonly<Partial<Record<FormatName, number>>> = Object.freeze({
+  'zero-shot': 1,
+  'few-shot': 1,
+  cot: 1,
+  'few-shot-cot': 1,
+});
 
 async function rateOf(task: TaskDefinition, rate: MixingRate): Promise<number> {
   if (typeof rate === 'number') return rate;
@@ -64,7 +75,12 @@ export async function resolveMixture(
       ? { of: tasks.map((t) => t.collection), weights: definition.collectionWeights }
       : undefined,
   );
-  return { name: definition.name, tasks, probabilities };
+  return {
+    name: definition.name,
+    tasks,
+    probabilities,
+    ...(definition.templateMix ? { templateMix: definition.templateMix } : {}),
+  };
 }
 
 function pickWeighted<T>(items: readonly T[], weights: readonly number[], u: number): T {
@@ -80,8 +96,22 @@ function pickWeighted<T>(items: readonly T[], weights: readonly number[], u: num
   return items[items.length - 1]!;
 }
 
-function formatsOf(task: TaskDefinition): { names: FormatName[]; weights: number[] } {
-  const formats = task.formats ?? { 'zero-shot': 1 };
+function canRender(task: TaskDefinition, format: FormatName): boolean {
+  const cot = format === 'cot' || format === 'few-shot-cot';
+  return ((cot ? task.cotTemplates : task.templates)?.length ?? 0) > 0;
+}
+
+function formatsOf(
+  task: TaskDefinition,
+  templateMix?: Readonly<Partial<Record<FormatName, number>>>,
+): { names: FormatName[]; weights: number[] } {
+  let formats = task.formats ?? { 'zero-shot': 1 };
+  if (!task.formats && templateMix) {
+    // template_mix: the mixture's weights, over the formats this task has templates for.
+    formats = Object.fromEntries(
+      Object.entries(templateMix).filter(([f]) => canRender(task, f as FormatName)),
+    ) as Partial<Record<FormatName, number>>;
+  }
   const names = FORMAT_NAMES.filter((f) => (formats[f] ?? 0) > 0);
   if (names.length === 0) throw new ConfigError(`task "${task.name}" has no format with a weight > 0`);
   for (const [name, weight] of Object.entries(formats)) {
@@ -128,7 +158,12 @@ export class MixtureSampler {
     this.streams = mixture.tasks.map(
       (task) => new TaskStream(task, this.seed, options.shuffleBuffer ?? 1000, state?.cursors[task.name]),
     );
-    this.formats = mixture.tasks.map(formatsOf);
+    this.formats = mixture.tasks.map((task) => formatsOf(task, mixture.templateMix));
+    for (const task of mixture.tasks) {
+      const rate = task.inversion?.rate;
+      if (rate !== undefined && !(rate >= 0 && rate <= 1))
+        throw new ConfigError(`task "${task.name}": inversion.rate must be in [0, 1], got ${rate}`);
+    }
   }
 
   /** Draws made so far. */
@@ -143,17 +178,34 @@ export class MixtureSampler {
     return { seed: this.seed, position: this.positionValue, cursors };
   }
 
+  /**
+   * The few-shot exemplar candidates of a task: `poolSize` records sampled uniformly across the whole
+   * split (reservoir sampling, seeded by the sampler's seed and the task), or with `fewShot.pool: 'first'`
+   * the first `poolSize` records. Built once per sampler, in one streaming pass; a resumed sampler builds
+   * the same pool.
+   */
   private exemplarPool(task: TaskDefinition): Promise<Exemplar[]> {
     let pool = this.pools.get(task.name);
     if (!pool) {
       pool = (async () => {
         const size = task.fewShot?.poolSize ?? 64;
+        const first = task.fewShot?.pool === 'first';
+        const rng = deriveRng(this.seed, 'exemplar-pool', task.name);
         const out: Exemplar[] = [];
         if (size <= 0) return out;
+        let seen = 0;
         for await (const record of task.source.open()) {
           const fields = preprocess(task, record.value);
-          if (fields !== null) out.push({ key: `${record.source}:${record.line}`, fields });
-          if (out.length >= size) break;
+          if (fields === null) continue;
+          const exemplar = { key: `${record.source}:${record.line}`, fields };
+          seen++;
+          if (out.length < size) out.push(exemplar);
+          else if (first) break;
+          else {
+            // Algorithm R: the seen-th record replaces a pool entry with probability size / seen.
+            const j = rng.int(seen);
+            if (j < size) out[j] = exemplar;
+          }
         }
         return out;
       })();
@@ -164,7 +216,8 @@ export class MixtureSampler {
 
   /** One draw; `undefined` when the draw was dropped (few-shot over budget; counted in `dropped`). */
   async draw(): Promise<MixedExample | undefined> {
-    const rng: Rng = deriveRng(this.seed, 'draw', this.positionValue);
+    const draw = this.positionValue;
+    const rng: Rng = deriveRng(this.seed, 'draw', draw);
     this.positionValue++;
     const index = pickWeighted(
       this.streams.map((_, i) => i),
@@ -191,6 +244,11 @@ export class MixtureSampler {
       throw error;
     }
     if (!rendered) this.dropped++;
+    else if (task.inversion && format === 'zero-shot' && task.inversion.rate > 0) {
+      // A generator of its own: tasks without inversion draw exactly as before.
+      if (deriveRng(this.seed, 'inversion', draw).next() < task.inversion.rate)
+        rendered = invertExample(rendered, task.inversion.template);
+    }
     return rendered;
   }
 

@@ -9,6 +9,7 @@ import { ConfigError, type DataLineError } from '../errors';
 import type { TextFormat } from '../data/formats';
 import type { MixingRate } from '../mixtures/rates';
 import { FLAN_COT_SETS, flanCotTask, type FlanCotSet } from '../tasks/flan-cot';
+import type { InversionSettings } from '../tasks/inversion';
 import { Registry, type MixtureDefinition } from '../tasks/registry';
 import {
   FORMAT_NAMES,
@@ -87,9 +88,27 @@ function parseFewShot(value: unknown, where: string): FewShotSettings | undefine
       throw new ConfigError(`${where}: fewShot.${key} must be an integer >= 0`);
     }
   }
+  if (value['pool'] !== undefined && value['pool'] !== 'sample' && value['pool'] !== 'first')
+    throw new ConfigError(`${where}: fewShot.pool must be "sample" or "first"`);
   if (value['layout'] !== undefined && !isObject(value['layout']))
     throw new ConfigError(`${where}: fewShot.layout must be an object`);
   return value as FewShotSettings;
+}
+
+function parseInversion(value: unknown, where: string): InversionSettings {
+  if (typeof value === 'number') value = { rate: value };
+  if (!isObject(value) || typeof value['rate'] !== 'number' || !(value['rate'] >= 0 && value['rate'] <= 1))
+    throw new ConfigError(`${where}: inversion must be a rate in [0, 1] or {"rate", "template"?}`);
+  const template = value['template'];
+  if (
+    template !== undefined &&
+    !(isObject(template) && typeof template['input'] === 'string' && typeof template['target'] === 'string')
+  )
+    throw new ConfigError(`${where}: inversion.template must be {"input": string, "target": string}`);
+  return {
+    rate: value['rate'],
+    ...(template ? { template: template as unknown as Template } : {}),
+  };
 }
 
 /** Loads a mixture config file into a registry and mixture definition. */
@@ -223,6 +242,7 @@ export function loadMixtureConfig(
       ...(typeof t['collection'] === 'string' ? { collection: t['collection'] } : {}),
       ...(typeof t['numExamples'] === 'number' ? { numExamples: t['numExamples'] } : {}),
       ...(typeof t['cotTrigger'] === 'string' ? { cotTrigger: t['cotTrigger'] } : {}),
+      ...(t['inversion'] !== undefined ? { inversion: parseInversion(t['inversion'], where) } : {}),
     };
     let task: TaskDefinition;
     if (t['preset'] === 'flan-cot') {
@@ -262,11 +282,13 @@ export function loadMixtureConfig(
     throw new ConfigError(`${path}: collections must map names to weights >= 0`);
   }
   const defaultRate = parseRate(config['rate'], `${path}: rate`);
+  const templateMix = parseFormats(config['templateMix'], `${path}: templateMix`);
   const mixture: MixtureDefinition = {
     name: typeof config['name'] === 'string' ? config['name'] : 'mixture',
     tasks: entries,
     ...(defaultRate !== undefined ? { defaultRate } : {}),
     ...(collections ? { collectionWeights: collections as Record<string, number> } : {}),
+    ...(templateMix ? { templateMix } : {}),
   };
   registry.addMixture(mixture);
   const seed = config['seed'];

@@ -1,7 +1,7 @@
 /** Tasks and mixtures by name (seqio's TaskRegistry and MixtureRegistry in one object). */
 import { ConfigError } from '../errors';
 import type { MixingRate } from '../mixtures/rates';
-import type { TaskDefinition } from './task';
+import type { FormatName, TaskDefinition } from './task';
 
 /** A mixture: tasks (by name) with rates, and optional per-collection weights. */
 export interface MixtureDefinition {
@@ -11,6 +11,12 @@ export interface MixtureDefinition {
   defaultRate?: MixingRate;
   /** Weights of collections (sub-mixtures); every task then needs a `collection` listed here. */
   collectionWeights?: Readonly<Record<string, number>>;
+  /**
+   * template_mix: format weights for every task without its own `formats`, each example's format drawn
+   * from them (zero-shot / few-shot / CoT mixed per example, as the Flan 2022 mixtures). A task uses the
+   * formats it can render: the CoT formats need `cotTemplates`, the answer-only ones `templates`.
+   */
+  templateMix?: Readonly<Partial<Record<FormatName, number>>>;
 }
 
 export class Registry {

@@ -22,6 +22,8 @@ export interface MixedExample {
   task: string;
   template: string;
   format: FormatName;
+  /** Set on input-inverted examples (inputs and targets swapped into the inverted task). */
+  inverted?: true;
 }
 
 export interface RenderExampleOptions {

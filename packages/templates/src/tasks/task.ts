@@ -6,6 +6,7 @@ import type { RecordSource } from '../data/source';
 import type { FewShotLayout } from '../templates/few-shot-pattern';
 import type { RandomOptionsStyle } from '../templates/options';
 import type { Fields, Template } from '../templates/template';
+import type { InversionSettings } from './inversion';
 
 /**
  * Prompt formats of the paper's mixtures: zero-shot and few-shot with answer-only targets, and
@@ -22,8 +23,13 @@ export type Preprocessor = (fields: Fields) => Fields | null;
 export interface FewShotSettings {
   /** Exemplars per prompt. Default 3. */
   shots?: number;
-  /** Exemplars are drawn from the first `poolSize` records of the source. Default 64. */
+  /** Size of the exemplar pool, the candidates each prompt's exemplars are drawn from. Default 64. */
   poolSize?: number;
+  /**
+   * How the pool is chosen: `'sample'` (default) draws `poolSize` records uniformly across the whole split,
+   * seeded; `'first'` takes the first `poolSize` records (the earlier behaviour, cheaper on huge files).
+   */
+  pool?: 'sample' | 'first';
   /** Separators; FLAN's defaults when omitted. */
   layout?: Partial<FewShotLayout>;
   /** Token budget of the whole input; exemplars are dropped from the end to fit (needs a TokenCounter). */
@@ -58,6 +64,8 @@ export interface TaskDefinition {
   numExamples?: number;
   /** Collection (sub-mixture) the task belongs to, for per-collection weights. */
   collection?: string;
+  /** Input inversion: a share of the zero-shot examples is swapped into the inverted task (y → x). */
+  inversion?: InversionSettings;
 }
 
 /** Runs a task's preprocessors over one record's fields. */
