@@ -1,5 +1,6 @@
 /**
- * `@flan-ts/tokenizer`: SentencePiece tokenization with T5 semantics, for Node and the browser.
+ * `@flan-ts/tokenizer`: SentencePiece tokenization with T5 semantics and Hugging Face `tokenizer.json`
+ * pipelines (byte-level BPE: Qwen3, Llama 3, GPT-2), plus chat templates, for Node and the browser.
  * This entry is browser-safe; file and directory loading live in `@flan-ts/tokenizer/node`.
  */
 export { Tokenizer } from './tokenizer';
@@ -18,3 +19,11 @@ export { parseModelProto, PieceType } from './sentencepiece/model-proto';
 export type { SpecialToken } from './special-tokens';
 export { TokenizerError } from './errors';
 export type { TokenizerErrorCode } from './errors';
+export { HfTokenizer } from './hf/pipeline';
+export type { HfTokenizerOptions } from './hf/pipeline';
+export type { AddedToken } from './hf/added-tokens';
+export { translateRegex } from './hf/regex';
+export { tokenizerFromBytes } from './auto';
+export type { TextTokenizer } from './auto';
+export { parseTokenizerConfig, specialTokensMap } from './config';
+export type { TokenizerConfig } from './config';

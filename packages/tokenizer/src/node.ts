@@ -3,7 +3,11 @@
  * system — a `.model`, a `tokenizer.json`, or a Hugging Face model directory.
  */
 import { readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import type { TextTokenizer } from './auto';
+import { tokenizerFromBytes } from './auto';
+import type { TokenizerConfig } from './config';
+import { parseTokenizerConfig } from './config';
 import { TokenizerError } from './errors';
 import type { SpecialToken } from './special-tokens';
 import type { TokenizerOptions } from './tokenizer';
@@ -124,4 +128,87 @@ export async function loadTokenizer(path: string, options: TokenizerOptions = {}
   }
   if (isDirectory) return loadTokenizerDirectory(path, options);
   return loadTokenizerFile(path, options);
+}
+
+const HUB_ID = /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/;
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    (s) => s.isFile(),
+    () => false,
+  );
+}
+
+/** Reads `tokenizer_config.json` (a file, or the one in a directory). */
+export async function loadTokenizerConfig(path: string): Promise<TokenizerConfig | undefined> {
+  const file = (await stat(path).then((s) => s.isDirectory(), () => false))
+    ? join(path, 'tokenizer_config.json')
+    : path;
+  const raw = await readJsonIfPresent(file);
+  return raw ? parseTokenizerConfig(raw, file) : undefined;
+}
+
+async function fetchBytes(url: string, doFetch: typeof fetch): Promise<Uint8Array | undefined> {
+  let response: Response;
+  try {
+    response = await doFetch(url);
+  } catch (error) {
+    throw new TokenizerError('NOT_FOUND', `cannot fetch ${url}: ${(error as Error).message}`, { cause: error });
+  }
+  if (response.status === 404) return undefined;
+  if (!response.ok) throw new TokenizerError('NOT_FOUND', `cannot fetch ${url}: HTTP ${response.status}`);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+/**
+ * Loads a tokenizer of either kind as transformers' `AutoTokenizer` picks it: from a directory,
+ * `tokenizer.json` first, else `spiece.model`/`tokenizer.model`, with `tokenizer_config.json`
+ * beside it; a file is taken as it is; an `http(s)` URL of a file or folder, or a hub id
+ * (`Qwen/Qwen3-0.6B`), is fetched the same way.
+ */
+export async function loadAutoTokenizer(
+  location: string,
+  options: { fetch?: typeof fetch; revision?: string } = {},
+): Promise<TextTokenizer> {
+  const isUrl = /^https?:\/\//.test(location);
+  const local = !isUrl && (await stat(location).then(() => true, () => false));
+  if (local) {
+    const isDirectory = (await stat(location)).isDirectory();
+    const dir = isDirectory ? location : dirname(location);
+    const config = await loadTokenizerConfig(join(dir, 'tokenizer_config.json'));
+    let file = location;
+    if (isDirectory) {
+      const names = ['tokenizer.json', 'spiece.model', 'tokenizer.model'];
+      const found: string[] = [];
+      for (const name of names) if (await exists(join(location, name))) found.push(name);
+      if (found.length === 0)
+        throw new TokenizerError('NOT_FOUND', `${location} has no tokenizer.json, spiece.model or tokenizer.model`);
+      file = join(location, found[0]!);
+    }
+    return tokenizerFromBytes(await readBytes(file), { source: file, ...(config ? { config } : {}) });
+  }
+  if (!isUrl && !HUB_ID.test(location))
+    throw new TokenizerError('NOT_FOUND', `cannot read ${location}: no such file, directory, URL or hub id`);
+  const doFetch = options.fetch ?? globalThis.fetch;
+  const base = isUrl
+    ? location.replace(/\/?$/, '/')
+    : `https://huggingface.co/${location}/resolve/${options.revision ?? 'main'}/`;
+  if (isUrl && /\.(json|model)$/.test(location)) {
+    const bytes = await fetchBytes(location, doFetch);
+    if (!bytes) throw new TokenizerError('NOT_FOUND', `cannot fetch ${location}: HTTP 404`);
+    const configBytes = await fetchBytes(new URL('tokenizer_config.json', location).href, doFetch);
+    const config = configBytes
+      ? parseTokenizerConfig(JSON.parse(new TextDecoder().decode(configBytes)) as Record<string, unknown>)
+      : undefined;
+    return tokenizerFromBytes(bytes, { source: location, ...(config ? { config } : {}) });
+  }
+  const configBytes = await fetchBytes(base + 'tokenizer_config.json', doFetch);
+  const config = configBytes
+    ? parseTokenizerConfig(JSON.parse(new TextDecoder().decode(configBytes)) as Record<string, unknown>)
+    : undefined;
+  for (const name of ['tokenizer.json', 'spiece.model', 'tokenizer.model']) {
+    const bytes = await fetchBytes(base + name, doFetch);
+    if (bytes) return tokenizerFromBytes(bytes, { source: base + name, ...(config ? { config } : {}) });
+  }
+  throw new TokenizerError('NOT_FOUND', `${location} has no tokenizer.json, spiece.model or tokenizer.model`);
 }

@@ -3,6 +3,7 @@
  * appended, `<pad>` for padding, `<extra_id_N>` sentinels, special tokens recognised inside text,
  * batches with padding, truncation and attention masks as `Int32Array`s.
  */
+import type { TokenizerConfig } from './config';
 import { TokenizerError } from './errors';
 import type { TokenizerJson } from './formats/tokenizer-json';
 import { parseTokenizerJson } from './formats/tokenizer-json';
@@ -116,6 +117,8 @@ export class Tokenizer {
   readonly eosId: number;
   readonly unkId: number;
   readonly modelMaxLength: number | undefined;
+  /** `tokenizer_config.json`, when loaded through `loadAutoTokenizer`. */
+  config?: TokenizerConfig;
   readonly specialTokens: readonly SpecialToken[];
   private readonly appendEos: boolean;
   private readonly splitter: SpecialTokenSplitter;

@@ -3,6 +3,7 @@
  * pre-tokenizer, model, post-processor on encode; token strings through the decoder on decode.
  * Every component is built when the file is read, so an unknown one fails before any text is seen.
  */
+import type { TokenizerConfig } from '../config';
 import { TokenizerError } from '../errors';
 import { assertText } from '../sentencepiece/processor';
 import type { DecodeOptions, EncodeOptions, Encoding } from '../tokenizer';
@@ -62,6 +63,8 @@ export class HfTokenizer {
   readonly vocabSize: number;
   readonly modelMaxLength: number | undefined;
   readonly source: string;
+  /** `tokenizer_config.json`, when loaded through `loadAutoTokenizer`. */
+  config?: TokenizerConfig;
   private readonly normalizer: Normalizer | undefined;
   private readonly preTokenizer: PreTokenizer | undefined;
   private readonly postProcessor: PostProcessor | undefined;
