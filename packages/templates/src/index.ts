@@ -76,6 +76,7 @@ export {
   type RenderExampleOptions,
 } from './tasks/render-example';
 export { Registry, type MixtureDefinition } from './tasks/registry';
+export { DIALOG_TEMPLATES, dialogTurns, type DialogSettings } from './tasks/dialog';
 export { DEFAULT_INVERSION_TEMPLATE, invertExample, type InversionSettings } from './tasks/inversion';
 export { COT_DATA_ANSWER_TEMPLATES, COT_DATA_RATIONALE_TEMPLATES } from './tasks/cot-templates';
 export {

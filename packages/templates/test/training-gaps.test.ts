@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   arraySource,
+  DIALOG_TEMPLATES,
+  dialogTurns,
   EQUAL_TEMPLATE_MIX,
   MixtureSampler,
   Registry,
@@ -191,5 +193,31 @@ describe('input inversion', () => {
     const registry = new Registry().addTask(task('a', 4, { inversion: { rate: 2 } }));
     const mixture = await resolveMixture(registry, { name: 'm', tasks: ['a'] });
     expect(() => new MixtureSampler(mixture)).toThrow(/inversion\.rate must be in \[0, 1\]/);
+  });
+});
+
+describe('dialog formats', () => {
+  it('the conversation so far is the input, the last turn the target', async () => {
+    const registry = new Registry().addTask({
+      name: 'chat',
+      source: arraySource([
+        { turns: ['Hi!', 'Hello, how can I help?', 'What is 2+2?', 'It is 4.'] },
+        {
+          turns: [
+            { speaker: 'Ann', text: 'Ready?' },
+            { speaker: 'Bo', text: 'Yes.' },
+          ],
+        },
+        { turns: ['alone'] },
+      ]),
+      preprocessors: [dialogTurns({ maxContextTurns: 2 })],
+      templates: [DIALOG_TEMPLATES[0]!],
+    });
+    const mixture = await resolveMixture(registry, { name: 'm', tasks: ['chat'] });
+    const examples = await take(new MixtureSampler(mixture, { seed: 0, shuffleBuffer: 0 }), 2);
+    expect(examples.map((e) => [e.inputs, e.targets])).toEqual([
+      ['Assistant: Hello, how can I help?\nUser: What is 2+2?\nAssistant:', 'It is 4.'],
+      ['Ann: Ready?\nBo:', 'Yes.'],
+    ]);
   });
 });
