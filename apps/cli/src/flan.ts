@@ -7,6 +7,7 @@ import { registerMix } from './commands/mix';
 import { registerGenerate } from './commands/generate';
 import { registerScore } from './commands/score';
 import { registerTrain } from './commands/train';
+import { registerEval } from './commands/eval';
 
 const program = new Command('flan')
   .description('Instruction finetuning of T5 / Flan-T5 in TypeScript')
@@ -20,6 +21,7 @@ for (const register of [
   registerGenerate,
   registerScore,
   registerTrain,
+  registerEval,
 ]) {
   register(program);
 }
