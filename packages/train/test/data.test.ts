@@ -455,3 +455,31 @@ describe('strict UTF-8', () => {
     await expect(source.next()).rejects.toThrow(`${path}:2: invalid UTF-8`);
   });
 });
+
+describe('skipInvalid', () => {
+  it('skips bad lines (bad JSON, wrong types, invalid UTF-8), reports each, keeps the good ones', async () => {
+    const encoder = new TextEncoder();
+    const bytes = new Uint8Array([
+      ...encoder.encode('{"inputs": "a", "targets": "b"}\n{"inputs": 1, "targets": "b"}\n{"inputs": "'),
+      0xff,
+      ...encoder.encode('", "targets": "b"}\nnot json\n{"inputs": "c", "targets": "d"}\n'),
+    ]);
+    const errors: string[] = [];
+    const source = textJsonlExamples(bytes, charTokenizer, {
+      name: 's.jsonl',
+      skipInvalid: true,
+      onInvalid: (e) => errors.push(e.message),
+    });
+    const kept: Example[] = [];
+    for (let e = await source.next(); e; e = await source.next()) kept.push(e);
+    expect(kept.map((e) => e.inputs)).toEqual([
+      [99, 1],
+      [101, 1],
+    ]);
+    expect(errors).toEqual([
+      's.jsonl:2: field "inputs" must be a string, got number',
+      's.jsonl:3: invalid UTF-8',
+      expect.stringMatching(/^s\.jsonl:4: not valid JSON/),
+    ]);
+  });
+});

@@ -9,6 +9,8 @@ import { DataError } from './errors';
 export interface Line {
   text: string;
   line: number;
+  /** Lenient reading only: why the line is unusable (its `text` is then empty). */
+  error?: DataError;
 }
 
 /** What the line readers accept: whole text or bytes, or a stream of chunks (a fetch body, a Node stream). */
@@ -56,7 +58,21 @@ function concat(parts: Uint8Array[], total: number): Uint8Array {
  * The lines of `input`. A final line without "\n" is yielded; a final empty line is not. String and byte
  * chunks may be mixed; a line is decoded only once it is complete.
  */
-export async function* readLines(input: TextInput, source: string): AsyncGenerator<Line> {
+export async function* readLines(
+  input: TextInput,
+  source: string,
+  options: { lenient?: boolean } = {},
+): AsyncGenerator<Line> {
+  const lenient = options.lenient === true;
+  /** A line's text, or with `lenient` the line with its error attached instead of a throw. */
+  const make = (read: () => string, number: number): Line => {
+    try {
+      return { text: checkString(stripCr(read()), source, number), line: number };
+    } catch (error) {
+      if (lenient && error instanceof DataError) return { text: '', line: number, error };
+      throw error;
+    }
+  };
   let line = 0;
   let pendingText = '';
   let pendingBytes: Uint8Array[] = [];
@@ -73,7 +89,8 @@ export async function* readLines(input: TextInput, source: string): AsyncGenerat
       let start = 0;
       for (let end = pendingText.indexOf('\n'); end >= 0; end = pendingText.indexOf('\n', start)) {
         line++;
-        yield { text: checkString(stripCr(pendingText.slice(start, end)), source, line), line };
+        const text = pendingText.slice(start, end);
+        yield make(() => text, line);
         start = end + 1;
       }
       pendingText = pendingText.slice(start);
@@ -83,10 +100,14 @@ export async function* readLines(input: TextInput, source: string): AsyncGenerat
     for (let end = chunk.indexOf(NEWLINE); end >= 0; end = chunk.indexOf(NEWLINE, start)) {
       pendingBytes.push(chunk.subarray(start, end));
       pendingLength += end - start;
-      const text = pendingText + flushBytes();
+      const head = pendingText;
       pendingText = '';
-      line++;
-      yield { text: checkString(stripCr(text), source, line), line };
+      const line_ = line + 1;
+      const result = make(() => head + flushBytes(), line_);
+      pendingBytes = [];
+      pendingLength = 0;
+      line = line_;
+      yield result;
       start = end + 1;
     }
     if (start < chunk.length) {
@@ -95,9 +116,8 @@ export async function* readLines(input: TextInput, source: string): AsyncGenerat
       pendingLength += chunk.length - start;
     }
   }
-  const rest = pendingText + flushBytes();
-  if (rest !== '') {
-    line++;
-    yield { text: checkString(stripCr(rest), source, line), line };
+  if (pendingText !== '' || pendingLength > 0) {
+    const head = pendingText;
+    yield make(() => head + flushBytes(), line + 1);
   }
 }

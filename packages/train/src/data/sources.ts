@@ -84,6 +84,13 @@ export interface JsonlSourceOptions {
   epochs?: number;
   /** Resume from a saved {@link ExampleSource.state}. */
   state?: SourceState;
+  /**
+   * `false` (default): a bad line (invalid UTF-8, bad JSON, missing or mistyped fields) throws a
+   * {@link DataError}. `true`: it is skipped and passed to `onInvalid` — never dropped silently.
+   */
+  skipInvalid?: boolean;
+  /** Called for every skipped line (with `skipInvalid`). */
+  onInvalid?: (error: DataError) => void;
 }
 
 /** Text or bytes, or a function that opens them (needed for more than one epoch or for resuming a stream). */
@@ -113,7 +120,7 @@ function jsonlSource(
     }
     opened = true;
     const text = typeof input === 'function' ? input() : input;
-    return readLines(text, name)[Symbol.asyncIterator]();
+    return readLines(text, name, { lenient: options.skipInvalid === true })[Symbol.asyncIterator]();
   };
   return {
     name,
@@ -132,10 +139,17 @@ function jsonlSource(
         // Resuming: lines up to the saved one were consumed before the save (not parsed again).
         if (step.value.line <= lastLine) continue;
         lastLine = step.value.line;
-        const record = parseJsonLine(step.value, name);
-        if (record === undefined) continue;
-        examplesThisEpoch++;
-        return toExample(record, step.value.line);
+        try {
+          if (step.value.error) throw step.value.error;
+          const record = parseJsonLine(step.value, name);
+          if (record === undefined) continue;
+          const example = toExample(record, step.value.line);
+          examplesThisEpoch++;
+          return example;
+        } catch (error) {
+          if (!(options.skipInvalid && error instanceof DataError)) throw error;
+          options.onInvalid?.(error);
+        }
       }
       return undefined;
     },
