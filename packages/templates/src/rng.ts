@@ -58,7 +58,8 @@ export function rngFromState(state: readonly [number, number, number, number]): 
       if (items.length === 0) throw new RangeError('rng.choice of an empty list');
       return items[rng.int(items.length)]!;
     },
-    state: () => [a, b, c, d],
+    // Unsigned, as documented: a restored generator then reports the same state, bit for bit and in JSON.
+    state: () => [a >>> 0, b >>> 0, c >>> 0, d >>> 0],
   };
   return rng;
 }
