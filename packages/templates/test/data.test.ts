@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sharedFile } from '@flan-ts/test-support';
@@ -200,5 +200,33 @@ describe('urlSource', () => {
       fetch: (async () => new Response('no', { status: 404 })) as typeof fetch,
     });
     await expect(all(failing)).rejects.toThrow(/x\.jsonl:0: HTTP 404/);
+  });
+});
+
+describe('strict UTF-8 in file sources', () => {
+  it('invalid bytes are a bad line naming file and line, or skipped and reported with skipInvalid', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flan-utf8-'));
+    try {
+      const path = join(dir, 'bad.jsonl');
+      const good = (s: string) => Buffer.from(s, 'utf8');
+      writeFileSync(
+        path,
+        Buffer.concat([good('{"a": "é"}\n{"a": "caf'), Buffer.from([0xe9]), good('"}\n{"a": "ok"}\n')]),
+      );
+      const read = async (options: Parameters<typeof fileSource>[1] = {}) => {
+        const out: unknown[] = [];
+        for await (const r of fileSource(path, options).open()) out.push(r.value);
+        return out;
+      };
+      await expect(read()).rejects.toThrow(`${path}:2: invalid UTF-8`);
+      const skipped: string[] = [];
+      expect(await read({ skipInvalid: true, onInvalid: (e) => skipped.push(e.message) })).toEqual([
+        { a: 'é' },
+        { a: 'ok' },
+      ]);
+      expect(skipped).toEqual([`${path}:2: invalid UTF-8`]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

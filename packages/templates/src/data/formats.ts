@@ -117,8 +117,9 @@ export async function* parseRecords(
     if (!options.skipInvalid) throw error;
     options.onInvalid?.(error);
   };
-  for await (const { text, line } of lines) {
+  for await (const { text, line, invalid } of lines) {
     try {
+      if (invalid !== undefined) throw new DataLineError(source, line, invalid);
       if (options.format === 'jsonl') {
         yield { value: parseJsonLine(text, source, line), source, line };
         continue;

@@ -1,7 +1,7 @@
 /** Browser-safe sources over text: a string in memory, or a URL streamed with `fetch`. */
 import { DataLineError } from '../errors';
 import { parseRecords, formatFromName, type TextFormat, type TextFormatOptions } from './formats';
-import { decodeUtf8, splitLines } from './lines';
+import { splitLines, splitUtf8Lines } from './lines';
 import type { RecordSource } from './source';
 
 export type TextSourceOptions = Omit<TextFormatOptions, 'format'> & { format?: TextFormat };
@@ -38,7 +38,7 @@ export function urlSource(
       if (!response.ok || !response.body)
         throw new DataLineError(name, 0, `HTTP ${response.status} ${response.statusText}`);
       const body = response.body as unknown as AsyncIterable<Uint8Array>;
-      yield* parseRecords(splitLines(decodeUtf8(body)), name, format);
+      yield* parseRecords(splitUtf8Lines(body), name, format);
     },
   };
 }

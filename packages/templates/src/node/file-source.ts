@@ -2,7 +2,7 @@
 import { createReadStream } from 'node:fs';
 import { DataLineError } from '../errors';
 import { formatFromName, parseRecords } from '../data/formats';
-import { decodeUtf8, splitLines } from '../data/lines';
+import { splitUtf8Lines } from '../data/lines';
 import type { RecordSource } from '../data/source';
 import type { TextSourceOptions } from '../data/text-sources';
 
@@ -27,7 +27,7 @@ export function fileSource(path: string, options: TextSourceOptions = {}): Recor
         stream.once('error', (error) => reject(new DataLineError(path, 0, `cannot read: ${error.message}`)));
       });
       try {
-        yield* parseRecords(splitLines(decodeUtf8(stream)), path, { ...options, format });
+        yield* parseRecords(splitUtf8Lines(stream), path, { ...options, format });
       } finally {
         stream.destroy();
       }
