@@ -15,6 +15,7 @@ import {
   padBatch,
   readLines,
   shiftRight,
+  shuffleExamples,
   textJsonlExamples,
   trimExample,
   type BatcherOptions,
@@ -481,5 +482,29 @@ describe('skipInvalid', () => {
       's.jsonl:3: invalid UTF-8',
       expect.stringMatching(/^s\.jsonl:4: not valid JSON/),
     ]);
+  });
+});
+
+describe('shuffleExamples', () => {
+  const ids = Array.from({ length: 30 }, (_, i) =>
+    JSON.stringify({ input_ids: [i + 2], target_ids: [1] }),
+  ).join('\n');
+  const make = (state?: SourceState) =>
+    shuffleExamples(
+      idJsonlExamples(() => ids, {
+        epochs: 2,
+        ...(state?.kind === 'shuffle' ? { state: state.inner } : {}),
+      }),
+      { bufferSize: 8, seed: 9, ...(state ? { state } : {}) },
+    );
+  it('a seeded permutation of each pass; resumes exactly, in a batcher too', async () => {
+    const all: number[] = [];
+    const source = make();
+    for (let e = await source.next(); e; e = await source.next()) all.push(e.inputs[0]!);
+    expect(all).toHaveLength(60);
+    expect([...all].sort((a, b) => a - b)).toEqual(Array.from({ length: 60 }, (_, i) => (i >> 1) + 2));
+    expect(all.slice(0, 30)).not.toEqual(Array.from({ length: 30 }, (_, i) => i + 2));
+    for (const mode of ['pad', 'pack'] as const)
+      await expectResumeExact(make, { batchSize: 2, mode, inputLength: 3, targetLength: 2 }, 7);
   });
 });

@@ -13,6 +13,7 @@ export { idRecord, parseJsonLine, textRecord, type IdRecord, type TextRecord } f
 export { readLines, type Line, type TextInput } from './lines';
 export { batchMetrics, type BatchMetrics } from './metrics';
 export { fitsRow, packRow, packRows, packedBatch, type PackedRow } from './pack';
+export { shuffleExamples, type ShuffleOptions } from './shuffle';
 export { IGNORE_INDEX, padBatch, shiftRight, type PadOptions } from './pad';
 export {
   idJsonlExamples,

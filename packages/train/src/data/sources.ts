@@ -20,7 +20,16 @@ export interface ExampleTokenizer {
 
 /** A source's position. */
 export type SourceState =
-  { kind: 'mixture'; sampler: unknown } | { kind: 'jsonl'; source: string; epoch: number; line: number };
+  | { kind: 'mixture'; sampler: unknown }
+  | { kind: 'jsonl'; source: string; epoch: number; line: number }
+  | {
+      kind: 'shuffle';
+      seed: number;
+      inner: SourceState;
+      buffer: Example[];
+      rng: [number, number, number, number];
+      exhausted: boolean;
+    };
 
 /** A resumable stream of examples. */
 export interface ExampleSource {
