@@ -154,12 +154,12 @@ export class Adafactor implements Optimizer {
       v.assign(tf.add(tf.mul(v, s.beta2t), tf.mul(u2, 1 - s.beta2t)));
       update = tf.mul(tf.rsqrt(v), g);
     }
-    update = tf.div(update, tf.maximum(tf.div(rms(update), c.clipThreshold), 1));
     // lr = stepSize · param_scale, where param_scale is the parameter RMS before this update.
     const lr: Tensor | number = c.scaleParameter
       ? tf.mul(tf.maximum(rms(p), c.eps[1]), s.stepSize)
       : s.stepSize;
-    update = tf.mul(update, lr);
+    // The RMS clip and the learning rate fold into one scalar: one pass over the tensor instead of two.
+    update = tf.mul(update, tf.div(lr, tf.maximum(tf.div(rms(update), c.clipThreshold), 1)));
     if (c.beta1 !== null) {
       const m = this.slots.get(name, 'exp_avg');
       m.assign(tf.add(tf.mul(m, c.beta1), tf.mul(update, 1 - c.beta1)));

@@ -83,8 +83,9 @@ export class AdamW implements Optimizer {
         const decayed = s.decay === 1 ? p : tf.mul(p, s.decay);
         m.assign(tf.add(tf.mul(m, b1), tf.mul(g, 1 - b1)));
         v.assign(tf.add(tf.mul(v, b2), tf.mul(tf.square(g), 1 - b2)));
-        const denom = tf.add(tf.div(tf.sqrt(v), s.bc2Sqrt), this.config.eps);
-        p.assign(tf.sub(decayed, tf.mul(tf.div(m, denom), s.stepSize)));
+        // torch's m/(√v/√bc₂ + eps)·stepSize, with √bc₂ moved into the scalars (one pass fewer).
+        const denom = tf.add(tf.sqrt(v), this.config.eps * s.bc2Sqrt);
+        p.assign(tf.sub(decayed, tf.mul(tf.div(m, denom), s.stepSize * s.bc2Sqrt)));
       });
     }
     this.slots.step = t;

@@ -1,5 +1,6 @@
 /**
- * Parity of `Trainer.step` with the recorded trajectories of shared/fixtures/training/flan-t5-tiny
+ * The parity suite (run per backend by trainer-parity-wasm.test.ts and trainer-parity-cpu.test.ts,
+ * two files so they run in parallel): parity of `Trainer.step` with the recorded trajectories of shared/fixtures/training/flan-t5-tiny
  * (README section 7) on wasm and cpu: every step's loss (1e-4 abs) and global gradient norm (1e-3
  * rel), then every parameter norm (1e-5 rel), the two recorded tensors (1e-5 abs), the losses after
  * the last step and the recorded second-moment state (1e-3 rel).
@@ -20,8 +21,6 @@ import {
   type RecordedTensor,
   type Trajectory,
 } from './trainer-fixtures';
-
-const BACKENDS: BackendName[] = ['wasm', 'cpu'];
 
 interface Case {
   file: string;
@@ -55,7 +54,8 @@ const CASES: Case[] = [
   },
 ];
 
-for (const backend of BACKENDS) {
+/** Registers the four trajectory tests on `backend`; `timeoutMs` per trajectory (cpu is ~20x slower than wasm). */
+export function parityTests(backend: BackendName, timeoutMs: number): void {
   describe.skipIf(!TRAINING_DIR)(`trajectories on ${backend}`, () => {
     let model: T5Model | undefined;
     let trainer: Trainer | undefined;
@@ -69,7 +69,7 @@ for (const backend of BACKENDS) {
     });
 
     for (const c of CASES) {
-      it(c.file, async () => {
+      it(c.file, { timeout: timeoutMs }, async () => {
         const ref = readJson<Trajectory>(c.file);
         const data = batches();
         model = await loadTiny();
