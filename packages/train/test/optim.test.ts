@@ -255,6 +255,31 @@ describe('optimizers', () => {
     tf.dispose([bad, g, ...params.values()]);
   });
 
+  it('Adafactor step 1 by hand on a vector: the update is sign(g) (β₂ = 0), scaled as configured', () => {
+    const run = (config: OptimizerConfig) => {
+      const p = tf.variable(tf.tensor([1, -2]), false);
+      const o = createOptimizer(config, new Map([['p', p]]));
+      const g = tf.tensor([0.5, -4]);
+      o.update(new Map([['p', g]]));
+      const out = Array.from(p.dataSync());
+      o.dispose();
+      tf.dispose([p, g]);
+      return out;
+    };
+    const rmsP = Math.sqrt(2.5);
+    const close = (got: number[], want: number[]) =>
+      got.forEach((x, i) => expect(x).toBeCloseTo(want[i]!, 6));
+    close(run({ name: 'adafactor', learningRate: 0.1 }), [0.9, -1.9]);
+    close(run({ name: 'adafactor', learningRate: 0.1, scaleParameter: true }), [
+      1 - 0.1 * rmsP,
+      -2 + 0.1 * rmsP,
+    ]);
+    close(run({ name: 'adafactor', relativeStep: true }), [0.99, -1.99]);
+    close(run({ name: 'adafactor', learningRate: 0.1, weightDecay: 0.5 }), [1 - 0.05 - 0.1, -2 + 0.1 + 0.1]);
+    close(run({ name: 'adafactor-t5x', learningRate: 0.1 }), [1 - 0.1 * rmsP, -2 + 0.1 * rmsP]);
+    close(run({ name: 'adafactor-t5x', learningRate: 0.1, multiplyByParameterScale: false }), [0.9, -1.9]);
+  });
+
   it('AdamW step 1 by hand: p·(1 − lr·wd) − lr·g/(|g| + eps)', () => {
     const p = tf.variable(tf.tensor([1, -2]), false);
     const o = createOptimizer({ name: 'adamw', learningRate: 0.1, weightDecay: 0.5 }, new Map([['p', p]]));

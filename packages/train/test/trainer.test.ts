@@ -212,6 +212,25 @@ describe.skipIf(!TRAINING_DIR)('trainer on wasm', () => {
     for (const [n, v] of after) expect(sameBits(v, before.get(n)!), n).toBe(n !== name);
   });
 
+  it('a gradients hook replaces the loss and gradients, with the trainable variables passed in', async () => {
+    const b = head(batches()[1]!, 1);
+    model = await loadTiny();
+    const name = 'decoder.final_layer_norm.weight';
+    const seen: string[][] = [];
+    trainer = new Trainer(model, {
+      optimizer: { name: 'adamw' },
+      trainable: new Map([[name, model.parameters().get(name)!]]),
+      gradients: (batch, options) => {
+        seen.push([...options.variables!.keys()]);
+        return { loss: tf.scalar(2.5), grads: new Map([[name, tf.fill([64], 0.5)]]) };
+      },
+    });
+    const r = await trainer.step([b, b]);
+    expect(seen).toEqual([[name], [name]]);
+    expect(r.loss).toBeCloseTo(2.5, 6);
+    expect(r.gradNorm).toBeCloseTo(4, 5);
+  });
+
   it('optimizerState / loadOptimizerState carry a run over to a new trainer bit-identically', async () => {
     const [, b1, b2] = batches().map((b) => head(b, 1));
     const config = { optimizer: { name: 'adafactor', learningRate: 1e-3 } as const, training: false };
