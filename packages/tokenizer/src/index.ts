@@ -27,3 +27,5 @@ export { tokenizerFromBytes } from './auto';
 export type { TextTokenizer } from './auto';
 export { parseTokenizerConfig, specialTokensMap } from './config';
 export type { TokenizerConfig } from './config';
+export { ChatTemplate, ChatTemplateError, strftime, validateMessages } from './chat-template';
+export type { ChatMessage, ChatTemplateOptions } from './chat-template';
