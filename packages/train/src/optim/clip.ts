@@ -7,14 +7,21 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Scalar, Tensor } from '@tensorflow/tfjs-core';
 import { blockSum } from './reduce';
 
-/** `sqrt(Σ_i ‖g_i‖²)` over every gradient, as a float32 scalar (the caller disposes it). */
+/**
+ * `sqrt(Σ_i ‖g_i‖²)` over every gradient, as a float32 scalar (the caller disposes it). Each square
+ * lives only in its own tidy, so no second gradient-sized copy is ever alive.
+ */
 export function globalNorm(grads: Iterable<Tensor>): Scalar {
-  return tf.tidy(() => {
-    const list = [...grads];
-    if (list.length === 0) return tf.scalar(0);
-    const squares = list.map((g) => blockSum(tf.square(g)));
-    return tf.sqrt(squares.length === 1 ? squares[0]! : tf.addN(squares)) as Scalar;
-  });
+  const squares = [...grads].map((g) => tf.tidy(() => blockSum(tf.square(g))));
+  try {
+    return tf.tidy(() =>
+      squares.length === 0
+        ? tf.scalar(0)
+        : (tf.sqrt(squares.length === 1 ? squares[0]! : tf.addN(squares)) as Scalar),
+    );
+  } finally {
+    tf.dispose(squares);
+  }
 }
 
 /** torch's clip coefficient for a total norm: `min(1, maxNorm / (total + 1e-6))`. */
