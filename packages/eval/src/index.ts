@@ -101,3 +101,33 @@ export {
   type Table5Column,
   type Table5Scores,
 } from './normalize';
+
+export {
+  DEFAULT_MAX_INPUT_TOKENS,
+  defaultMaxNewTokens,
+  fnv1a,
+  rankable,
+  resultKey,
+  settingsKey,
+  stopStrings,
+  type AnswerMode,
+  type RunSettings,
+} from './run/settings';
+export {
+  cutAtStop,
+  encodePrompt,
+  evaluateBatch,
+  planBatches,
+  type EncodedPrompt,
+  type EvalTokenizer,
+  type ExampleResult,
+} from './run/evaluate';
+export {
+  aggregate,
+  inPaperAverage,
+  resultsMarkdown,
+  table5,
+  table5Column,
+  type BenchmarkScore,
+  type TaskScore,
+} from './run/report';

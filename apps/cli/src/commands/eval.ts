@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import { integerFlag } from '../flags';
+import { registerEvalRun } from './eval-run';
 import {
   CliError,
   field,
@@ -236,6 +237,13 @@ export function registerEval(program: Command): void {
     .description(
       'evaluation as in the Flan-T5 paper: MMLU, BBH, TyDiQA, MGSM prompts, scoring, self-consistency, normalized average',
     );
-  for (const register of [registerPrompts, registerExtract, registerVote, registerNormalize, registerChance])
+  for (const register of [
+    registerPrompts,
+    registerExtract,
+    registerVote,
+    registerNormalize,
+    registerChance,
+    registerEvalRun,
+  ])
     register(evalCommand);
 }

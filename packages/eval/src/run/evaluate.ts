@@ -1,0 +1,172 @@
+/**
+ * Runs prompt records through a model: batches grouped by prompt length, generation + extraction
+ * (with self-consistency when asked) or rank classification, one result per example.
+ */
+import { generate, scoreTargets, type Seq2SeqLM } from '@flan-ts/models';
+import { scoreOutput } from '../extract/index';
+import type { PromptRecord } from '../prompts';
+import { selfConsistency } from '../vote';
+import { defaultMaxNewTokens, fnv1a, rankable, stopStrings, type RunSettings } from './settings';
+
+/** What the runner needs of a tokenizer. */
+export interface EvalTokenizer {
+  encode(text: string): { ids: ArrayLike<number> };
+  decode(ids: readonly number[], options?: { skipSpecialTokens?: boolean }): string;
+  readonly vocabSize: number;
+}
+
+/** The result of one example, as cached and reported. */
+export interface ExampleResult {
+  key: string;
+  benchmark: string;
+  format: string;
+  task: string;
+  example_id: string;
+  mode: 'generate' | 'rank';
+  prompt_tokens: number;
+  /** Whether the prompt was cut from the left to fit `maxInputTokens`. */
+  truncated: boolean;
+  model_output?: string;
+  samples?: string[];
+  /** Rank mode: summed log-probability of each option. */
+  option_scores?: number[];
+  extracted: string;
+  correct: boolean;
+}
+
+/** A prompt encoded, truncated from the left when too long (eos kept at the end). */
+export interface EncodedPrompt {
+  record: PromptRecord;
+  key: string;
+  ids: number[];
+  truncated: boolean;
+  promptTokens: number;
+}
+
+export function encodePrompt(
+  record: PromptRecord,
+  key: string,
+  tokenizer: EvalTokenizer,
+  maxInputTokens: number,
+): EncodedPrompt {
+  const ids = Array.from(tokenizer.encode(record.prompt).ids);
+  if (ids.length <= maxInputTokens) return { record, key, ids, truncated: false, promptTokens: ids.length };
+  // Keep the end: the question being asked is last; the first exemplars go.
+  return {
+    record,
+    key,
+    ids: ids.slice(ids.length - maxInputTokens),
+    truncated: true,
+    promptTokens: ids.length,
+  };
+}
+
+/**
+ * Batches of one benchmark/format: prompts sorted by length (stable, so the batches depend only on
+ * the prompts, not on which worker runs them), then cut into runs of `batchSize`.
+ */
+export function planBatches(prompts: readonly EncodedPrompt[], batchSize: number): EncodedPrompt[][] {
+  const sorted = prompts
+    .map((p, i) => ({ p, i }))
+    .sort((a, b) => a.p.ids.length - b.p.ids.length || a.i - b.i)
+    .map((x) => x.p);
+  const out: EncodedPrompt[][] = [];
+  for (let i = 0; i < sorted.length; i += batchSize) out.push(sorted.slice(i, i + batchSize));
+  return out;
+}
+
+const LETTERS = ['A', 'B', 'C', 'D'];
+
+/** Runs one batch (all of one benchmark and format) and returns a result per prompt, in order. */
+export async function evaluateBatch(
+  model: Seq2SeqLM,
+  tokenizer: EvalTokenizer,
+  batch: readonly EncodedPrompt[],
+  settings: RunSettings,
+): Promise<ExampleResult[]> {
+  const first = batch[0]!.record;
+  const { benchmark, format } = first;
+  const base = (p: EncodedPrompt) => ({
+    key: p.key,
+    benchmark: p.record.benchmark,
+    format: p.record.format,
+    task: p.record.task,
+    example_id: p.record.example_id,
+    prompt_tokens: p.promptTokens,
+    truncated: p.truncated,
+  });
+  if (settings.mode === 'rank' && rankable(benchmark, format)) {
+    const bare = format === 'direct_hendrycks';
+    const targets = LETTERS.map((l) => Array.from(tokenizer.encode(bare ? l : `(${l})`).ids));
+    const scores = await scoreTargets(
+      model,
+      batch.map((p) => ({ inputIds: p.ids, targets })),
+      { batchSize: settings.batchSize * 4 },
+    );
+    return batch.map((p, i) => {
+      const sums = scores[i]!.map((s) => s.sumLogprob);
+      const best = sums.indexOf(Math.max(...sums));
+      const extracted = bare ? LETTERS[best]! : `(${LETTERS[best]})`;
+      return {
+        ...base(p),
+        mode: 'rank',
+        option_scores: sums,
+        extracted,
+        correct: extracted === p.record.target,
+      };
+    });
+  }
+  const decode = (ids: readonly number[]) => tokenizer.decode(ids, { skipSpecialTokens: true });
+  const common = {
+    maxNewTokens: settings.maxNewTokens ?? defaultMaxNewTokens(benchmark, format),
+    stopStrings: stopStrings(format),
+    decode,
+    allowedVocabSize: Math.min(tokenizer.vocabSize, model.vocabSize),
+  };
+  const sc = format === 'cot' || format === 'native_cot' ? settings.selfConsistency : undefined;
+  if (sc !== undefined) {
+    // One example at a time with a seed from its id: its samples do not depend on batch or worker.
+    const out: ExampleResult[] = [];
+    for (const p of batch) {
+      const seed = (sc.seed ^ parseInt(fnv1a(p.record.example_id), 16)) >>> 0;
+      const gen = await generate(model, [p.ids], {
+        ...common,
+        doSample: true,
+        temperature: sc.temperature,
+        topK: sc.topK,
+        seed,
+        numReturnSequences: sc.k,
+      });
+      const samples = gen.newTokens.map((t) => cutAtStop(decode(t), common.stopStrings));
+      const vote = selfConsistency({ ...p.record, samples });
+      out.push({ ...base(p), mode: 'generate', samples, extracted: vote.majority, correct: vote.correct });
+    }
+    return out;
+  }
+  const gen = await generate(
+    model,
+    batch.map((p) => p.ids),
+    common,
+  );
+  return batch.map((p, i) => {
+    const text = cutAtStop(decode(gen.newTokens[i]!), common.stopStrings);
+    const scored = scoreOutput({ ...p.record, model_output: text });
+    return {
+      ...base(p),
+      mode: 'generate',
+      model_output: text,
+      extracted: scored.extracted,
+      correct: scored.correct,
+    };
+  });
+}
+
+/** The text before the first stop string (generation stops once one appears, but keeps it). */
+export function cutAtStop(text: string, stops: readonly string[]): string {
+  let end = text.length;
+  for (const s of stops) {
+    const at = text.indexOf(s);
+    if (at >= 0 && at < end) end = at;
+  }
+  return text.slice(0, end);
+}
