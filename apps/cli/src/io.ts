@@ -4,7 +4,6 @@
  * it is counted and reported instead of ending the run.
  */
 import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { once } from 'node:events';
 import type { Command } from 'commander';
 
@@ -12,6 +11,8 @@ export interface InputLine {
   /** 1-based line number in the source. */
   lineNumber: number;
   text: string;
+  /** Why the line could not be read as text (invalid UTF-8); `text` is then empty. */
+  invalid?: string;
 }
 
 /** An error the user caused (bad flags, bad files, bad lines): printed without a stack trace. */
@@ -28,21 +29,74 @@ export function inputName(input: string | undefined): string {
   return input ?? '<stdin>';
 }
 
+// Strict: a byte sequence that is not UTF-8 is an error naming its line, never silently replaced or
+// dropped. `ignoreBOM` keeps a U+FEFF as text, as readline did, instead of eating one per line.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** Decodes one line's bytes strictly; an invalid sequence is reported with its byte offset. */
+function decodeLine(bytes: Uint8Array): { text: string } | { invalid: string } {
+  try {
+    return { text: utf8.decode(bytes) };
+  } catch {
+    // Find the first bad byte for the message: the longest prefix that decodes.
+    let good = 0;
+    for (let end = 1; end <= bytes.length; end++) {
+      try {
+        utf8.decode(bytes.subarray(0, end));
+        good = end;
+      } catch {
+        /* keep looking: a multi-byte character may complete later */
+      }
+    }
+    return { invalid: `invalid UTF-8 at byte ${good + 1} of the line` };
+  }
+}
+
+/**
+ * The lines of `--input FILE` or stdin, decoded strictly as UTF-8. Lines end at `\n`, `\r\n` or a
+ * lone `\r` (as readline did). A line that is not valid UTF-8 comes with `invalid` set, so that
+ * `runLines` reports it as `<file>:<line>` (or counts it under `--skip-invalid`).
+ */
 export async function* readInputLines(input: string | undefined): AsyncGenerator<InputLine> {
   const stream = input ? createReadStream(input) : process.stdin;
   if (input) {
-    // Surface a missing file as a CliError before readline swallows it into a generic stream error.
+    // Surface a missing file as a CliError before the stream reports a generic error.
     await new Promise<void>((resolve, reject) => {
       stream.once('open', () => resolve());
       stream.once('error', (error: Error) => reject(new CliError(`cannot read ${input}: ${error.message}`)));
     });
   }
-  const lines = createInterface({ input: stream, crlfDelay: Infinity });
   let lineNumber = 0;
-  for await (const text of lines) {
-    lineNumber += 1;
-    yield { lineNumber, text };
+  let pending: Uint8Array = new Uint8Array(0);
+  function* emit(bytes: Uint8Array): Generator<InputLine> {
+    const end = bytes.length > 0 && bytes[bytes.length - 1] === 0x0d ? bytes.length - 1 : bytes.length;
+    const decoded = decodeLine(bytes.subarray(0, end));
+    if ('invalid' in decoded) {
+      lineNumber += 1;
+      yield { lineNumber, text: '', invalid: decoded.invalid };
+      return;
+    }
+    for (const text of decoded.text.split('\r')) {
+      lineNumber += 1;
+      yield { lineNumber, text };
+    }
   }
+  for await (const chunk of stream as AsyncIterable<Buffer | string>) {
+    const bytes = typeof chunk === 'string' ? new TextEncoder().encode(chunk) : new Uint8Array(chunk);
+    let data = bytes;
+    if (pending.length > 0) {
+      data = new Uint8Array(pending.length + bytes.length);
+      data.set(pending);
+      data.set(bytes, pending.length);
+    }
+    let start = 0;
+    for (let i = data.indexOf(0x0a); i >= 0; i = data.indexOf(0x0a, start)) {
+      yield* emit(data.subarray(start, i));
+      start = i + 1;
+    }
+    pending = data.slice(start);
+  }
+  if (pending.length > 0) yield* emit(pending);
 }
 
 /** Writes to stdout respecting back-pressure; a closed pipe (`flan ... | head`) ends the process quietly. */
@@ -81,6 +135,7 @@ export async function runLines(options: RunLinesOptions): Promise<RunLinesResult
   for await (const line of readInputLines(options.input)) {
     let output: string | string[] | undefined;
     try {
+      if (line.invalid !== undefined) throw new InvalidLineError(line.invalid);
       output = await options.handle(line);
     } catch (error) {
       if (error instanceof CliError) throw error; // the run's failure, not this line's

@@ -91,3 +91,28 @@ describe.skipIf(!paths)('flan render --jsonl on the FLAN reference renderings', 
     expect(missing.stderr).toContain('cannot read /nonexistent/t.json');
   });
 });
+
+const chat = sharedFiles('fixtures/tokenizers/qwen3/tokenizer_config.json', 'fixtures/tokenizers/qwen3_chat.jsonl');
+
+describe.skipIf(!chat)('flan render --chat-template on qwen3_chat.jsonl', () => {
+  const [configPath, referencePath] = chat ?? ['', ''];
+
+  it('renders every line exactly, and --tokenize adds the ids of the string', async () => {
+    const references = lines(readFileSync(referencePath, 'utf8')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const input = references.map(({ rendered: _r, ...rest }) => JSON.stringify(rest)).join('\n') + '\n';
+    const { code, stdout, stderr } = await flan(['--chat-template', configPath, '--jsonl', '--tokenize'], input);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    const out = lines(stdout).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(out.map((o) => o.rendered)).toEqual(references.map((r) => r.rendered));
+    expect(out[0]!.ids).toEqual([151644, 872, 198, 9707, 0, 151645, 198, 151644, 77091, 198]);
+  });
+
+  it('names the line of a message without role or content', async () => {
+    const dir = configPath.replace(/\/tokenizer_config\.json$/, '');
+    const input = '{"messages":[{"role":"user","content":"hi"}]}\n{"messages":[{"content":"x"}]}\n';
+    const run = await flan(['--chat-template', dir, '--jsonl'], input);
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toBe('flan: <stdin>:2: messages[0] has no string "role"\n');
+  });
+});

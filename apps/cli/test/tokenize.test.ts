@@ -142,3 +142,71 @@ describe.skipIf(!t5 || !modelDir || !tokenizerJson)('flan tokenize', () => {
     expect(bad.stderr).toMatch(/cannot load tokenizer: .*not a valid SentencePiece model/);
   });
 });
+
+const qwen3 = sharedFiles('fixtures/tokenizers/qwen3/tokenizer.json', 'fixtures/tokenizers/qwen3.jsonl');
+
+describe.skipIf(!qwen3)('flan tokenize with Qwen3 tokenizer.json (byte-level BPE)', () => {
+  const [jsonPath, referencePath] = qwen3 ?? ['', ''];
+  const reference = lines(readFileSync(referencePath || '/dev/null', 'utf8')).map(
+    (l) => JSON.parse(l) as { text: string; ids: number[]; tokens: string[]; decoded: string; decoded_skip_special: string },
+  );
+
+  it('--jsonl gives the reference ids, tokens and decoded text on every line (file and directory)', async () => {
+    const input = reference.map((r) => JSON.stringify({ text: r.text })).join('\n') + '\n';
+    for (const tokenizer of [jsonPath, jsonPath.replace(/\/tokenizer\.json$/, '')]) {
+      const { code, stdout, stderr } = await flan(['--tokenizer', tokenizer, '--jsonl'], input);
+      expect(stderr).toBe('');
+      expect(code).toBe(0);
+      const out = lines(stdout).map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(out).toHaveLength(2686);
+      const mismatches = reference.filter((r, i) => {
+        const got = out[i]!;
+        return JSON.stringify([got.text, got.ids, got.pieces, got.decoded]) !== JSON.stringify([r.text, r.ids, r.tokens, r.decoded]);
+      });
+      expect(mismatches.map((r) => r.text.slice(0, 60))).toEqual([]);
+    }
+  });
+
+  it('--decode --skip-special-tokens --jsonl gives decoded_skip_special on every line', async () => {
+    const input = reference.map((r) => JSON.stringify({ ids: r.ids })).join('\n') + '\n';
+    const { code, stdout, stderr } = await flan(['--tokenizer', jsonPath, '--decode', '--skip-special-tokens', '--jsonl'], input);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    const out = lines(stdout).map((l) => JSON.parse(l) as { decoded: string });
+    expect(out.map((o) => o.decoded)).toEqual(reference.map((r) => r.decoded_skip_special));
+  });
+
+  it('refuses --plain, which only SentencePiece has', async () => {
+    const run = await flan(['--tokenizer', jsonPath, '--plain'], 'x\n');
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toMatch(/--plain needs a SentencePiece tokenizer/);
+  });
+
+  it('names an unknown tokenizer.json component before reading any text', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flan-tokenize-'));
+    const bad = join(dir, 'tokenizer.json');
+    const json = JSON.parse(readFileSync(jsonPath, 'utf8')) as Record<string, unknown>;
+    writeFileSync(bad, JSON.stringify({ ...json, decoder: { type: 'Mystery' } }));
+    const run = await flan(['--tokenizer', bad, '--jsonl'], 'not even json\n');
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toMatch(/cannot load tokenizer: .*tokenizer\.json: decoder type "Mystery" is not supported/);
+    expect(run.stdout).toBe('');
+  });
+});
+
+describe.skipIf(!t5)('strict UTF-8 input', () => {
+  it('reports the file and line of invalid UTF-8 instead of dropping bytes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flan-tokenize-'));
+    const input = join(dir, 'bad.txt');
+    writeFileSync(input, Buffer.concat([Buffer.from('Hello\nab'), Buffer.from([0xc3, 0x28]), Buffer.from('\nworld\n')]));
+    const strict = await flan(['--tokenizer', t5!, '--input', input]);
+    expect(strict.code).not.toBe(0);
+    expect(strict.stdout).toBe('[8774,1]\n');
+    expect(strict.stderr).toBe(`flan: ${input}:2: invalid UTF-8 at byte 3 of the line\n`);
+    const skipping = await flan(['--tokenizer', t5!, '--input', input, '--skip-invalid']);
+    expect(skipping.code).toBe(0);
+    expect(skipping.stdout).toBe('[8774,1]\n[296,1]\n');
+    expect(skipping.stderr).toMatch(/skipped .*bad\.txt:2: invalid UTF-8 at byte 3 of the line/);
+    expect(skipping.stderr).toMatch(/skipped 1 invalid line\(s\) of 3/);
+  });
+});
