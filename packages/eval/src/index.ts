@@ -117,6 +117,7 @@ export {
   cutAtStop,
   encodePrompt,
   evaluateBatch,
+  evaluatePrompts,
   planBatches,
   type EncodedPrompt,
   type EvalTokenizer,

@@ -170,3 +170,31 @@ export function cutAtStop(text: string, stops: readonly string[]): string {
   }
   return text.slice(0, end);
 }
+
+/**
+ * Evaluates prompt records (any mix of benchmarks and formats) without a cache: each benchmark and
+ * format is encoded, batched by length and run; results come back in the order of `prompts`.
+ * `onResult` streams each batch's results as they finish.
+ */
+export async function evaluatePrompts(
+  model: Seq2SeqLM,
+  tokenizer: EvalTokenizer,
+  prompts: readonly PromptRecord[],
+  settings: RunSettings,
+  onResult?: (results: ExampleResult[]) => void,
+): Promise<ExampleResult[]> {
+  const groups = new Map<string, EncodedPrompt[]>();
+  prompts.forEach((record, i) => {
+    const group = `${record.benchmark}\t${record.format}`;
+    const encoded = encodePrompt(record, String(i), tokenizer, settings.maxInputTokens);
+    groups.set(group, [...(groups.get(group) ?? []), encoded]);
+  });
+  const out = new Array<ExampleResult>(prompts.length);
+  for (const encoded of groups.values())
+    for (const batch of planBatches(encoded, settings.batchSize)) {
+      const results = await evaluateBatch(model, tokenizer, batch, settings);
+      results.forEach((r) => (out[Number(r.key)] = r));
+      onResult?.(results);
+    }
+  return out;
+}
