@@ -227,7 +227,8 @@ export async function runTraining(input: RunConfig, options: RunOptions = {}): P
     }
 
     const metricsPath = config.metrics ?? join(out, 'metrics.jsonl');
-    if (resumeFrom === undefined) await writeFile(metricsPath, '');
+    // Created with the first record, so a run that fails before its first step leaves no metrics file.
+    let metricsStarted = resumeFrom !== undefined;
     const history: RunMetrics[] = [];
     const exportFile = config.exportHf !== undefined ? join(config.exportHf, 'train.jsonl') : undefined;
     if (exportFile !== undefined) {
@@ -278,6 +279,8 @@ export async function runTraining(input: RunConfig, options: RunOptions = {}): P
       },
       onMetrics: async (m) => {
         history.push(m);
+        if (!metricsStarted) await writeFile(metricsPath, '');
+        metricsStarted = true;
         await appendFile(metricsPath, JSON.stringify(m) + '\n');
         if (m.kind === 'eval') log(`step ${m.step}: held-out loss ${m.eval_loss.toFixed(4)}`);
       },
