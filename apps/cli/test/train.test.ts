@@ -138,7 +138,7 @@ describe.skipIf(!model || !cot)('flan train', () => {
         out,
         '--steps',
         String(steps),
-        ...small,
+        ...sizes,
         '--pack',
         '--dropout',
         '0.1',
