@@ -19,3 +19,25 @@ export { TrainingError } from './training-error';
 export type { StepBatch } from './trainer-batch';
 // Data path (sources, padding with length buckets, seqio packing, the batcher).
 export * from './data/index';
+// The training loop, checkpoints' state, metrics and the run's settings.
+export {
+  fit,
+  type BatchStream,
+  type BatchStats,
+  type FitOptions,
+  type FitProgress,
+  type FitResult,
+  type MicroBatch,
+  type SteppingTrainer,
+  type CheckpointPosition,
+} from './loop';
+export { heldOutLoss, type HeldOutLoss } from './held-out';
+export {
+  configDifferences,
+  parseTrainerState,
+  type TrainerState,
+  CheckpointStateError,
+} from './checkpoint/state';
+export type { RunMetrics, TrainMetrics, EvalMetrics } from './report/metrics';
+export { RUN_DEFAULTS, RunConfigError, parseLoraFlag, validateRunConfig, type RunConfig } from './run-config';
+export { huggingFaceTrainScript, type HfExportConfig } from './export/hf-script';
