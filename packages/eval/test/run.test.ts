@@ -4,7 +4,9 @@ import {
   aggregate,
   cutAtStop,
   encodePrompt,
+  mmluPromptParts,
   planBatches,
+  withShots,
   resultKey,
   resultsMarkdown,
   table5,
@@ -12,6 +14,8 @@ import {
   type PromptRecord,
   type RunSettings,
 } from '../src/index';
+import { loadPrompts } from '../src/node';
+import { dataDir } from './fixtures';
 
 const tokenizer = {
   vocabSize: 100,
@@ -35,6 +39,33 @@ describe('run bookkeeping', () => {
     );
     expect(planBatches(prompts, 2).map((b) => b.map((p) => p.key))).toEqual([['1', '3'], ['2', '4'], ['0']]);
   });
+
+  it.skipIf(!dataDir)(
+    'MMLU direct drops exemplars while the prompt is too long (as evaluate_flan.py)',
+    async () => {
+      for (const format of ['direct', 'direct_hendrycks']) {
+        const [record] = await loadPrompts(dataDir!, 'mmlu', format, {
+          task: 'high_school_european_history',
+          limit: 1,
+        });
+        const parts = mmluPromptParts(record!.prompt, format)!;
+        expect(parts.shots).toHaveLength(5);
+        expect(withShots(parts, 5)).toBe(record!.prompt);
+        const words = {
+          vocabSize: 100,
+          encode: (t: string) => ({ ids: t.split(' ').map(() => 5) }),
+          decode: () => '',
+        };
+        const full = words.encode(record!.prompt).ids.length;
+        const twoShots = words.encode(withShots(parts, 2)).ids.length;
+        const fitted = encodePrompt(record!, 'k', words, twoShots);
+        expect(fitted).toMatchObject({ truncated: false, shotsDropped: 3, promptTokens: full });
+        expect(fitted.ids).toHaveLength(twoShots);
+        // Not even the question alone fits: cut from the left.
+        expect(encodePrompt(record!, 'k', words, 10)).toMatchObject({ truncated: true });
+      }
+    },
+  );
 
   it('long prompts keep their end and are counted', () => {
     const p = encodePrompt(record('t', 'abcdefghij', 0), 'k', tokenizer, 4);
@@ -65,6 +96,7 @@ describe('run bookkeeping', () => {
       mode: 'generate',
       prompt_tokens: 1,
       truncated: false,
+      shots_dropped: 0,
       extracted: '',
       correct,
     });
@@ -82,12 +114,12 @@ describe('run bookkeeping', () => {
       ['mgsm', 25, 4],
       ['bbh', 50, 3],
     ]);
-    expect(scores[0]!.tasks.en).toEqual({ accuracy: 100, n: 1, truncated: 0 });
+    expect(scores[0]!.tasks.en).toEqual({ accuracy: 100, n: 1, truncated: 0, shots_dropped: 0 });
     const t5 = table5(scores, 50);
     expect(t5.scores).toEqual({ bbh_direct: 50, mgsm: 25 });
     expect(t5.normalized_average).toBe(12.5);
     const md = resultsMarkdown({ model: 'm', scores, mmluSplit: 'test', bbhChance: 50 });
     expect(md).toContain('| m | – | – | 50.0 | – | – | 25.0 | 12.5 |');
-    expect(md).toContain('| en | 100.0 | 1 | 0 |');
+    expect(md).toContain('| en | 100.0 | 1 | 0 | 0 |');
   });
 });

@@ -83,3 +83,40 @@ export function mmluPrompts(data: MmluSubjectData, format: MmluFormat, limit?: n
     choices: [...record.choices],
   }));
 }
+
+/** A direct MMLU prompt taken apart: the header, each exemplar block (with its `\n\n`), the question. */
+export interface MmluPromptParts {
+  header: string;
+  shots: string[];
+  query: string;
+}
+
+// Each exemplar ends with its answer line and a blank line; nothing else in a prompt does.
+const SHOT_END: Record<'direct' | 'direct_hendrycks', RegExp> = {
+  direct: /\nA: \([A-D]\)\n\n/g,
+  direct_hendrycks: /\nAnswer: [A-D]\n\n/g,
+};
+
+/** Splits a `direct` / `direct_hendrycks` prompt so shots can be dropped (undefined for other formats). */
+export function mmluPromptParts(prompt: string, format: string): MmluPromptParts | undefined {
+  if (format !== 'direct' && format !== 'direct_hendrycks') return undefined;
+  const headerEnd = prompt.indexOf('.\n\n');
+  if (headerEnd < 0) return undefined;
+  const header = prompt.slice(0, headerEnd + 3);
+  const shots: string[] = [];
+  let start = header.length;
+  for (const m of prompt.slice(header.length).matchAll(SHOT_END[format])) {
+    const end = header.length + m.index + m[0].length;
+    shots.push(prompt.slice(start, end));
+    start = end;
+  }
+  return { header, shots, query: prompt.slice(start) };
+}
+
+/**
+ * The prompt with only its first `k` exemplars: the MMLU authors' `evaluate_flan.py` lowers k from
+ * 5 while the input is over 2048 tokens.
+ */
+export function withShots(parts: MmluPromptParts, k: number): string {
+  return parts.header + parts.shots.slice(0, k).join('') + parts.query;
+}

@@ -3,6 +3,7 @@
  * (with self-consistency when asked) or rank classification, one result per example.
  */
 import { generate, scoreTargets, type Seq2SeqLM } from '@flan-ts/models';
+import { mmluPromptParts, withShots } from '../benchmarks/mmlu';
 import { scoreOutput } from '../extract/index';
 import type { PromptRecord } from '../prompts';
 import { selfConsistency } from '../vote';
@@ -26,6 +27,8 @@ export interface ExampleResult {
   prompt_tokens: number;
   /** Whether the prompt was cut from the left to fit `maxInputTokens`. */
   truncated: boolean;
+  /** MMLU direct: exemplars dropped to fit `maxInputTokens`. */
+  shots_dropped: number;
   model_output?: string;
   samples?: string[];
   /** Rank mode: summed log-probability of each option. */
@@ -41,6 +44,7 @@ export interface EncodedPrompt {
   ids: number[];
   truncated: boolean;
   promptTokens: number;
+  shotsDropped: number;
 }
 
 export function encodePrompt(
@@ -50,15 +54,18 @@ export function encodePrompt(
   maxInputTokens: number,
 ): EncodedPrompt {
   const ids = Array.from(tokenizer.encode(record.prompt).ids);
-  if (ids.length <= maxInputTokens) return { record, key, ids, truncated: false, promptTokens: ids.length };
-  // Keep the end: the question being asked is last; the first exemplars go.
-  return {
-    record,
-    key,
-    ids: ids.slice(ids.length - maxInputTokens),
-    truncated: true,
-    promptTokens: ids.length,
-  };
+  const base = { record, key, promptTokens: ids.length, shotsDropped: 0 };
+  if (ids.length <= maxInputTokens) return { ...base, ids, truncated: false };
+  // MMLU direct drops exemplars from the end while the prompt is too long, as the MMLU authors' script.
+  const parts = record.benchmark === 'mmlu' ? mmluPromptParts(record.prompt, record.format) : undefined;
+  if (parts !== undefined)
+    for (let k = parts.shots.length - 1; k >= 0; k--) {
+      const fewer = Array.from(tokenizer.encode(withShots(parts, k)).ids);
+      if (fewer.length <= maxInputTokens)
+        return { ...base, ids: fewer, truncated: false, shotsDropped: parts.shots.length - k };
+    }
+  // Otherwise keep the end: the question being asked is last; the first exemplars go.
+  return { ...base, ids: ids.slice(ids.length - maxInputTokens), truncated: true };
 }
 
 /**
@@ -94,6 +101,7 @@ export async function evaluateBatch(
     example_id: p.record.example_id,
     prompt_tokens: p.promptTokens,
     truncated: p.truncated,
+    shots_dropped: p.shotsDropped,
   });
   if (settings.mode === 'rank' && rankable(benchmark, format)) {
     const bare = format === 'direct_hendrycks';

@@ -20,7 +20,10 @@ export function inPaperAverage(benchmark: string, task: string): boolean {
 export interface TaskScore {
   accuracy: number;
   n: number;
+  /** Prompts cut from the left to fit. */
   truncated: number;
+  /** Prompts that fit only after dropping exemplars (MMLU direct). */
+  shots_dropped: number;
 }
 
 export interface BenchmarkScore {
@@ -33,6 +36,7 @@ export interface BenchmarkScore {
   micro: number;
   n: number;
   truncated: number;
+  shots_dropped: number;
   tasks: Record<string, TaskScore>;
 }
 
@@ -64,6 +68,7 @@ export function aggregate(results: readonly ExampleResult[]): BenchmarkScore[] {
         accuracy: (100 * trs.filter((r) => r.correct).length) / trs.length,
         n: trs.length,
         truncated: trs.filter((r) => r.truncated).length,
+        shots_dropped: trs.filter((r) => (r.shots_dropped ?? 0) > 0).length,
       };
     const averaged = Object.entries(tasks).filter(([t]) => inPaperAverage(benchmark, t));
     const counted = averaged.length > 0 ? averaged : Object.entries(tasks);
@@ -76,6 +81,7 @@ export function aggregate(results: readonly ExampleResult[]): BenchmarkScore[] {
       micro: counted.reduce((s, [, t]) => s + t.accuracy * t.n, 0) / n,
       n: rs.length,
       truncated: rs.filter((r) => r.truncated).length,
+      shots_dropped: rs.filter((r) => (r.shots_dropped ?? 0) > 0).length,
       tasks,
     };
   });
@@ -128,16 +134,18 @@ export function resultsMarkdown(options: {
     lines.push('');
   }
   for (const s of options.scores) {
-    const truncated = s.truncated > 0 ? `, ${s.truncated} prompt(s) truncated` : '';
+    const truncated =
+      (s.truncated > 0 ? `, ${s.truncated} prompt(s) truncated` : '') +
+      (s.shots_dropped > 0 ? `, ${s.shots_dropped} with exemplars dropped to fit` : '');
     lines.push(
       `## ${s.benchmark} ${s.format} (${s.mode}): ${fmt(s.macro)}`,
       '',
       `${s.n} examples${truncated}.`,
       '',
     );
-    lines.push('| task | accuracy | n | truncated |', '|---|---:|---:|---:|');
+    lines.push('| task | accuracy | n | truncated | shots dropped |', '|---|---:|---:|---:|---:|');
     for (const [task, t] of Object.entries(s.tasks))
-      lines.push(`| ${task} | ${fmt(t.accuracy)} | ${t.n} | ${t.truncated} |`);
+      lines.push(`| ${task} | ${fmt(t.accuracy)} | ${t.n} | ${t.truncated} | ${t.shots_dropped} |`);
     lines.push('');
   }
   return lines.join('\n');
