@@ -47,19 +47,25 @@ export function tokenizerFromBytes(
     if (isObject(model) && model.type === 'Unigram') {
       tokenizer = Tokenizer.fromJson(json, {
         source,
-        ...(options.config?.modelMaxLength !== undefined ? { modelMaxLength: options.config.modelMaxLength } : {}),
+        ...(options.config?.modelMaxLength !== undefined
+          ? { modelMaxLength: options.config.modelMaxLength }
+          : {}),
       });
     } else {
       tokenizer = new HfTokenizer(json, {
         source,
         cleanUpTokenizationSpaces: options.config?.cleanUpTokenizationSpaces === true,
-        ...(options.config?.modelMaxLength !== undefined ? { modelMaxLength: options.config.modelMaxLength } : {}),
+        ...(options.config?.modelMaxLength !== undefined
+          ? { modelMaxLength: options.config.modelMaxLength }
+          : {}),
       });
     }
   } else {
     tokenizer = Tokenizer.fromBytes(bytes, {
       source,
-      ...(options.config?.modelMaxLength !== undefined ? { modelMaxLength: options.config.modelMaxLength } : {}),
+      ...(options.config?.modelMaxLength !== undefined
+        ? { modelMaxLength: options.config.modelMaxLength }
+        : {}),
     });
   }
   if (options.config) tokenizer.config = options.config;

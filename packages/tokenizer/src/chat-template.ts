@@ -204,8 +204,12 @@ export class ChatTemplate {
       return String(result.value);
     } catch (error) {
       if (error instanceof RaisedByTemplate)
-        throw new ChatTemplateError(`chat template raised: ${error.message}`, error.message, { cause: error });
-      throw new ChatTemplateError(`chat template failed: ${(error as Error).message}`, undefined, { cause: error });
+        throw new ChatTemplateError(`chat template raised: ${error.message}`, error.message, {
+          cause: error,
+        });
+      throw new ChatTemplateError(`chat template failed: ${(error as Error).message}`, undefined, {
+        cause: error,
+      });
     }
   }
 }

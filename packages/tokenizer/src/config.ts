@@ -34,7 +34,10 @@ function tokenText(value: unknown): string | undefined {
 }
 
 /** Reads a parsed `tokenizer_config.json`. */
-export function parseTokenizerConfig(raw: Record<string, unknown>, source = 'tokenizer_config.json'): TokenizerConfig {
+export function parseTokenizerConfig(
+  raw: Record<string, unknown>,
+  source = 'tokenizer_config.json',
+): TokenizerConfig {
   const config: TokenizerConfig = { additionalSpecialTokens: [], raw };
   const names = ['bos', 'eos', 'pad', 'unk', 'sep', 'cls', 'mask'] as const;
   for (const name of names) {
@@ -53,7 +56,10 @@ export function parseTokenizerConfig(raw: Record<string, unknown>, source = 'tok
     for (const [i, entry] of template.entries()) {
       const e = entry as { name?: unknown; template?: unknown };
       if (typeof e?.name !== 'string' || typeof e.template !== 'string')
-        throw new TokenizerError('INVALID_MODEL', `${source}: chat_template[${i}] needs "name" and "template"`);
+        throw new TokenizerError(
+          'INVALID_MODEL',
+          `${source}: chat_template[${i}] needs "name" and "template"`,
+        );
       named[e.name] = e.template;
     }
     config.chatTemplate = named;
@@ -83,6 +89,7 @@ export function specialTokensMap(config: TokenizerConfig): Record<string, string
   if (config.padToken !== undefined) map.pad_token = config.padToken;
   if (config.clsToken !== undefined) map.cls_token = config.clsToken;
   if (config.maskToken !== undefined) map.mask_token = config.maskToken;
-  if (config.additionalSpecialTokens.length > 0) map.additional_special_tokens = config.additionalSpecialTokens;
+  if (config.additionalSpecialTokens.length > 0)
+    map.additional_special_tokens = config.additionalSpecialTokens;
   return map;
 }

@@ -141,7 +141,10 @@ async function exists(path: string): Promise<boolean> {
 
 /** Reads `tokenizer_config.json` (a file, or the one in a directory). */
 export async function loadTokenizerConfig(path: string): Promise<TokenizerConfig | undefined> {
-  const file = (await stat(path).then((s) => s.isDirectory(), () => false))
+  const file = (await stat(path).then(
+    (s) => s.isDirectory(),
+    () => false,
+  ))
     ? join(path, 'tokenizer_config.json')
     : path;
   const raw = await readJsonIfPresent(file);
@@ -153,7 +156,9 @@ async function fetchBytes(url: string, doFetch: typeof fetch): Promise<Uint8Arra
   try {
     response = await doFetch(url);
   } catch (error) {
-    throw new TokenizerError('NOT_FOUND', `cannot fetch ${url}: ${(error as Error).message}`, { cause: error });
+    throw new TokenizerError('NOT_FOUND', `cannot fetch ${url}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   if (response.status === 404) return undefined;
   if (!response.ok) throw new TokenizerError('NOT_FOUND', `cannot fetch ${url}: HTTP ${response.status}`);
@@ -171,7 +176,12 @@ export async function loadAutoTokenizer(
   options: { fetch?: typeof fetch; revision?: string } = {},
 ): Promise<TextTokenizer> {
   const isUrl = /^https?:\/\//.test(location);
-  const local = !isUrl && (await stat(location).then(() => true, () => false));
+  const local =
+    !isUrl &&
+    (await stat(location).then(
+      () => true,
+      () => false,
+    ));
   if (local) {
     const isDirectory = (await stat(location)).isDirectory();
     const dir = isDirectory ? location : dirname(location);
@@ -182,7 +192,10 @@ export async function loadAutoTokenizer(
       const found: string[] = [];
       for (const name of names) if (await exists(join(location, name))) found.push(name);
       if (found.length === 0)
-        throw new TokenizerError('NOT_FOUND', `${location} has no tokenizer.json, spiece.model or tokenizer.model`);
+        throw new TokenizerError(
+          'NOT_FOUND',
+          `${location} has no tokenizer.json, spiece.model or tokenizer.model`,
+        );
       file = join(location, found[0]!);
     }
     return tokenizerFromBytes(await readBytes(file), { source: file, ...(config ? { config } : {}) });

@@ -72,9 +72,10 @@ export class AddedTokenMatcher {
       let end = start + m[0].length;
       if (token.singleWord) {
         const before = start > 0 ? String.fromCodePoint(text.codePointAt(start - 1)!) : '';
-        const beforeChar = start > 0 && text.charCodeAt(start - 1) >= 0xdc00 && text.charCodeAt(start - 1) < 0xe000
-          ? text.slice(start - 2, start)
-          : before;
+        const beforeChar =
+          start > 0 && text.charCodeAt(start - 1) >= 0xdc00 && text.charCodeAt(start - 1) < 0xe000
+            ? text.slice(start - 2, start)
+            : before;
         const afterChar = end < text.length ? String.fromCodePoint(text.codePointAt(end)!) : '';
         if ((beforeChar && WORD_CHAR.test(beforeChar)) || (afterChar && WORD_CHAR.test(afterChar))) continue;
       }

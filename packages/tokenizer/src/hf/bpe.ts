@@ -47,7 +47,10 @@ export class BpeModel {
       const right = vocab.get(b);
       const merged = vocab.get(a + b.slice(prefixLength));
       if (left === undefined || right === undefined || merged === undefined) {
-        invalidComponent(source, `BPE merge ${rank} ("${a}" "${b}") uses a token missing from the vocabulary`);
+        invalidComponent(
+          source,
+          `BPE merge ${rank} ("${a}" "${b}") uses a token missing from the vocabulary`,
+        );
       }
       const key = left * ID_SPAN + right;
       // `tokenizers` collects merges into a HashMap in order, so a repeated pair keeps its last rank.
@@ -141,7 +144,10 @@ export class BpeModel {
       }
       if (this.unkId === undefined) {
         if (options.unkToken !== null)
-          throw new TokenizerError('INVALID_MODEL', `BPE unk_token "${options.unkToken}" is not in the vocabulary`);
+          throw new TokenizerError(
+            'INVALID_MODEL',
+            `BPE unk_token "${options.unkToken}" is not in the vocabulary`,
+          );
         // Without an unk token `tokenizers` drops the character.
         return;
       }

@@ -28,7 +28,11 @@ export function buildDecoder(spec: unknown, source: string): Decoder | undefined
     case 'Metaspace': {
       const replacement = typeof d.replacement === 'string' ? d.replacement : '\u2581';
       const scheme =
-        typeof d.prepend_scheme === 'string' ? d.prepend_scheme : d.add_prefix_space === false ? 'never' : 'always';
+        typeof d.prepend_scheme === 'string'
+          ? d.prepend_scheme
+          : d.add_prefix_space === false
+            ? 'never'
+            : 'always';
       return (tokens) =>
         tokens.map((t, i) => {
           const text = t.replaceAll(replacement, ' ');
@@ -84,7 +88,8 @@ export function buildDecoder(spec: unknown, source: string): Decoder | undefined
       };
     case 'WordPiece': {
       const prefix = typeof d.prefix === 'string' ? d.prefix : '##';
-      return (tokens) => tokens.map((t, i) => (i > 0 && t.startsWith(prefix) ? t.slice(prefix.length) : i > 0 ? ' ' + t : t));
+      return (tokens) =>
+        tokens.map((t, i) => (i > 0 && t.startsWith(prefix) ? t.slice(prefix.length) : i > 0 ? ' ' + t : t));
     }
     case 'Sequence': {
       if (!Array.isArray(d.decoders)) invalidComponent(source, 'Sequence decoder needs "decoders"');

@@ -20,9 +20,11 @@ export function patternRegex(pattern: unknown, source: string, where: string): R
 // Combining marks, as `tokenizers`' StripAccents removes them (after NFD, by the user's sequence).
 const MARKS = /\p{Mn}/gu;
 // BertNormalizer's clean_text: drop NUL, U+FFFD and control characters; other whitespace to ' '.
+// eslint-disable-next-line no-control-regex -- NUL is exactly what clean_text drops
 const BERT_DROP = /[\u0000\ufffd]|[\p{Cc}\p{Cf}](?<![\t\n\r])/gu;
 const BERT_SPACE = /[\t\n\r\p{Zs}]/gu;
-const CJK = /([\u4e00-\u9fff\u3400-\u4dbf\u{20000}-\u{2a6df}\u{2a700}-\u{2b73f}\u{2b740}-\u{2b81f}\u{2b820}-\u{2ceaf}\uf900-\ufaff\u{2f800}-\u{2fa1f}])/gu;
+const CJK =
+  /([\u4e00-\u9fff\u3400-\u4dbf\u{20000}-\u{2a6df}\u{2a700}-\u{2b73f}\u{2b740}-\u{2b81f}\u{2b820}-\u{2ceaf}\uf900-\ufaff\u{2f800}-\u{2fa1f}])/gu;
 
 /** Builds the normalizer of a `tokenizer.json` `normalizer` entry (`null` → identity). */
 export function buildNormalizer(spec: unknown, source: string): Normalizer | undefined {
@@ -67,7 +69,8 @@ export function buildNormalizer(spec: unknown, source: string): Normalizer | und
       const clean = n.clean_text !== false;
       const chinese = n.handle_chinese_chars !== false;
       const lowercase = n.lowercase !== false;
-      const strip = n.strip_accents === null || n.strip_accents === undefined ? lowercase : n.strip_accents === true;
+      const strip =
+        n.strip_accents === null || n.strip_accents === undefined ? lowercase : n.strip_accents === true;
       return (text) => {
         let out = text;
         if (clean) out = out.replace(BERT_DROP, '').replace(BERT_SPACE, ' ');
@@ -79,7 +82,9 @@ export function buildNormalizer(spec: unknown, source: string): Normalizer | und
     }
     case 'Sequence': {
       if (!Array.isArray(n.normalizers)) invalidComponent(source, 'Sequence normalizer needs "normalizers"');
-      const parts = n.normalizers.map((child) => buildNormalizer(child, source)).filter((f) => f !== undefined);
+      const parts = n.normalizers
+        .map((child) => buildNormalizer(child, source))
+        .filter((f) => f !== undefined);
       return (text) => parts.reduce((acc, f) => f(acc), text);
     }
     default:

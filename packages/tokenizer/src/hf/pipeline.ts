@@ -198,7 +198,10 @@ export class HfTokenizer {
       const id = ids[i]!;
       const token = Number.isInteger(id) && id >= 0 ? this.idToToken(id) : undefined;
       if (token === undefined)
-        throw new TokenizerError('INVALID_INPUT', `id ${String(id)} at position ${i} is not in the vocabulary`);
+        throw new TokenizerError(
+          'INVALID_INPUT',
+          `id ${String(id)} at position ${i} is not in the vocabulary`,
+        );
       if (options.skipSpecialTokens && this.isSpecial(id)) continue;
       tokens.push(token);
     }

@@ -44,7 +44,10 @@ export function buildPostProcessor(spec: unknown, source: string): PostProcessor
             invalidComponent(source, `TemplateProcessing special token "${name}" is not in "special_tokens"`);
           return { ids: entry.ids as number[], tokens: entry.tokens as string[] };
         }
-        return invalidComponent(source, `TemplateProcessing single[${i}] must be a Sequence or a SpecialToken`);
+        return invalidComponent(
+          source,
+          `TemplateProcessing single[${i}] must be a Sequence or a SpecialToken`,
+        );
       });
       return (e) => {
         const ids: number[] = [];
@@ -58,7 +61,8 @@ export function buildPostProcessor(spec: unknown, source: string): PostProcessor
       };
     }
     case 'Sequence': {
-      if (!Array.isArray(p.processors)) invalidComponent(source, 'Sequence post_processor needs "processors"');
+      if (!Array.isArray(p.processors))
+        invalidComponent(source, 'Sequence post_processor needs "processors"');
       const parts = p.processors.map((c) => buildPostProcessor(c, source)).filter((f) => f !== undefined);
       return (e) => parts.reduce((acc, f) => f(acc), e);
     }

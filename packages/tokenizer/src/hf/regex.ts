@@ -37,17 +37,20 @@ export function translateRegex(pattern: string): string {
       const next = pattern[i + 1];
       if (next === undefined) throw new TokenizerError('INVALID_MODEL', `regex ends with "\\": ${pattern}`);
       i += 2;
-      if (next === 's') out += inClass ? WHITE_SPACE : WHITE_SPACE;
+      if (next === 's') out += WHITE_SPACE; // valid both inside and outside [...]
       else if (next === 'S') {
-        if (inClass) throw new TokenizerError('UNSUPPORTED_MODEL', `\\S inside [...] is not supported: ${pattern}`);
+        if (inClass)
+          throw new TokenizerError('UNSUPPORTED_MODEL', `\\S inside [...] is not supported: ${pattern}`);
         out += '\\P{White_Space}';
       } else if (next === 'd') out += '\\p{Nd}';
       else if (next === 'D') {
-        if (inClass) throw new TokenizerError('UNSUPPORTED_MODEL', `\\D inside [...] is not supported: ${pattern}`);
+        if (inClass)
+          throw new TokenizerError('UNSUPPORTED_MODEL', `\\D inside [...] is not supported: ${pattern}`);
         out += '\\P{Nd}';
       } else if (next === 'w') out += inClass ? WORD : `[${WORD}]`;
       else if (next === 'W') {
-        if (inClass) throw new TokenizerError('UNSUPPORTED_MODEL', `\\W inside [...] is not supported: ${pattern}`);
+        if (inClass)
+          throw new TokenizerError('UNSUPPORTED_MODEL', `\\W inside [...] is not supported: ${pattern}`);
         out += `[^${WORD}]`;
       } else if ((next === 'p' || next === 'P') && pattern[i] === '{') {
         const close = pattern.indexOf('}', i);
