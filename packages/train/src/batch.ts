@@ -1,5 +1,3 @@
-import * as tf from '@tensorflow/tfjs-core';
-import type { TrainingBatch } from '@flan-ts/models';
 /**
  * A training batch as plain id arrays, in the layout of `shared/fixtures/training/*\/batches.json`
  * (Hugging Face names), optionally with seqio's packing features. This is what the data path
@@ -24,22 +22,6 @@ export interface IdBatch {
   /** Packed rows only: positions restarting at 0 per segment (seqio `encoder_positions` / `decoder_positions`). */
   encoder_positions?: number[][];
   decoder_positions?: number[][];
-}
-
-/** The model inputs of an {@link IdBatch} as int32 tensors (the caller disposes them). */
-export function idBatchTensors(batch: IdBatch): TrainingBatch {
-  const t = (rows: number[][]) => tf.tensor2d(rows, [rows.length, rows[0]?.length ?? 0], 'int32');
-  const out: TrainingBatch = {
-    inputIds: t(batch.input_ids),
-    attentionMask: t(batch.attention_mask),
-    decoderInputIds: t(batch.decoder_input_ids),
-    labels: t(batch.labels),
-  };
-  if (batch.encoder_segment_ids !== undefined && batch.decoder_segment_ids !== undefined) {
-    out.encoderSegmentIds = t(batch.encoder_segment_ids);
-    out.decoderSegmentIds = t(batch.decoder_segment_ids);
-  }
-  return out;
 }
 
 /** Positions that carry a loss (label ≠ -100): the weight of the batch in token-weighted means. */

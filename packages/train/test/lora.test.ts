@@ -7,7 +7,7 @@ import { loadT5 } from '@flan-ts/models/node';
 import { sharedFile } from '@flan-ts/test-support';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyLora, mergeLora, peftKey } from '../src/index';
+import { Trainer, applyLora, mergeLora, peftKey } from '../src/index';
 import { loadLoraAdapter, saveLoraAdapter } from '../src/node';
 
 const dir = sharedFile('fixtures/training/flan-t5-tiny');
@@ -22,7 +22,11 @@ interface LoraReference {
 }
 
 function batch0() {
-  const b = JSON.parse(readFileSync(join(dir!, 'batches.json'), 'utf8')).batches[0];
+  return batchAt(0);
+}
+
+function batchAt(index: number) {
+  const b = JSON.parse(readFileSync(join(dir!, 'batches.json'), 'utf8')).batches[index];
   const t = (x: number[][]) => tf.tensor2d(x, undefined, 'int32');
   return {
     inputIds: t(b.input_ids),
@@ -88,6 +92,51 @@ for (const backend of ['wasm', 'cpu'] as BackendName[]) {
       expect(tf.memory().numTensors).toBe(before);
       adapter.dispose();
       tf.dispose(Object.values(b));
+    });
+
+    it('3 AdamW steps on the adapter alone (clipping 1.0): losses, norms and the trained tensors of PEFT', async () => {
+      const ref3 = JSON.parse(readFileSync(join(dir!, 'lora.json'), 'utf8')).adamw_steps;
+      const fresh = await loadT5(modelDir!);
+      const adapter = await loadLoraAdapter(fresh, join(dir!, 'lora_adapter_init'));
+      for (const v of fresh.parameters().values()) v.trainable = false;
+      const trainer = new Trainer(fresh, {
+        optimizer: { name: 'adamw', learningRate: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0 },
+        clipNorm: 1,
+        training: false,
+        trainable: adapter.variables(),
+      });
+      const before = tf.memory().numTensors;
+      for (const step of ref3.steps as { batch: number; loss: number; global_grad_norm: number }[]) {
+        const b = batchAt(step.batch);
+        const { loss, gradNorm } = await trainer.step(b);
+        expect(Math.abs(loss - step.loss)).toBeLessThan(1e-4);
+        expect(Math.abs(gradNorm - step.global_grad_norm) / step.global_grad_norm).toBeLessThan(1e-3);
+        tf.dispose(Object.values(b));
+      }
+      expect(tf.memory().numTensors).toBe(before);
+      for (const [key, n] of Object.entries(
+        ref3.lora_param_norms_after_last_step as Record<string, number>,
+      )) {
+        expect(Math.abs(norm(adapter.variables().get(key)!.dataSync()) - n) / n, key).toBeLessThan(1e-5);
+      }
+      const trained = parseSafetensors(
+        new Uint8Array(readFileSync(join(dir!, 'lora_adapter_trained/adapter_model.safetensors'))),
+      );
+      for (const [key, v] of adapter.variables()) {
+        const expected = readFloat32(trained, key);
+        const got = v.dataSync();
+        let worst = 0;
+        for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i]! - expected[i]!));
+        expect(worst, key).toBeLessThan(1e-5);
+      }
+      // Only the adapter trained: the base weights are the checkpoint's.
+      const base = await loadT5(modelDir!);
+      const q = 'encoder.block.0.layer.0.SelfAttention.q.weight';
+      expect([...fresh.parameters().get(q)!.dataSync()]).toEqual([...base.parameters().get(q)!.dataSync()]);
+      trainer.dispose();
+      adapter.dispose();
+      base.dispose();
+      fresh.dispose();
     });
 
     it('mergeLora folds the trained adapter into q and v (PEFT merge), and the adapter is gone', async () => {
