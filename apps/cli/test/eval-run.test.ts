@@ -117,7 +117,54 @@ describe.skipIf(!paths)('flan eval run with flan-t5-tiny', () => {
       cacheLines(two, 'cache.shard-0.jsonl').length + cacheLines(two, 'cache.shard-1.jsonl').length,
     ).toBe(14);
     expect(numbers(two)).toEqual(firstNumbers);
+
+    const compared = await runFlan(['eval', 'compare', join(out, 'results.json'), join(two, 'results.json')]);
+    expect(compared.code).toBe(0);
+    expect(compared.stdout).toMatch(/^\| \| .*flan-t5-tiny \| .*flan-t5-tiny \| Δ \|\n/);
+    expect(compared.stdout).toMatch(/\| BBH CoT \| \d+\.\d \| \d+\.\d \| \+0\.0 \|/);
+    expect(compared.stdout).toContain('| mmlu direct (rank) |');
+    const missing = await runFlan(['eval', 'compare', join(out, 'nope.json'), join(two, 'results.json')]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/^flan: cannot read .*nope\.json/);
   }, 300_000);
+
+  it('--self-consistency k: k samples per CoT example, voted; direct formats stay greedy', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'flan-eval-run-'));
+    const run = await runFlan([
+      'eval',
+      'run',
+      '--model',
+      model,
+      '--data',
+      data,
+      '--out',
+      out,
+      '--benchmarks',
+      'bbh',
+      '--tasks',
+      'navigate',
+      '--limit',
+      '1',
+      '--max-new-tokens',
+      '4',
+      '--workers',
+      '1',
+      '--self-consistency',
+      '3',
+      '--temperature',
+      '0.7',
+      '--top-k',
+      '40',
+    ]);
+    expect(run.code).toBe(0);
+    const results = cacheLines(out).map(
+      (l) => JSON.parse(l) as { format: string; samples?: string[]; model_output?: string },
+    );
+    expect(results.map((r) => [r.format, r.samples?.length ?? 'greedy'])).toEqual([
+      ['direct', 'greedy'],
+      ['cot', 3],
+    ]);
+  });
 
   it('bad input is named before any model time', async () => {
     const out = mkdtempSync(join(tmpdir(), 'flan-eval-run-'));

@@ -128,10 +128,12 @@ export {
 } from './run/evaluate';
 export {
   aggregate,
+  compareMarkdown,
   inPaperAverage,
   resultsMarkdown,
   table5,
   table5Column,
   type BenchmarkScore,
+  type ResultsSummary,
   type TaskScore,
 } from './run/report';

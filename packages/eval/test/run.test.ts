@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   aggregate,
+  compareMarkdown,
   cutAtStop,
   encodePrompt,
   mmluPromptParts,
@@ -121,5 +122,10 @@ describe('run bookkeeping', () => {
     const md = resultsMarkdown({ model: 'm', scores, mmluSplit: 'test', bbhChance: 50 });
     expect(md).toContain('| m | – | – | 50.0 | – | – | 25.0 | 12.5 |');
     expect(md).toContain('| en | 100.0 | 1 | 0 | 0 |');
+    const base = { model: { source: 'base' }, table5: t5, benchmarks: scores };
+    const tuned = { model: { source: 'tuned' }, table5: table5(scores.slice(1), 50), benchmarks: scores };
+    expect(compareMarkdown(base, tuned)).toContain('| BBH Direct | 50.0 | 50.0 | +0.0 |');
+    expect(compareMarkdown(base, tuned)).toContain('| MGSM CoT | 25.0 | – | – |');
+    expect(compareMarkdown(base, tuned)).toContain('| Norm. avg. | 12.5 | 0.0 | -12.5 |');
   });
 });

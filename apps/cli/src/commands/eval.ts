@@ -231,6 +231,35 @@ function registerChance(evalCommand: Command): void {
     });
 }
 
+function registerCompare(evalCommand: Command): void {
+  evalCommand
+    .command('compare')
+    .description('side-by-side Table 5 of two runs (e.g. base vs finetuned), with the difference')
+    .argument('<a>', 'results.json of the first run')
+    .argument('<b>', 'results.json of the second run')
+    .action(async (a: string, b: string) => {
+      const { compareMarkdown } = await import('@flan-ts/eval');
+      const { readFile } = await import('node:fs/promises');
+      const read = async (path: string) => {
+        let text: string;
+        try {
+          text = await readFile(path, 'utf8');
+        } catch (error) {
+          throw new CliError(`cannot read ${path}: ${(error as Error).message}`);
+        }
+        try {
+          const json = JSON.parse(text) as Parameters<typeof compareMarkdown>[0];
+          if (typeof json?.table5?.scores !== 'object' || !Array.isArray(json.benchmarks))
+            throw new Error('');
+          return json;
+        } catch {
+          throw new CliError(`${path} is not a results.json of flan eval run`);
+        }
+      };
+      await writeOut(compareMarkdown(await read(a), await read(b)));
+    });
+}
+
 export function registerEval(program: Command): void {
   const evalCommand = program
     .command('eval')
@@ -244,6 +273,7 @@ export function registerEval(program: Command): void {
     registerNormalize,
     registerChance,
     registerEvalRun,
+    registerCompare,
   ])
     register(evalCommand);
 }

@@ -150,3 +150,36 @@ export function resultsMarkdown(options: {
   }
   return lines.join('\n');
 }
+
+/** What `compareMarkdown` reads of a results.json. */
+export interface ResultsSummary {
+  model: { source: string };
+  table5: { scores: Table5Scores; normalized_average: number };
+  benchmarks: readonly BenchmarkScore[];
+}
+
+/** The side-by-side table of two runs (base vs finetuned: the paper's central comparison), with b − a. */
+export function compareMarkdown(a: ResultsSummary, b: ResultsSummary): string {
+  const delta = (x: number | undefined, y: number | undefined) =>
+    x === undefined || y === undefined || Number.isNaN(x) || Number.isNaN(y)
+      ? '–'
+      : `${y - x >= 0 ? '+' : ''}${(y - x).toFixed(1)}`;
+  const lines = [
+    `| | ${a.model.source} | ${b.model.source} | Δ |`,
+    '|---|---:|---:|---:|',
+    ...TABLE5_COLUMNS.map(
+      (c) =>
+        `| ${HEADERS[c]} | ${fmt(a.table5.scores[c])} | ${fmt(b.table5.scores[c])} | ${delta(a.table5.scores[c], b.table5.scores[c])} |`,
+    ),
+    `| Norm. avg. | ${fmt(a.table5.normalized_average)} | ${fmt(b.table5.normalized_average)} | ${delta(a.table5.normalized_average, b.table5.normalized_average)} |`,
+  ];
+  for (const s of a.benchmarks.filter((x) => x.mode === 'rank')) {
+    const other = b.benchmarks.find(
+      (x) => x.benchmark === s.benchmark && x.format === s.format && x.mode === 'rank',
+    );
+    lines.push(
+      `| ${s.benchmark} ${s.format} (rank) | ${fmt(s.macro)} | ${fmt(other?.macro)} | ${delta(s.macro, other?.macro)} |`,
+    );
+  }
+  return lines.join('\n') + '\n';
+}
