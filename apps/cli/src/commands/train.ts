@@ -32,6 +32,7 @@ interface TrainFlags {
   metrics?: string;
   exportHf?: string;
   progress?: boolean;
+  logEvery: number;
 }
 
 const choice =
@@ -101,6 +102,12 @@ export function registerTrain(program: Command): void {
     .option('--metrics <file.jsonl>', 'metrics JSONL (default <out>/metrics.jsonl)')
     .option('--export-hf <dir>', 'also write the drawn examples and a Seq2SeqTrainer + PEFT script there')
     .option('--no-progress', 'no progress bar (it is drawn only on a terminal anyway)')
+    .option(
+      '--log-every <n>',
+      'without a terminal, a loss line every n steps',
+      integerFlag('--log-every', 1),
+      10,
+    )
     .action(async (flags: TrainFlags) => {
       const { runTraining, parseLoraFlag, RunConfigError } = await import('@flan-ts/train/node');
       let lora;
@@ -155,7 +162,13 @@ export function registerTrain(program: Command): void {
           {
             resume: flags.resume === true,
             signal: controller.signal,
-            onProgress: progress?.update,
+            // Without a terminal there is no bar: a line every --log-every steps shows the loss instead.
+            onProgress: (p) => {
+              if (progress !== undefined) progress.update(p);
+              else if (p.step % flags.logEvery === 0 || p.step === p.steps) {
+                process.stderr.write(`step ${p.step}/${p.steps}: loss ${p.loss.toFixed(4)}\n`);
+              }
+            },
             log: (line) => {
               progress?.interrupt();
               process.stderr.write(`${line}\n`);
