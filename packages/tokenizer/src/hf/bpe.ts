@@ -36,11 +36,15 @@ export class BpeModel {
   constructor(vocab: Map<string, number>, merges: [string, string][], options: BpeOptions, source: string) {
     this.vocab = vocab;
     this.options = options;
-    this.tokens = [];
-    for (const [token, id] of vocab) {
+    let maxId = -1;
+    for (const id of vocab.values()) {
       if (id >= ID_SPAN) invalidComponent(source, `BPE id ${id} is too large`);
-      this.tokens[id] = token;
+      if (id > maxId) maxId = id;
     }
+    // Preallocated and filled in place: assigning ids out of order to an empty array would leave
+    // V8 with a slow dictionary-mode array.
+    this.tokens = new Array<string>(maxId + 1).fill('');
+    for (const [token, id] of vocab) this.tokens[id] = token;
     const prefixLength = options.continuingSubwordPrefix.length;
     merges.forEach(([a, b], rank) => {
       const left = vocab.get(a);

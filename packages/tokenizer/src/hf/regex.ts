@@ -37,7 +37,8 @@ export function translateRegex(pattern: string): string {
       const next = pattern[i + 1];
       if (next === undefined) throw new TokenizerError('INVALID_MODEL', `regex ends with "\\": ${pattern}`);
       i += 2;
-      if (next === 's') out += WHITE_SPACE; // valid both inside and outside [...]
+      if (next === 's')
+        out += WHITE_SPACE; // valid both inside and outside [...]
       else if (next === 'S') {
         if (inClass)
           throw new TokenizerError('UNSUPPORTED_MODEL', `\\S inside [...] is not supported: ${pattern}`);
