@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { CliError, jsonLine, runBatch } from '../src/io';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CliError, jsonLine, readInputLines, runBatch } from '../src/io';
 
 describe('jsonLine', () => {
   it('escapes characters that other readers take as line breaks, and round-trips', () => {
@@ -24,5 +27,28 @@ describe('runBatch', () => {
       '<stdin>:5: boom',
     );
     await expect(failing).rejects.toThrow('in.jsonl:3-7: out of memory');
+  });
+});
+
+describe('readInputLines', () => {
+  it('decodes strictly: an invalid UTF-8 line is flagged with its byte, others read as text', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'flan-io-')), 'in.txt');
+    writeFileSync(
+      path,
+      Buffer.concat([
+        Buffer.from('h\u00e9\r\n\ufeffx\rlone'),
+        Buffer.from([0x0a, 0x61, 0xe2, 0x82, 0x0a]),
+        Buffer.from('end'),
+      ]),
+    );
+    const lines = [];
+    for await (const line of readInputLines(path)) lines.push(line);
+    expect(lines).toEqual([
+      { lineNumber: 1, text: 'h\u00e9' },
+      { lineNumber: 2, text: '\ufeffx' },
+      { lineNumber: 3, text: 'lone' },
+      { lineNumber: 4, text: '', invalid: 'invalid UTF-8 at byte 2 of the line' },
+      { lineNumber: 5, text: 'end' },
+    ]);
   });
 });
