@@ -92,15 +92,23 @@ describe.skipIf(!paths)('flan render --jsonl on the FLAN reference renderings', 
   });
 });
 
-const chat = sharedFiles('fixtures/tokenizers/qwen3/tokenizer_config.json', 'fixtures/tokenizers/qwen3_chat.jsonl');
+const chat = sharedFiles(
+  'fixtures/tokenizers/qwen3/tokenizer_config.json',
+  'fixtures/tokenizers/qwen3_chat.jsonl',
+);
 
 describe.skipIf(!chat)('flan render --chat-template on qwen3_chat.jsonl', () => {
   const [configPath, referencePath] = chat ?? ['', ''];
 
   it('renders every line exactly, and --tokenize adds the ids of the string', async () => {
-    const references = lines(readFileSync(referencePath, 'utf8')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const references = lines(readFileSync(referencePath, 'utf8')).map(
+      (l) => JSON.parse(l) as Record<string, unknown>,
+    );
     const input = references.map(({ rendered: _r, ...rest }) => JSON.stringify(rest)).join('\n') + '\n';
-    const { code, stdout, stderr } = await flan(['--chat-template', configPath, '--jsonl', '--tokenize'], input);
+    const { code, stdout, stderr } = await flan(
+      ['--chat-template', configPath, '--jsonl', '--tokenize'],
+      input,
+    );
     expect(stderr).toBe('');
     expect(code).toBe(0);
     const out = lines(stdout).map((l) => JSON.parse(l) as Record<string, unknown>);

@@ -148,7 +148,14 @@ const qwen3 = sharedFiles('fixtures/tokenizers/qwen3/tokenizer.json', 'fixtures/
 describe.skipIf(!qwen3)('flan tokenize with Qwen3 tokenizer.json (byte-level BPE)', () => {
   const [jsonPath, referencePath] = qwen3 ?? ['', ''];
   const reference = lines(readFileSync(referencePath || '/dev/null', 'utf8')).map(
-    (l) => JSON.parse(l) as { text: string; ids: number[]; tokens: string[]; decoded: string; decoded_skip_special: string },
+    (l) =>
+      JSON.parse(l) as {
+        text: string;
+        ids: number[];
+        tokens: string[];
+        decoded: string;
+        decoded_skip_special: string;
+      },
   );
 
   it('--jsonl gives the reference ids, tokens and decoded text on every line (file and directory)', async () => {
@@ -161,7 +168,10 @@ describe.skipIf(!qwen3)('flan tokenize with Qwen3 tokenizer.json (byte-level BPE
       expect(out).toHaveLength(2686);
       const mismatches = reference.filter((r, i) => {
         const got = out[i]!;
-        return JSON.stringify([got.text, got.ids, got.pieces, got.decoded]) !== JSON.stringify([r.text, r.ids, r.tokens, r.decoded]);
+        return (
+          JSON.stringify([got.text, got.ids, got.pieces, got.decoded]) !==
+          JSON.stringify([r.text, r.ids, r.tokens, r.decoded])
+        );
       });
       expect(mismatches.map((r) => r.text.slice(0, 60))).toEqual([]);
     }
@@ -169,7 +179,10 @@ describe.skipIf(!qwen3)('flan tokenize with Qwen3 tokenizer.json (byte-level BPE
 
   it('--decode --skip-special-tokens --jsonl gives decoded_skip_special on every line', async () => {
     const input = reference.map((r) => JSON.stringify({ ids: r.ids })).join('\n') + '\n';
-    const { code, stdout, stderr } = await flan(['--tokenizer', jsonPath, '--decode', '--skip-special-tokens', '--jsonl'], input);
+    const { code, stdout, stderr } = await flan(
+      ['--tokenizer', jsonPath, '--decode', '--skip-special-tokens', '--jsonl'],
+      input,
+    );
     expect(stderr).toBe('');
     expect(code).toBe(0);
     const out = lines(stdout).map((l) => JSON.parse(l) as { decoded: string });
@@ -189,7 +202,9 @@ describe.skipIf(!qwen3)('flan tokenize with Qwen3 tokenizer.json (byte-level BPE
     writeFileSync(bad, JSON.stringify({ ...json, decoder: { type: 'Mystery' } }));
     const run = await flan(['--tokenizer', bad, '--jsonl'], 'not even json\n');
     expect(run.code).not.toBe(0);
-    expect(run.stderr).toMatch(/cannot load tokenizer: .*tokenizer\.json: decoder type "Mystery" is not supported/);
+    expect(run.stderr).toMatch(
+      /cannot load tokenizer: .*tokenizer\.json: decoder type "Mystery" is not supported/,
+    );
     expect(run.stdout).toBe('');
   });
 });
@@ -198,7 +213,10 @@ describe.skipIf(!t5)('strict UTF-8 input', () => {
   it('reports the file and line of invalid UTF-8 instead of dropping bytes', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'flan-tokenize-'));
     const input = join(dir, 'bad.txt');
-    writeFileSync(input, Buffer.concat([Buffer.from('Hello\nab'), Buffer.from([0xc3, 0x28]), Buffer.from('\nworld\n')]));
+    writeFileSync(
+      input,
+      Buffer.concat([Buffer.from('Hello\nab'), Buffer.from([0xc3, 0x28]), Buffer.from('\nworld\n')]),
+    );
     const strict = await flan(['--tokenizer', t5!, '--input', input]);
     expect(strict.code).not.toBe(0);
     expect(strict.stdout).toBe('[8774,1]\n');

@@ -73,7 +73,12 @@ for (const [name, path] of files) {
         const want = [ids, e.getTokens(), await rust.decode(ids, false), await rust.decode(ids, true)];
         const mine = ours.encode(text);
         const mineIds = Array.from(mine.ids);
-        const got = [mineIds, mine.pieces, ours.decode(mineIds), ours.decode(mineIds, { skipSpecialTokens: true })];
+        const got = [
+          mineIds,
+          mine.pieces,
+          ours.decode(mineIds),
+          ours.decode(mineIds, { skipSpecialTokens: true }),
+        ];
         if (JSON.stringify(got) !== JSON.stringify(want))
           mismatches.push(`#${i} ${JSON.stringify(text)}: ${JSON.stringify(got)} != ${JSON.stringify(want)}`);
       }
@@ -97,10 +102,14 @@ for (const [name, path] of files) {
       expect(await compare(withAddedTokens(34, 500, added))).toEqual([]);
     }, 60_000);
 
-    it.skipIf(!dataDir)('agrees on every 16th text of the shared data', async () => {
-      const texts = [...new Set(sharedDataTexts(dataDir!))].filter((_, i) => i % 16 === 0);
-      expect(texts.length).toBeGreaterThan(5000);
-      expect(await compare(texts)).toEqual([]);
-    }, 600_000);
+    it.skipIf(!dataDir)(
+      'agrees on every 16th text of the shared data',
+      async () => {
+        const texts = [...new Set(sharedDataTexts(dataDir!))].filter((_, i) => i % 16 === 0);
+        expect(texts.length).toBeGreaterThan(5000);
+        expect(await compare(texts)).toEqual([]);
+      },
+      600_000,
+    );
   });
 }

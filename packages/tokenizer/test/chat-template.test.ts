@@ -16,7 +16,10 @@ interface ChatLine {
   rendered: string;
 }
 
-const paths = sharedFiles('fixtures/tokenizers/qwen3/tokenizer_config.json', 'fixtures/tokenizers/qwen3_chat.jsonl');
+const paths = sharedFiles(
+  'fixtures/tokenizers/qwen3/tokenizer_config.json',
+  'fixtures/tokenizers/qwen3_chat.jsonl',
+);
 
 describe.skipIf(!paths)('Qwen3 chat template against qwen3_chat.jsonl', async () => {
   const [configPath, referencePath] = paths!;
@@ -46,7 +49,9 @@ describe.skipIf(!paths)('Qwen3 chat template against qwen3_chat.jsonl', async ()
   it('tokenizing a render gives the ids of the string, special tokens as single ids', () => {
     const rendered = render(lines[0]!);
     expect(rendered).toBe('<|im_start|>user\nHello!<|im_end|>\n<|im_start|>assistant\n');
-    expect(Array.from(tokenizer.encode(rendered).ids)).toEqual([151644, 872, 198, 9707, 0, 151645, 198, 151644, 77091, 198]);
+    expect(Array.from(tokenizer.encode(rendered).ids)).toEqual([
+      151644, 872, 198, 9707, 0, 151645, 198, 151644, 77091, 198,
+    ]);
   });
 
   it('names a message without role or content', () => {
@@ -59,7 +64,9 @@ describe.skipIf(!paths)('Qwen3 chat template against qwen3_chat.jsonl', async ()
 
 describe('ChatTemplate globals', () => {
   it('raise_exception surfaces the template message', () => {
-    const t = new ChatTemplate("{% if messages[0].role != 'user' %}{{ raise_exception('Conversations must start with a user turn') }}{% endif %}");
+    const t = new ChatTemplate(
+      "{% if messages[0].role != 'user' %}{{ raise_exception('Conversations must start with a user turn') }}{% endif %}",
+    );
     let error: unknown;
     try {
       t.render([{ role: 'assistant', content: 'x' }]);
@@ -67,7 +74,9 @@ describe('ChatTemplate globals', () => {
       error = e;
     }
     expect(error).toBeInstanceOf(ChatTemplateError);
-    expect((error as ChatTemplateError).message).toBe('chat template raised: Conversations must start with a user turn');
+    expect((error as ChatTemplateError).message).toBe(
+      'chat template raised: Conversations must start with a user turn',
+    );
     expect((error as ChatTemplateError).templateMessage).toBe('Conversations must start with a user turn');
   });
 
@@ -92,7 +101,9 @@ describe('ChatTemplate globals', () => {
   });
 
   it('range and loop controls work', () => {
-    const t = new ChatTemplate('{% for i in range(5) %}{% if i == 3 %}{% break %}{% endif %}{{ i }}{% endfor %}');
+    const t = new ChatTemplate(
+      '{% for i in range(5) %}{% if i == 3 %}{% break %}{% endif %}{{ i }}{% endfor %}',
+    );
     expect(t.render([])).toBe('012');
   });
 });

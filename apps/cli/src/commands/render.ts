@@ -88,18 +88,23 @@ export function registerRender(program: Command): void {
       '--chat-template <path>',
       "render {messages, kwargs} lines with the chat_template of a tokenizer_config.json (or a model directory's)",
     )
-    .option('--template-name <name>', 'with --chat-template, which of several named templates (default "default")')
+    .option(
+      '--template-name <name>',
+      'with --chat-template, which of several named templates (default "default")',
+    )
     .option('--tokenize', 'with --chat-template, also add the ids of the rendered string')
     .option('--jsonl', 'read JSONL records (one {source, task, template_index, example} object per line)')
     .option('--combined', 'also add combined_input / combined_target for few-shot patterns')
     .action(async (options: RenderOptions) => {
       if (!options.jsonl) throw new CliError('flan render reads JSONL records: pass --jsonl');
       if (options.chatTemplate !== undefined) {
-        if (options.templates !== undefined) throw new CliError('pass --templates or --chat-template, not both');
+        if (options.templates !== undefined)
+          throw new CliError('pass --templates or --chat-template, not both');
         await renderChat({ ...options, chatTemplate: options.chatTemplate });
         return;
       }
-      if (options.templates === undefined) throw new CliError('flan render needs --templates or --chat-template');
+      if (options.templates === undefined)
+        throw new CliError('flan render needs --templates or --chat-template');
       const templatesPath = options.templates;
       const { loadTemplateFile, TemplateError } = await import('@flan-ts/templates/node');
       let collection: Awaited<ReturnType<typeof loadTemplateFile>>;

@@ -39,17 +39,22 @@ export function registerTokenize(program: Command): void {
       'Tokenize text lines into JSON id arrays (the tokenizer post-processor, or T5 semantics for SentencePiece)',
     )
     .requiredOption('--tokenizer <path>', 'SentencePiece .model, tokenizer.json, or a model directory')
-    .option('--plain', 'SentencePiece alone: no </s> appended, no special-token matching (SentencePiece only)')
+    .option(
+      '--plain',
+      'SentencePiece alone: no </s> appended, no special-token matching (SentencePiece only)',
+    )
     .option(
       '--jsonl',
       'input lines are JSON objects: read "text" (or "ids" with --decode), add ids, pieces, decoded',
     )
     .option('--decode', 'turn JSON id arrays back into text')
-    .option('--skip-special-tokens', 'with --decode, drop special tokens (</s>, <pad>, sentinels, <|im_end|>...)')
+    .option(
+      '--skip-special-tokens',
+      'with --decode, drop special tokens (</s>, <pad>, sentinels, <|im_end|>...)',
+    )
     .action(async (options: TokenizeOptions) => {
-      const { loadTokenizer, loadAutoTokenizer, HfTokenizer, TokenizerError } = await import(
-        '@flan-ts/tokenizer/node'
-      );
+      const { loadTokenizer, loadAutoTokenizer, HfTokenizer, TokenizerError } =
+        await import('@flan-ts/tokenizer/node');
       let tokenizer: TextTokenizer;
       let sentencePiece: Tokenizer['sentencePiece'] | undefined;
       try {
