@@ -153,9 +153,10 @@ export class Trainer {
     let loss: Scalar | undefined;
     let grads = new Map<string, Tensor>();
     let norm: Scalar | undefined;
+    const releases: (() => void)[] = [];
     try {
       for (const [i, b] of micro.entries()) {
-        const part = this.lossAndGradients(b, step, i);
+        const part = this.lossAndGradients(b, step, i, releases);
         const weight = counts[i]! / total;
         if (micro.length === 1) {
           ({ loss, grads } = part);
@@ -209,6 +210,7 @@ export class Trainer {
       return { loss: lossValue, gradNorm, learningRate, targetTokens: total, step };
     } finally {
       tf.dispose([...(loss ? [loss] : []), ...(norm ? [norm] : []), ...grads.values()]);
+      for (const release of releases) release();
     }
   }
 
@@ -231,9 +233,19 @@ export class Trainer {
     this.optimizer.dispose();
   }
 
-  private lossAndGradients(batch: StepBatch, step: number, micro: number): LossAndGradients {
+  /**
+   * `release` frees the batch tensors made here. The caller runs it only after reading the results:
+   * WebGPU encodes kernels lazily, and inputs freed before the queue is submitted read back as zeros.
+   */
+  private lossAndGradients(
+    batch: StepBatch,
+    step: number,
+    micro: number,
+    releases: (() => void)[],
+  ): LossAndGradients {
     const { tensors, release } = batchTensors(batch);
-    try {
+    releases.push(release);
+    {
       const options: GradientOptions = {
         ...this.lossOptions,
         // A fixed seed per (step, micro-batch): a resumed run draws the same dropout masks.
@@ -244,8 +256,6 @@ export class Trainer {
       if (this.options.trainable)
         return computeGradients(this.model, tensors, { ...options, variables: this.trainable });
       return computeGradients(this.model, tensors, { ...options, parameters: [...this.trainable.keys()] });
-    } finally {
-      release();
     }
   }
 

@@ -17,7 +17,8 @@ export function globalNorm(grads: Iterable<Tensor>): Scalar {
     return tf.tidy(() =>
       squares.length === 0
         ? tf.scalar(0)
-        : (tf.sqrt(squares.length === 1 ? squares[0]! : tf.addN(squares)) as Scalar),
+        : // A left fold, not tf.addN: WebGPU's AddN binds one storage buffer per input (at most 8).
+          (tf.sqrt(squares.reduce((a, b) => tf.add(a, b))) as Scalar),
     );
   } finally {
     tf.dispose(squares);
