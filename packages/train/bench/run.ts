@@ -105,7 +105,8 @@ function runOurs(casePath: string): CaseResult | { error: string } {
   if (recomputeMode === 'on') return tsx(['--recompute']);
   const first = tsx([]);
   const error = first.error;
-  if (recomputeMode === 'off' || error === undefined || !/out of memory/.test(error)) return first;
+  if (recomputeMode === 'off' || error === undefined || !/out of memory|out of bounds/.test(error))
+    return first;
   log(`ours without recomputation: ${error}; again with --recompute`);
   return tsx(['--recompute']);
 }

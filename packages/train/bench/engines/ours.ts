@@ -138,7 +138,8 @@ async function main(): Promise<void> {
     const heap = wasmHeapBytes() ?? 0;
     // After an exhausted heap the module aborts, and what surfaces first may be a follow-on error.
     result.error =
-      heap >= WASM_HEAP_MAX - 64 * 2 ** 20
+      heap >= WASM_HEAP_MAX - 64 * 2 ** 20 ||
+      (heap >= WASM_HEAP_MAX - 256 * 2 ** 20 && /out of bounds|Aborted/.test(message))
         ? `out of memory (the wasm heap reached ${Math.round(heap / 2 ** 20)} MiB of 4 GiB): ${message}`
         : message;
   }
