@@ -30,6 +30,8 @@ export interface RunConfig {
   /** Dropout rate; undefined keeps the config's. */
   dropout?: number;
   lora?: Pick<LoraConfig, 'r' | 'alpha' | 'dropout' | 'targetModules'>;
+  /** Recompute each sublayer's activations in the backward pass (less memory, about a third more compute). */
+  recompute?: boolean;
   evalData?: string;
   evalEvery?: number;
   saveEvery?: number;

@@ -22,6 +22,7 @@ interface TrainFlags {
   clipNorm: number;
   dropout?: number;
   lora?: string | true;
+  recompute?: boolean;
   evalData?: string;
   evalEvery?: number;
   saveEvery?: number;
@@ -88,6 +89,10 @@ export function registerTrain(program: Command): void {
     .option('--clip-norm <c>', 'global gradient-norm clipping (0: off)', numberFlag('--clip-norm'), 0)
     .option('--dropout <p>', "dropout rate (default: the model config's)", numberFlag('--dropout'))
     .option('--lora [settings]', 'LoRA instead of full finetuning, e.g. r=8,alpha=16,targets=q,v')
+    .option(
+      '--recompute',
+      'recompute activations per sublayer in the backward pass (less memory, ~1/3 slower)',
+    )
     .option('--eval-data <file.jsonl>', 'held-out examples for the held-out loss')
     .option('--eval-every <n>', 'held-out loss every n steps', integerFlag('--eval-every', 1))
     .option(
@@ -150,6 +155,7 @@ export function registerTrain(program: Command): void {
             clipNorm: flags.clipNorm,
             dropout: flags.dropout,
             lora,
+            ...(flags.recompute ? { recompute: true } : {}),
             evalData: flags.evalData,
             evalEvery: flags.evalEvery,
             saveEvery: flags.saveEvery,

@@ -213,6 +213,7 @@ export async function runTraining(input: RunConfig, options: RunOptions = {}): P
       schedule: scheduleConfig(config),
       ...(config.clipNorm > 0 ? { clipNorm: config.clipNorm } : {}),
       seed: config.seed,
+      ...(config.recompute ? { recompute: true } : {}),
       ...(adapter ? { trainable: adapter.variables() } : {}),
     });
     closers.unshift(() => trainer.dispose());
