@@ -39,5 +39,13 @@ export {
   CheckpointStateError,
 } from './checkpoint/state';
 export type { RunMetrics, TrainMetrics, EvalMetrics } from './report/metrics';
-export { RUN_DEFAULTS, RunConfigError, parseLoraFlag, validateRunConfig, type RunConfig } from './run-config';
+export {
+  RUN_DEFAULTS,
+  RunConfigError,
+  parseLoraFlag,
+  validateRunConfig,
+  type OptimizerName,
+  type RunConfig,
+  type ScheduleName,
+} from './run-config';
 export { huggingFaceTrainScript, type HfExportConfig } from './export/hf-script';

@@ -1,4 +1,5 @@
 /** `flan train`: finetune a T5 on a mixture or JSONL examples (thin wiring over `@flan-ts/train/node`). */
+import type { OptimizerName, ScheduleName } from '@flan-ts/train';
 import type { Command } from 'commander';
 import { backendFlag, integerFlag, numberFlag, type Backend } from '../flags';
 import { CliError } from '../io';
@@ -147,9 +148,9 @@ export function registerTrain(program: Command): void {
             inputLength: flags.inputLength,
             targetLength: flags.targetLength,
             pack: flags.pack === true,
-            optimizer: flags.optimizer as 'adafactor' | 'adafactor-t5x' | 'adamw',
+            optimizer: flags.optimizer as OptimizerName,
             learningRate: flags.lr,
-            schedule: flags.schedule as 'constant' | 'linear' | 'cosine' | 'rsqrt',
+            schedule: flags.schedule as ScheduleName,
             warmup: flags.warmup,
             weightDecay: flags.weightDecay,
             clipNorm: flags.clipNorm,

@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor2D, Variable } from '@tensorflow/tfjs-core';
 import type { T5Model } from '@flan-ts/models';
+import { createRng } from '@flan-ts/templates';
 import { LoraConfigError, matchesTarget, resolveLoraConfig, type LoraConfig } from './config';
 
 /** The A and B tensors of one wrapped module. */
@@ -81,30 +82,19 @@ export function targetModulesOf(model: T5Model, config: LoraConfig): [string, re
   return found;
 }
 
-/** A seeded uniform generator (mulberry32): adapters made with the same seed are identical. */
-function uniform(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * Wraps the target modules of `model` with fresh adapters, initialised as PEFT does: A Kaiming-uniform
  * (`a = √5`, i.e. U(−1/√in, 1/√in)), B zeros, so the model's outputs are unchanged at first.
  */
 export function applyLora(model: T5Model, config: Partial<LoraConfig> = {}, seed = 0): LoraAdapter {
   const c = resolveLoraConfig(config);
-  const rand = uniform(seed);
+  // The project's seeded generator: adapters made with the same seed are identical.
+  const rng = createRng(seed);
   const modules = new Map<string, LoraModule>();
   for (const [path, [out, inp]] of targetModulesOf(model, c)) {
     const bound = 1 / Math.sqrt(inp);
     const a = new Float32Array(c.r * inp);
-    for (let i = 0; i < a.length; i++) a[i] = (2 * rand() - 1) * bound;
+    for (let i = 0; i < a.length; i++) a[i] = (2 * rng.next() - 1) * bound;
     modules.set(path, {
       a: variableFrom(tf.tensor2d(a, [c.r, inp]), `${path}.lora_A`),
       b: variableFrom(tf.zeros([out, c.r]), `${path}.lora_B`),
