@@ -16,10 +16,9 @@ export async function loadLoraAdapter(model: T5Model, dir: string): Promise<Lora
       );
     }
   };
-  const [config, weights] = await Promise.all([
-    read('adapter_config.json'),
-    read('adapter_model.safetensors'),
-  ]);
+  // One after the other: a missing directory is then always reported by its config file.
+  const config = await read('adapter_config.json');
+  const weights = await read('adapter_model.safetensors');
   return loraAdapterFromFiles(
     model,
     { config: config.toString('utf8'), weights: new Uint8Array(weights) },
