@@ -102,3 +102,4 @@ export {
   type SamplerState,
 } from './mixtures/sampler';
 export type { TaskCursor } from './mixtures/task-stream';
+export type { BbhRecord, MgsmRecord, MmluRecord, TydiqaRecord } from './data/benchmark-records';

@@ -6,29 +6,11 @@
 import { DataLineError } from '../errors';
 import { parseJsonl } from './jsonl';
 
-export interface MmluRecord {
-  question: string;
-  choices: [string, string, string, string];
-  answer: 'A' | 'B' | 'C' | 'D';
-  subject: string;
-}
-export interface BbhRecord {
-  input: string;
-  target: string;
-}
-export interface MgsmRecord {
-  question: string;
-  answer_number: number;
-  answer_raw: string;
-}
-export interface TydiqaRecord {
-  id: string;
-  title: string;
-  context: string;
-  question: string;
-  answers: string[];
-  answer_starts: number[];
-}
+// The record shapes are the templates package's (one definition for training and evaluation).
+import type { BbhRecord, MgsmRecord, MmluRecord, TydiqaRecord } from '@flan-ts/templates';
+
+export type { BbhRecord, MgsmRecord, MmluRecord, TydiqaRecord } from '@flan-ts/templates';
+
 export interface MgsmExemplar {
   index: number;
   q: string;

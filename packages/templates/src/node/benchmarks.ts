@@ -8,29 +8,9 @@ import { DataLineError } from '../errors';
 import type { SourceRecord } from '../data/source';
 import { fileSource } from './file-source';
 
-export interface MmluRecord {
-  question: string;
-  choices: [string, string, string, string];
-  answer: 'A' | 'B' | 'C' | 'D';
-  subject: string;
-}
-export interface BbhRecord {
-  input: string;
-  target: string;
-}
-export interface MgsmRecord {
-  question: string;
-  answer_number: number;
-  answer_raw: string;
-}
-export interface TydiqaRecord {
-  id: string;
-  title: string;
-  context: string;
-  question: string;
-  answers: string[];
-  answer_starts: number[];
-}
+import type { BbhRecord, MgsmRecord, MmluRecord, TydiqaRecord } from '../data/benchmark-records';
+
+export type { BbhRecord, MgsmRecord, MmluRecord, TydiqaRecord } from '../data/benchmark-records';
 
 type Check = (value: unknown) => boolean;
 const isString: Check = (v) => typeof v === 'string';
