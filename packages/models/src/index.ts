@@ -14,7 +14,8 @@ export {
   type SafetensorsFile,
   type SerializeOptions,
 } from './checkpoint/safetensors';
-export { loadT5, t5FromCheckpoint } from './pretrained';
+export { loadT5, t5FromCheckpoint, t5ToFiles } from './pretrained';
+export { loadCheckpointFromFiles } from './checkpoint/bytes-store';
 
 // The T5 network, backends (compute).
 export { T5Model, ModelInputError, type ForwardOptions } from './t5/model';

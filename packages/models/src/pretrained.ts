@@ -4,6 +4,8 @@
  */
 import { loadCheckpoint, type LoadCheckpointOptions } from './checkpoint/load-remote';
 import type { LoadedCheckpoint } from './checkpoint/load';
+import { checkpointToFiles } from './checkpoint/hf-files';
+import type { SafetensorsDType } from './checkpoint/safetensors';
 import { T5Model } from './t5/model';
 
 /** The network of a loaded checkpoint (its tensors are copied to the current tfjs backend). */
@@ -20,4 +22,16 @@ export function t5FromCheckpoint(checkpoint: Pick<LoadedCheckpoint, 'config' | '
  */
 export async function loadT5(source: string | URL, options: LoadCheckpointOptions = {}): Promise<T5Model> {
   return t5FromCheckpoint(await loadCheckpoint(source, options));
+}
+
+/**
+ * The model's current parameters as the bytes of a Hugging Face checkpoint (`model.safetensors`,
+ * `config.json`, `generation_config.json`), e.g. to download from a page or keep in OPFS. Node's
+ * `saveT5` writes the same bytes to a directory without building them in memory.
+ */
+export async function t5ToFiles(
+  model: T5Model,
+  options: { dtype?: SafetensorsDType } = {},
+): Promise<Map<string, Uint8Array>> {
+  return checkpointToFiles({ config: model.config, tensors: await model.readTensors() }, options);
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/backend/index';
-import { loadT5 as loadT5Remote } from '../src/index';
+import { loadCheckpointFromFiles, loadT5 as loadT5Remote, t5ToFiles } from '../src/index';
 import { loadCheckpoint, loadT5, saveT5 } from '../src/node';
 import { startFakeHub, type FakeHub } from './checkpoint-support';
 import { FIXTURES, fixtureDir, loadFixture, maxAbsDiff, referenceBatch, sameBits } from './t5-fixtures';
@@ -56,6 +56,32 @@ describe.skipIf(!fixtureDir('t5-tiny') || !fixtureDir('flan-t5-tiny'))(
         expect(tf.memory().numTensors).toBe(before);
       });
     }
+
+    it('t5ToFiles gives the bytes saveT5 writes, and loadCheckpointFromFiles reads them back', async () => {
+      const before = tf.memory().numTensors;
+      const model = await loadT5(fixtureDir('flan-t5-tiny')!);
+      const dir = join(temp, 'files');
+      await saveT5(model, dir);
+      const files = await t5ToFiles(model);
+      expect([...files.keys()].sort()).toEqual([
+        'config.json',
+        'generation_config.json',
+        'model.safetensors',
+      ]);
+      for (const [name, bytes] of files) {
+        expect(Buffer.from(bytes).equals(readFileSync(join(dir, name))), name).toBe(true);
+      }
+      const loaded = await loadCheckpointFromFiles(files, 'dropped');
+      expect(loaded.config).toEqual(model.config);
+      const original = await loadCheckpoint(fixtureDir('flan-t5-tiny')!);
+      for (const [tensor, t] of original.tensors) {
+        expect(sameBits(t.data, loaded.tensors.get(tensor)!.data), tensor).toBe(true);
+      }
+      files.delete('model.safetensors');
+      await expect(loadCheckpointFromFiles(files, 'dropped')).rejects.toThrow(/dropped\/model\.safetensors/);
+      model.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+    });
 
     it('loads by hub repo id (Node cache and browser entry)', async () => {
       const cached = await loadT5('google/flan-t5-tiny', {

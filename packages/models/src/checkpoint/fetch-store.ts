@@ -4,7 +4,7 @@
  * loaded model costs one copy of its bytes.
  */
 import { CheckpointError } from './errors';
-import { parseSafetensors, readFloat32, type SafetensorsEntry } from './safetensors';
+import { safetensorsBytesReader } from './bytes-store';
 import type { CheckpointStore, DownloadProgress, SafetensorsReader } from './store';
 
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
@@ -125,14 +125,7 @@ export function fetchStore(baseUrl: string, options: FetchStoreOptions = {}): Ch
       const source = url(file);
       const response = await fetchOrMissing(fetchImpl, source, { headers });
       if (!response) return undefined;
-      const parsed = parseSafetensors(await readBody(response, source, file, options.onProgress), source);
-      return {
-        source,
-        metadata: parsed.metadata,
-        tensors: parsed.tensors,
-        read: async (entry: SafetensorsEntry) => readFloat32(parsed, entry.name),
-        close: async () => {},
-      };
+      return safetensorsBytesReader(await readBody(response, source, file, options.onProgress), source);
     },
   };
 }
