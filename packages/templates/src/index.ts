@@ -72,6 +72,7 @@ export {
 export {
   renderExample,
   type Exemplar,
+  type FewShotParts,
   type MixedExample,
   type RenderExampleOptions,
 } from './tasks/render-example';
@@ -102,4 +103,17 @@ export {
   type SamplerState,
 } from './mixtures/sampler';
 export type { TaskCursor } from './mixtures/task-stream';
+export {
+  exampleToConversation,
+  toConversations,
+  type ChatTurn,
+  type Conversation,
+  type ConversationOptions,
+} from './chat/conversation';
+export {
+  renderChat,
+  type ChatRenderer,
+  type RenderChatOptions,
+  type RenderedChat,
+} from './chat/response-span';
 export type { BbhRecord, MgsmRecord, MmluRecord, TydiqaRecord } from './data/benchmark-records';

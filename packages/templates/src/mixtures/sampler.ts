@@ -32,6 +32,8 @@ export interface SamplerOptions {
   tokenCounter?: TokenCounter;
   /** Shuffle buffer per task; 0 or 1 reads each source in order. Default 1000. */
   shuffleBuffer?: number;
+  /** Few-shot examples also carry their exemplars and final input apart (`MixedExample.fewShot`), for chat turns. */
+  keepFewShotParts?: boolean;
 }
 
 /** A mixture with its tasks and sampling probabilities resolved. */
@@ -237,6 +239,7 @@ export class MixtureSampler {
         exampleKey: example.key,
         ...(pool ? { exemplarPool: pool } : {}),
         ...(this.options.tokenCounter ? { tokenCounter: this.options.tokenCounter } : {}),
+        ...(this.options.keepFewShotParts ? { keepFewShotParts: true } : {}),
       });
     } catch (error) {
       // Name the record as well as the task and template.

@@ -24,6 +24,15 @@ export interface MixedExample {
   format: FormatName;
   /** Set on input-inverted examples (inputs and targets swapped into the inverted task). */
   inverted?: true;
+  /** A few-shot example's parts, each rendered alone (only with `keepFewShotParts`; for chat turns). */
+  fewShot?: FewShotParts;
+}
+
+/** The kept exemplars and the final input of a few-shot example, before the few-shot layout joins them. */
+export interface FewShotParts {
+  exemplars: { inputs: string; targets: string }[];
+  /** The final example's input as the template renders it (no few-shot prefixes or separators). */
+  inputs: string;
 }
 
 export interface RenderExampleOptions {
@@ -32,6 +41,8 @@ export interface RenderExampleOptions {
   /** Identity of the example being rendered, so it is never its own exemplar. */
   exampleKey?: string;
   tokenCounter?: TokenCounter;
+  /** Also return a few-shot example's exemplars and final input separately (`MixedExample.fewShot`). */
+  keepFewShotParts?: boolean;
 }
 
 function withOptions(task: TaskDefinition, fields: Fields, rng: Rng): Fields {
@@ -127,5 +138,19 @@ export function renderExample(
     context,
   });
   if (prompt.shots === 0 && exemplars.length > 0) return undefined;
-  return { inputs: prompt.input, targets: prompt.target, task: task.name, template: name, format };
+  const mixed: MixedExample = {
+    inputs: prompt.input,
+    targets: prompt.target,
+    task: task.name,
+    template: name,
+    format,
+  };
+  if (options.keepFewShotParts) {
+    const kept = exemplars.slice(0, prompt.shots);
+    mixed.fewShot = {
+      exemplars: kept.map((e) => ({ inputs: e.input, targets: e.target })),
+      inputs: example.input,
+    };
+  }
+  return mixed;
 }
