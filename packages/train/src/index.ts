@@ -49,3 +49,4 @@ export {
   type ScheduleName,
 } from './run-config';
 export { huggingFaceTrainScript, type HfExportConfig } from './export/hf-script';
+export { OpfsCheckpointStore, OpfsCheckpointError, OPFS_COMPLETE_MARKER } from './checkpoint/opfs-store';
