@@ -187,3 +187,136 @@ describe.skipIf(!flanFiles)('flan mix with FLAN templates from a file and random
     expect([...targets].some((t) => t !== 'yes' && t !== 'no')).toBe(true);
   });
 });
+
+const qwen3Dir = sharedFile('fixtures/tokenizers/qwen3');
+describe.skipIf(!cotDir || !qwen3Dir)('flan mix --chat-template (Qwen3)', () => {
+  type ChatRecord = {
+    text: string;
+    response_start: number;
+    response_end: number;
+    messages: { role: string; content: string }[];
+    inputs: string;
+    targets: string;
+    task: string;
+    template: string;
+    format: string;
+  };
+  const parse = (stdout: string) => lines(stdout).map((l) => JSON.parse(l) as ChatRecord);
+  const qwenPrompt = '<|im_start|>assistant\n<think>\n\n</think>\n\n';
+
+  it('writes conversations whose span is the target plus <|im_end|>\\n, the draws of plain mix', async () => {
+    const plain = await flan(['--config', config, '--n', '200', '--seed', '5']);
+    const chat = await flan(['--config', config, '--n', '200', '--seed', '5', '--chat-template', qwen3Dir!]);
+    expect(chat.stderr).toBe('');
+    expect(chat.code).toBe(0);
+    const records = parse(chat.stdout);
+    expect(records).toHaveLength(200);
+    const { ChatTemplate, loadTokenizerConfig } = await import('@flan-ts/tokenizer/node');
+    const template = ChatTemplate.fromConfig((await loadTokenizerConfig(qwen3Dir!))!);
+    for (const [i, r] of records.entries()) {
+      expect(Object.keys(r)).toEqual([
+        'text',
+        'response_start',
+        'response_end',
+        'messages',
+        'inputs',
+        'targets',
+        'task',
+        'template',
+        'format',
+      ]);
+      expect(r.messages).toEqual([
+        { role: 'user', content: r.inputs },
+        { role: 'assistant', content: r.targets },
+      ]);
+      expect(r.text).toBe(template.render(r.messages));
+      expect(r.text.slice(r.response_start, r.response_end)).toBe(`${r.targets}<|im_end|>\n`);
+      expect(r.response_end).toBe(r.text.length);
+      expect(r.text.slice(0, r.response_start).endsWith(qwenPrompt)).toBe(true);
+      const { text: _t, response_start: _s, response_end: _e, messages: _m, ...fields } = r;
+      expect(JSON.stringify(fields)).toBe(lines(plain.stdout)[i]);
+    }
+    expect(new Set(records.map((r) => r.format)).size).toBe(4);
+  });
+
+  it('--few-shot-turns makes exemplars earlier turns; --system opens every conversation', async () => {
+    const { code, stdout, stderr } = await flan([
+      '--config',
+      config,
+      '--n',
+      '120',
+      '--seed',
+      '2',
+      '--chat-template',
+      join(qwen3Dir!, 'tokenizer_config.json'),
+      '--few-shot-turns',
+      '--chat-kwargs',
+      '{"enable_thinking": false}',
+      '--system',
+      'You are a careful reasoner.',
+    ]);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    const records = parse(stdout);
+    const fewShot = records.filter((r) => r.format.startsWith('few-shot'));
+    expect(fewShot.length).toBeGreaterThan(10);
+    for (const r of records) {
+      expect(r.text.startsWith('<|im_start|>system\nYou are a careful reasoner.<|im_end|>\n')).toBe(true);
+      expect(r.text.slice(r.response_start, r.response_end)).toBe(`${r.targets}<|im_end|>\n`);
+      expect(r.text.slice(0, r.response_start).endsWith(qwenPrompt)).toBe(true);
+      const turns = r.messages.length - 1;
+      if (r.format.startsWith('few-shot')) {
+        expect(turns).toBeGreaterThanOrEqual(4);
+        expect(turns % 2).toBe(0);
+        // Each exemplar's reply is inside the FLAN inline prompt, which stays in `inputs`.
+        for (const m of r.messages.slice(1, -2)) expect(r.inputs).toContain(m.content);
+      } else expect(turns).toBe(2);
+    }
+  });
+
+  it('--chat-kwargs variables reach the template', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flan-mix-'));
+    const chatTemplate =
+      "{{ greeting }}{% for m in messages %}[{{ m.role }}] {{ m.content }}{{ '<END>' if m.role == 'assistant' }}\n{% endfor %}{% if add_generation_prompt %}[assistant] {% endif %}";
+    writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ chat_template: chatTemplate }));
+    const { code, stdout, stderr } = await flan([
+      '--config',
+      config,
+      '--n',
+      '20',
+      '--chat-template',
+      dir,
+      '--chat-kwargs',
+      '{"greeting": "Hi!\\n"}',
+    ]);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    for (const r of parse(stdout)) {
+      expect(r.text).toBe(`Hi!\n[user] ${r.inputs}\n[assistant] ${r.targets}<END>\n`);
+      expect(r.text.slice(r.response_start, r.response_end)).toBe(`${r.targets}<END>\n`);
+    }
+  });
+
+  it('bad chat flags are clear errors', async () => {
+    const noTemplate = await flan(['--config', config, '--n', '1', '--few-shot-turns']);
+    expect(noTemplate.code).toBe(1);
+    expect(noTemplate.stderr).toContain('--few-shot-turns needs --chat-template');
+    const badKwargs = await flan([
+      '--config',
+      config,
+      '--n',
+      '1',
+      '--chat-template',
+      qwen3Dir!,
+      '--chat-kwargs',
+      '[1]',
+    ]);
+    expect(badKwargs.code).toBe(1);
+    expect(badKwargs.stderr).toContain('--chat-kwargs must be a JSON object');
+    const dir = mkdtempSync(join(tmpdir(), 'flan-mix-'));
+    const missing = await flan(['--config', config, '--n', '1', '--chat-template', dir]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/no tokenizer_config\.json|cannot load chat template/);
+    expect(missing.stderr).not.toContain('    at ');
+  });
+});

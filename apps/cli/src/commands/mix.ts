@@ -1,12 +1,22 @@
 /**
  * `flan mix`: samples N rendered examples `{inputs, targets, task, template, format}` from a mixture
  * config (see the @flan-ts/templates README), deterministically for a seed, optionally resuming from
- * and saving the sampler state. Thin wiring over @flan-ts/templates.
+ * and saving the sampler state. With `--chat-template` each example is a conversation rendered
+ * through a tokenizer's chat template, with the character span of the reply (`text`,
+ * `response_start`, `response_end`, `messages` before the usual fields). Thin wiring over
+ * @flan-ts/templates and @flan-ts/tokenizer.
  */
 import { createWriteStream, readFileSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import type { Command } from 'commander';
-import type { MixtureSampler, SamplerState, TokenCounter } from '@flan-ts/templates';
+import type {
+  ChatRenderer,
+  ConversationOptions,
+  MixedExample,
+  MixtureSampler,
+  SamplerState,
+  TokenCounter,
+} from '@flan-ts/templates';
 import { integerFlag } from '../flags';
 import { CliError, jsonLine, writeOut } from '../io';
 
@@ -19,6 +29,57 @@ interface MixOptions {
   resume?: string;
   saveState?: string;
   tokenizer?: string;
+  chatTemplate?: string;
+  chatTemplateName?: string;
+  chatKwargs?: string;
+  fewShotTurns?: boolean;
+  system?: string;
+}
+
+/** How an example becomes a JSONL line: as sampled, or as a rendered conversation with its span. */
+type LineWriter = (example: MixedExample) => string;
+
+/** Loads `--chat-template` and returns the writer of conversation lines. */
+async function chatLineWriter(options: MixOptions & { chatTemplate: string }): Promise<LineWriter> {
+  const { ChatTemplate, TokenizerError, loadTokenizerConfig } = await import('@flan-ts/tokenizer/node');
+  const { exampleToConversation, renderChat } = await import('@flan-ts/templates');
+  let template: ChatRenderer;
+  try {
+    const config = await loadTokenizerConfig(options.chatTemplate);
+    if (!config) throw new CliError(`cannot read ${options.chatTemplate}: no tokenizer_config.json`);
+    template = ChatTemplate.fromConfig(config, options.chatTemplateName);
+  } catch (error) {
+    if (error instanceof TokenizerError) throw new CliError(`cannot load chat template: ${error.message}`);
+    throw error;
+  }
+  let kwargs: Record<string, unknown> | undefined;
+  if (options.chatKwargs !== undefined) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(options.chatKwargs);
+    } catch {
+      throw new CliError(`--chat-kwargs must be a JSON object, got ${options.chatKwargs}`);
+    }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+      throw new CliError(`--chat-kwargs must be a JSON object, got ${options.chatKwargs}`);
+    kwargs = parsed as Record<string, unknown>;
+  }
+  const conversation: ConversationOptions = {
+    fewShot: options.fewShotTurns ? 'turns' : 'inline',
+    ...(options.system !== undefined ? { system: options.system } : {}),
+  };
+  return (example) => {
+    const { fewShot: _parts, ...fields } = example;
+    const { messages } = exampleToConversation(example, conversation);
+    const chat = renderChat(messages, template, kwargs ? { kwargs } : {});
+    return jsonLine({
+      text: chat.text,
+      response_start: chat.responseStart,
+      response_end: chat.responseEnd,
+      messages,
+      ...fields,
+    });
+  };
 }
 
 /**
@@ -73,7 +134,9 @@ function readState(path: string): SamplerState {
 export function registerMix(program: Command): void {
   program
     .command('mix')
-    .description('sample N rendered examples {inputs, targets, task, template, format} from a mixture config')
+    .description(
+      'sample N rendered examples {inputs, targets, task, template, format} from a mixture config; with --chat-template, conversations {text, response_start, response_end, messages, ...}',
+    )
     .requiredOption('--config <file>', 'mixture config JSON (see the @flan-ts/templates README)')
     .requiredOption('--n <count>', 'number of examples to write')
     .option('--seed <int>', 'sampling seed (default: the config seed, else 0)')
@@ -85,8 +148,35 @@ export function registerMix(program: Command): void {
       '--tokenizer <path>',
       'tokenizer (.model, tokenizer.json or model dir) measuring few-shot token budgets',
     )
+    .option(
+      '--chat-template <path>',
+      'write each example as a conversation (user = inputs, assistant = targets) rendered with the chat_template of this tokenizer_config.json or model directory: text, response_start and response_end (the [start, end) characters of the reply and the end-of-turn text after it, the part to put the loss on), messages, then the usual fields',
+    )
+    .option('--chat-template-name <name>', 'with --chat-template, which of several named templates')
+    .option(
+      '--chat-kwargs <json>',
+      'with --chat-template, extra template variables as a JSON object, e.g. \'{"enable_thinking": false}\'',
+    )
+    .option(
+      '--few-shot-turns',
+      'with --chat-template, few-shot exemplars as earlier user/assistant turns (default: inline in the user message)',
+    )
+    .option('--system <text>', 'with --chat-template, a system message opening every conversation')
     .action(async (options: MixOptions) => {
       const n = integerFlag('--n', 0)(options.n);
+      if (options.chatTemplate === undefined) {
+        for (const [flag, value] of [
+          ['--chat-template-name', options.chatTemplateName],
+          ['--chat-kwargs', options.chatKwargs],
+          ['--few-shot-turns', options.fewShotTurns],
+          ['--system', options.system],
+        ] as const) {
+          if (value !== undefined) throw new CliError(`${flag} needs --chat-template`);
+        }
+      }
+      const toLine: LineWriter = options.chatTemplate
+        ? await chatLineWriter({ ...options, chatTemplate: options.chatTemplate })
+        : (example) => jsonLine(example);
       const {
         loadMixtureConfig,
         resolveMixture,
@@ -123,6 +213,7 @@ export function registerMix(program: Command): void {
           ...(state ? { state } : {}),
           ...(config.shuffleBuffer !== undefined ? { shuffleBuffer: config.shuffleBuffer } : {}),
           ...(tokenCounter ? { tokenCounter } : {}),
+          ...(options.fewShotTurns ? { keepFewShotParts: true } : {}),
         });
       } catch (error) {
         if (error instanceof CliError) throw error;
@@ -148,7 +239,7 @@ export function registerMix(program: Command): void {
         // Lines are batched: one write per 256 examples keeps the stream overhead small.
         let batch = '';
         for (; done < n;) {
-          batch += jsonLine(await sampler.next()) + '\n';
+          batch += toLine(await sampler.next()) + '\n';
           done++;
           if (done % 256 === 0) {
             await write(batch);

@@ -7,11 +7,11 @@ import { ConfigError } from '../errors';
 import type { MixedExample } from '../tasks/render-example';
 import type { FormatName } from '../tasks/task';
 
-/** One turn, in the `{role, content}` form chat templates read. */
-export interface ChatTurn {
-  role: string;
-  content: string;
-}
+/**
+ * One turn, in the `{role, content}` form chat templates read. A type alias, not an interface, so it
+ * is assignable to message types with an index signature (the tokenizer's `ChatMessage`).
+ */
+export type ChatTurn = { role: string; content: string };
 
 /** A Flan example as a conversation, ending with the assistant's reply (the training target). */
 export interface Conversation {
