@@ -1,0 +1,74 @@
+/**
+ * The SiLU-gated MLP sublayer of Llama-family blocks, `x + down(silu(gate(n)) · up(n))` with
+ * `n = RMSNorm(x)` (`post_attention_layernorm`), and `silu(g) = g·σ(g)`, as one differentiable op.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { Tensor, Tensor1D, Tensor2D } from '@tensorflow/tfjs-core';
+import { keyedOp } from './customOp';
+import { dense, denseGrads, denseInputs, type Dense, type DenseInputName } from './dense';
+import { rmsNormForward, rmsNormGrads } from './rmsNorm';
+
+export interface GatedMlpWeights {
+  norm: Tensor1D;
+  gate: Dense;
+  up: Dense;
+  down: Dense;
+}
+
+type InputName = 'x' | 'norm' | DenseInputName<'gate' | 'up' | 'down'>;
+
+function forwardWithActivations(x: Tensor2D, w: GatedMlpWeights, eps: number) {
+  const { y: n, r } = rmsNormForward(x, w.norm, eps);
+  const g = dense(n, w.gate);
+  const u = dense(n, w.up);
+  const m = tf.mul(tf.mul(g, tf.sigmoid(g)), u) as Tensor2D;
+  const y = tf.add(x, dense(m, w.down)) as Tensor2D;
+  return { n, r, g, u, m, y };
+}
+
+/** The sublayer's output, keeping nothing for a gradient. */
+export function gatedMlpForward(x: Tensor2D, w: GatedMlpWeights, eps: number): Tensor2D {
+  return tf.tidy(() => forwardWithActivations(x, w, eps).y);
+}
+
+/**
+ * {@link gatedMlpForward} differentiable with respect to `x` and the weights:
+ * `dg = dm·u·σ(g)·(1 + g·(1 − σ(g)))`, `du = dm·silu(g)`.
+ */
+export function gatedMlpSublayer(x: Tensor2D, w: GatedMlpWeights, eps: number): Tensor2D {
+  const inputs: Partial<Record<InputName, Tensor>> = { x, norm: w.norm };
+  for (const name of ['gate', 'up', 'down'] as const) denseInputs(name, w[name], inputs);
+  return keyedOp(inputs, (save) => {
+    const f = tf.tidy(() => {
+      const all = forwardWithActivations(x, w, eps);
+      return { y: all.y, acts: [all.n, all.r, all.g, all.u, all.m] };
+    });
+    save([x, ...f.acts]);
+    tf.dispose(f.acts);
+    return {
+      value: f.y,
+      gradFunc: (dy, saved, wanted) => {
+        const [xs, n, r, g, u, m] = saved as Tensor2D[];
+        const grads = tf.tidy(() => {
+          const out: Partial<Record<InputName, Tensor>> = {};
+          const dm = denseGrads('down', dy as Tensor2D, m!, w.down, wanted, out);
+          const s = tf.sigmoid(g!);
+          const silu = tf.mul(g!, s);
+          const dSilu = tf.mul(s, tf.add(tf.scalar(1), tf.mul(g!, tf.sub(tf.scalar(1), s))));
+          const dg = tf.mul(tf.mul(dm, u!), dSilu) as Tensor2D;
+          const du = tf.mul(dm, silu) as Tensor2D;
+          const dn = tf.add(
+            denseGrads('gate', dg, n!, w.gate, wanted, out),
+            denseGrads('up', du, n!, w.up, wanted, out),
+          ) as Tensor2D;
+          const gNorm = rmsNormGrads(dn, xs!, w.norm, r!);
+          out.x = tf.add(dy, gNorm.dx);
+          if (wanted.has('norm')) out.norm = gNorm.dw;
+          return out as tf.NamedTensorMap;
+        });
+        for (const t of saved) t.dispose();
+        return grads;
+      },
+    };
+  }) as Tensor2D;
+}
