@@ -55,8 +55,21 @@ describe.skipIf(!paths)('flan eval run with flan-t5-tiny', () => {
   it('writes results.json and results.md; a resumed run recomputes only what was missing', async () => {
     const out = mkdtempSync(join(tmpdir(), 'flan-eval-run-'));
     const first = await runFlan(args(out, '--workers', '1'));
-    expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
+    // Without a terminal, one plain line per benchmark × format × mode when it finishes.
+    expect(
+      first.stderr
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => l.replace(/ at .* s$/, '')),
+    ).toEqual(
+      expect.arrayContaining([
+        'bbh direct (generate): 2/2 examples (0 cached)',
+        'mmlu direct (rank): 2/2 examples (0 cached)',
+        'mgsm native_cot (generate): 2/2 examples (0 cached)',
+      ]),
+    );
+    expect(first.stderr.split('\n').filter((l) => l !== '')).toHaveLength(7);
     const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as Results;
     expect(results.data.mmlu_split).toBe('test');
     expect(results.benchmarks.map((b) => `${b.benchmark} ${b.format} ${b.mode} ${b.n}`)).toEqual([

@@ -15,4 +15,13 @@ export class DataLineError extends Error {
 /** A bad request: an unknown benchmark, format or task, or inconsistent settings. */
 export class EvalError extends Error {
   override name = 'EvalError';
+  /**
+   * The option the problem is in (`formats`, `tasks`, `model`, …), so a command line can name its
+   * flag (`--formats: …`); undefined when the message names what is wrong by itself.
+   */
+  readonly option: string | undefined;
+  constructor(message: string, option?: string) {
+    super(message);
+    this.option = option;
+  }
 }

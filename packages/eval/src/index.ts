@@ -137,3 +137,7 @@ export {
   type ResultsSummary,
   type TaskScore,
 } from './run/report';
+export { checkModelTokenizer, type ModelVocabulary, type TokenizerVocabulary } from './run/check-model';
+export type { EvalProgress, ProgressCallback } from './run/progress';
+export { buildResults, type EvaluationResults, type ResultsContext } from './run/results';
+export { compareHtml, resultsHtml, type HtmlResults } from './run/html-report';

@@ -1,21 +1,15 @@
 /**
- * `flan eval run`: evaluates a model on the benchmarks of a data directory as the paper does, with
- * a per-example result cache (JSONL, keyed by benchmark, format, example id, model fingerprint and
- * generation settings) so `--resume` recomputes nothing finished, and `--workers N` processes that
- * each take every N-th batch (batches are planned the same way in every process, so the numbers do
- * not depend on N). Writes `results.json` and `results.md` (Table 5 layout) to `--out`.
+ * `flan eval run`: flag parsing and wiring over `runEvaluation` of `@flan-ts/eval/node` (plan,
+ * result cache, `--resume`, `--workers N` processes, results.json / results.md / report.html).
+ * Workers are this command started again with `--shard i/n`.
  */
-import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { appendFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
 import type { Command } from 'commander';
-import type { ExampleResult, PromptRecord, RunSettings, BenchmarkName } from '@flan-ts/eval';
+import type { RunEvaluationOptions } from '@flan-ts/eval/node';
 import { backendFlag, integerFlag, numberFlag, type Backend } from '../flags';
 import { CliError } from '../io';
-import { withSeq2Seq } from '../seq2seq';
+import { loadSeq2Seq } from '../seq2seq';
+import { evalProgressDisplay } from './eval-progress';
 
 interface RunFlags {
   model: string;
@@ -40,106 +34,21 @@ interface RunFlags {
   shard?: string;
 }
 
-/** One benchmark × format × mode with its prompts. */
-interface Unit {
-  benchmark: BenchmarkName;
-  format: string;
-  mode: 'generate' | 'rank';
-  prompts: PromptRecord[];
-}
+const list = (text: string) => text.split(',').map((x) => x.trim());
 
-/** `direct` / `cot` as the issue names them, or a benchmark's own format names. */
-function formatsFor(benchmark: BenchmarkName, requested: string[], known: readonly string[]): string[] {
-  const out = new Set<string>();
-  for (const f of requested) {
-    if (known.includes(f)) out.add(f);
-    else if (f === 'direct' && benchmark === 'tydiqa') out.add('direct_1shot');
-    else if (f === 'cot' && benchmark === 'mgsm') out.add('native_cot');
-  }
-  return [...out];
-}
-
-async function planUnits(flags: RunFlags): Promise<Unit[]> {
-  const evalLib = await import('@flan-ts/eval/node');
-  const benchmarks = flags.benchmarks.split(',').map((b) => evalLib.checkBenchmark(b.trim()));
-  const requested = flags.formats.split(',').map((f) => f.trim());
-  const allFormats = new Set(['direct', 'cot', ...Object.values(evalLib.BENCHMARK_FORMATS).flat()]);
-  for (const f of requested) if (!allFormats.has(f)) throw new CliError(`--formats: unknown format "${f}"`);
-  const modes = flags.mode.split(',').map((m) => m.trim());
-  for (const m of modes)
-    if (m !== 'generate' && m !== 'rank')
-      throw new CliError(`--mode must be generate, rank or both, got "${m}"`);
-  const wanted = flags.tasks?.split(',').map((t) => t.trim());
-  const taskLists = new Map<BenchmarkName, string[]>();
-  for (const benchmark of benchmarks) {
-    const all = await evalLib.listTasks(flags.data, benchmark);
-    taskLists.set(benchmark, wanted === undefined ? all : all.filter((t) => wanted.includes(t)));
-  }
-  for (const t of wanted ?? [])
-    if (![...taskLists.values()].some((ts) => ts.includes(t)))
-      throw new CliError(`--tasks: "${t}" is not a task of ${benchmarks.join(', ')} in ${flags.data}`);
-  const units: Unit[] = [];
-  for (const benchmark of benchmarks)
-    for (const format of formatsFor(benchmark, requested, evalLib.BENCHMARK_FORMATS[benchmark])) {
-      const prompts: PromptRecord[] = [];
-      for (const task of taskLists.get(benchmark)!)
-        prompts.push(...(await evalLib.loadTaskPrompts(flags.data, benchmark, format, task, flags.limit)));
-      if (prompts.length === 0) continue;
-      for (const mode of modes as ('generate' | 'rank')[]) {
-        // Rank classification needs options: MMLU's direct formats; elsewhere generation answers.
-        if (mode === 'rank' && !evalLib.rankable(benchmark, format)) {
-          if (!modes.includes('generate')) units.push({ benchmark, format, mode: 'generate', prompts });
-          continue;
-        }
-        units.push({ benchmark, format, mode, prompts });
-      }
-    }
-  return units;
-}
-
-/** A model is identified by its files' contents (local directory) or by its hub id / URL. */
-function fingerprint(model: string, adapter: string | undefined): string {
-  const hash = createHash('sha256');
-  const addDir = (dir: string) => {
-    for (const name of readdirSync(dir).sort()) {
-      const path = join(dir, name);
-      if (!statSync(path).isFile() || !/\.(json|safetensors|model)$/.test(name)) continue;
-      hash.update(name).update(readFileSync(path));
-    }
-  };
-  if (existsSync(model) && statSync(model).isDirectory()) addDir(model);
-  else hash.update(`source:${model}`);
-  if (adapter !== undefined) {
-    hash.update('adapter');
-    addDir(adapter);
-  }
-  return hash.digest('hex').slice(0, 16);
-}
-
-const cacheName = (shard: number | undefined) =>
-  shard === undefined ? 'cache.jsonl' : `cache.shard-${shard}.jsonl`;
-
-async function readCaches(out: string): Promise<Map<string, ExampleResult>> {
-  const results = new Map<string, ExampleResult>();
-  if (!existsSync(out)) return results;
-  for (const name of (await readdir(out)).filter((n) => /^cache(\.shard-\d+)?\.jsonl$/.test(n)).sort()) {
-    const text = await readFile(join(out, name), 'utf8');
-    for (const line of text.split('\n')) {
-      if (line === '') continue;
-      try {
-        const r = JSON.parse(line) as ExampleResult;
-        results.set(r.key, r);
-      } catch {
-        // A run killed mid-write leaves a partial last line: that example is simply recomputed.
-      }
-    }
-  }
-  return results;
-}
-
-function runSettings(flags: RunFlags, mode: 'generate' | 'rank'): RunSettings {
+/** The library's options from the flags; the model is loaded (in each worker) only when needed. */
+function runOptions(flags: RunFlags): RunEvaluationOptions {
   return {
-    mode,
+    data: flags.data,
+    benchmarks: list(flags.benchmarks),
+    formats: list(flags.formats),
+    modes: list(flags.mode),
+    ...(flags.tasks !== undefined ? { tasks: list(flags.tasks) } : {}),
+    ...(flags.limit !== undefined ? { limit: flags.limit } : {}),
+    model: flags.model,
+    ...(flags.adapter !== undefined ? { adapter: flags.adapter } : {}),
+    out: flags.out,
+    resume: flags.resume ?? false,
     ...(flags.maxNewTokens !== undefined ? { maxNewTokens: flags.maxNewTokens } : {}),
     maxInputTokens: flags.maxInputTokens,
     batchSize: flags.batchSize,
@@ -153,123 +62,37 @@ function runSettings(flags: RunFlags, mode: 'generate' | 'rank'): RunSettings {
           },
         }
       : {}),
-  };
-}
-
-/** Computes the missing results (all batches, or every N-th for a shard) and appends them to the cache. */
-async function compute(
-  flags: RunFlags,
-  units: Unit[],
-  modelId: string,
-  shard?: { index: number; count: number },
-) {
-  const evalLib = await import('@flan-ts/eval');
-  const cached = await readCaches(flags.out);
-  const cachePath = join(flags.out, cacheName(shard?.index));
-  const todo = units.map((u) => ({
-    u,
-    keys: u.prompts.map((p) =>
-      evalLib.resultKey(u.benchmark, u.format, p.example_id, modelId, runSettings(flags, u.mode)),
-    ),
-  }));
-  if (todo.every(({ keys }) => keys.every((k) => cached.has(k)))) return;
-  // A run killed mid-write leaves a partial last line; new results start on a line of their own.
-  if (existsSync(cachePath) && !(await readFile(cachePath, 'utf8')).endsWith('\n'))
-    await appendFile(cachePath, '\n');
-  await withSeq2Seq(flags, async (loaded) => {
-    const { tokenizer, model } = loaded;
-    if (tokenizer === undefined) throw new CliError(`--model: ${loaded.tokenizerProblem}`);
-    let batchIndex = 0;
-    for (const { u, keys } of todo) {
-      const settings = runSettings(flags, u.mode);
-      const encoded = u.prompts.map((p, i) =>
-        evalLib.encodePrompt(p, keys[i]!, tokenizer, settings.maxInputTokens),
-      );
-      const batches = evalLib.planBatches(encoded, settings.batchSize);
-      let done = 0;
-      for (const batch of batches) {
-        const mine = shard === undefined || batchIndex % shard.count === shard.index;
-        batchIndex += 1;
-        const missing = batch.filter((p) => !cached.has(p.key));
-        if (mine && missing.length > 0) {
-          const results = await evalLib.evaluateBatch(model, tokenizer, missing, settings);
-          await appendFile(cachePath, results.map((r) => JSON.stringify(r) + '\n').join(''));
-        }
-        done += batch.length;
-        if (process.stderr.isTTY)
-          process.stderr.write(`\r${u.benchmark} ${u.format} (${u.mode}): ${done}/${encoded.length}   `);
+    workers: flags.workers,
+    backend: flags.backend,
+    load: async () => {
+      const loaded = await loadSeq2Seq(flags.model, flags.backend, flags.adapter);
+      const { tokenizer } = loaded;
+      if (tokenizer === undefined) {
+        await loaded.close();
+        const { EvalError } = await import('@flan-ts/eval');
+        throw new EvalError(loaded.tokenizerProblem ?? 'the checkpoint has no tokenizer', 'model');
       }
-      if (process.stderr.isTTY) process.stderr.write('\n');
-    }
-  });
-}
-
-/** Runs `--workers` copies of this command, each on its shard of the batches. */
-async function runWorkers(flags: RunFlags, argv: string[]): Promise<void> {
-  const args = argv.slice(2).filter((a, i, all) => a !== '--workers' && all[i - 1] !== '--workers');
-  const children = Array.from(
-    { length: flags.workers },
-    (_, i) =>
-      new Promise<void>((resolve, reject) => {
-        const child = spawn(
-          process.execPath,
-          [argv[1]!, ...args, '--resume', '--shard', `${i}/${flags.workers}`],
-          {
-            stdio: ['ignore', 'ignore', 'inherit'],
-          },
-        );
-        child.on('error', reject);
-        child.on('close', (code) =>
-          code === 0 ? resolve() : reject(new CliError(`worker ${i} exited with ${code}`)),
-        );
-      }),
-  );
-  await Promise.all(children);
-}
-
-async function report(flags: RunFlags, units: Unit[], modelId: string, started: number): Promise<void> {
-  const evalLib = await import('@flan-ts/eval/node');
-  const cached = await readCaches(flags.out);
-  const results: ExampleResult[] = [];
-  for (const u of units)
-    for (const p of u.prompts) {
-      const key = evalLib.resultKey(u.benchmark, u.format, p.example_id, modelId, runSettings(flags, u.mode));
-      const r = cached.get(key);
-      if (r === undefined) throw new CliError(`no result for ${u.benchmark} ${u.format} ${p.example_id}`);
-      results.push(r);
-    }
-  const scores = evalLib.aggregate(results);
-  const mmluSplit = evalLib.mmluEvalSplit(flags.data);
-  const t5 = evalLib.table5(scores);
-  const json = {
-    model: { source: flags.model, adapter: flags.adapter ?? null, fingerprint: modelId },
-    data: { dir: flags.data, mmlu_split: mmluSplit, limit_per_task: flags.limit ?? null },
-    settings: {
-      mode: flags.mode,
-      batch_size: flags.batchSize,
-      max_new_tokens: flags.maxNewTokens ?? 'per format',
-      max_input_tokens: flags.maxInputTokens,
-      self_consistency: flags.selfConsistency ?? null,
-      temperature: flags.selfConsistency ? flags.temperature : null,
-      top_k: flags.selfConsistency ? flags.topK : null,
-      backend: flags.backend,
-      workers: flags.workers,
+      return { model: loaded.model, tokenizer, close: () => loaded.close() };
     },
-    table5: t5,
-    benchmarks: scores,
-    truncated: results.filter((r) => r.truncated).length,
-    timings: { wall_s: (Date.now() - started) / 1000, examples: results.length },
+    workerCommand: ({ index, count }) => {
+      const args = process.argv
+        .slice(2)
+        .filter((a, i, all) => a !== '--workers' && all[i - 1] !== '--workers');
+      return {
+        command: process.execPath,
+        args: [process.argv[1]!, ...args, '--resume', '--shard', `${index}/${count}`],
+      };
+    },
   };
-  await writeFile(join(flags.out, 'results.json'), JSON.stringify(json, null, 2) + '\n');
-  await writeFile(
-    join(flags.out, 'results.md'),
-    evalLib.resultsMarkdown({ model: flags.model, scores, mmluSplit }) + '\n',
-  );
-  process.stdout.write(
-    `${scores.map((s) => `${s.benchmark} ${s.format} (${s.mode}): ${s.macro.toFixed(1)}`).join('\n')}\n` +
-      `normalized average: ${Number.isNaN(t5.normalized_average) ? '–' : t5.normalized_average.toFixed(1)}\n` +
-      `wrote ${join(flags.out, 'results.json')} and results.md\n`,
-  );
+}
+
+// By name, not instanceof: the package's root and ./node entries are separate bundles with a class each.
+function asCliError(error: unknown): unknown {
+  if (!(error instanceof Error)) return error;
+  if (error.name === 'DataLineError') return new CliError(error.message);
+  if (error.name !== 'EvalError') return error;
+  const option = (error as Error & { option?: string }).option;
+  return new CliError(option === undefined ? error.message : `--${option}: ${error.message}`);
 }
 
 export function registerEvalRun(evalCommand: Command): void {
@@ -317,31 +140,33 @@ export function registerEvalRun(evalCommand: Command): void {
     .option('--backend <name>', 'tfjs backend: wasm, cpu or webgpu', backendFlag, 'wasm' as Backend)
     .option('--shard <i/n>', '(internal) run only every n-th batch, starting at batch i')
     .action(async (flags: RunFlags) => {
-      const started = Date.now();
-      let units: Unit[];
+      const evalLib = await import('@flan-ts/eval/node');
+      const options = runOptions(flags);
       try {
-        // Every prompt is built (and every data file checked) before any model time is spent.
-        units = await planUnits(flags);
+        if (flags.shard !== undefined) {
+          await evalLib.runEvaluationShard(options, evalLib.parseShard(flags.shard));
+          return;
+        }
+        const display = evalProgressDisplay();
+        let run;
+        try {
+          run = await evalLib.runEvaluation({ ...options, onProgress: (p) => display.update(p) });
+        } finally {
+          display.stop();
+        }
+        const { benchmarks, table5 } = run.results;
+        const average = table5.normalized_average;
+        process.stdout.write(
+          `${benchmarks.map((s) => `${s.benchmark} ${s.format} (${s.mode}): ${s.macro.toFixed(1)}`).join('\n')}\n` +
+            `normalized average: ${Number.isNaN(average) ? '–' : average.toFixed(1)}\n` +
+            `wrote ${run.files.json} and results.md\n`,
+        );
       } catch (error) {
-        if (error instanceof Error && (error.name === 'EvalError' || error.name === 'DataLineError'))
-          throw new CliError(error.message);
-        throw error;
+        const userError = asCliError(error);
+        // A worker has told its parent (over IPC) why the request is wrong; the parent prints it once.
+        if (flags.shard !== undefined && process.send !== undefined && userError instanceof CliError)
+          process.exit(1);
+        throw userError;
       }
-      if (!existsSync(flags.model)) {
-        if (/^[./]/.test(flags.model)) throw new CliError(`--model: no such directory ${flags.model}`);
-      }
-      const modelId = fingerprint(flags.model, flags.adapter);
-      await mkdir(flags.out, { recursive: true });
-      if (flags.shard !== undefined) {
-        const [index, count] = flags.shard.split('/').map(Number) as [number, number];
-        await compute(flags, units, modelId, { index, count });
-        return;
-      }
-      if (!flags.resume)
-        for (const name of (await readdir(flags.out)).filter((n) => /^cache(\.shard-\d+)?\.jsonl$/.test(n)))
-          await rm(join(flags.out, name));
-      if (flags.workers > 1) await runWorkers(flags, process.argv);
-      else await compute(flags, units, modelId);
-      await report(flags, units, modelId, started);
     });
 }
