@@ -54,6 +54,7 @@ export function tokenizerFromBytes(
     } else {
       tokenizer = new HfTokenizer(json, {
         source,
+        ...(options.config ? { config: options.config } : {}),
         cleanUpTokenizationSpaces: options.config?.cleanUpTokenizationSpaces === true,
         ...(options.config?.modelMaxLength !== undefined
           ? { modelMaxLength: options.config.modelMaxLength }

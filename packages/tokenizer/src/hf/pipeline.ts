@@ -9,6 +9,7 @@ import { assertText } from '../sentencepiece/processor';
 import type { DecodeOptions, EncodeOptions, Encoding } from '../tokenizer';
 import type { AddedToken, Segment } from './added-tokens';
 import { AddedTokenMatcher, parseAddedTokens } from './added-tokens';
+import { applyBosEosFlags } from './bos-eos';
 import { BpeModel } from './bpe';
 import type { Decoder } from './decoders';
 import { buildDecoder } from './decoders';
@@ -29,6 +30,11 @@ export interface HfTokenizerOptions {
   cleanUpTokenizationSpaces?: boolean;
   /** `model_max_length`, for callers that truncate. */
   modelMaxLength?: number;
+  /**
+   * `tokenizer_config.json`: its `add_bos_token` / `add_eos_token` are applied to the post-processor as
+   * transformers does (see `bos-eos.ts`), and it becomes {@link HfTokenizer.config}.
+   */
+  config?: TokenizerConfig;
 }
 
 /** Tokenizer-side strings of one encoded text, as `tokenizers`' `Encoding.tokens`. */
@@ -87,13 +93,17 @@ export class HfTokenizer {
     this.model = BpeModel.fromJson(model, source);
     this.normalizer = buildNormalizer(json.normalizer, source);
     this.preTokenizer = buildPreTokenizer(json.pre_tokenizer, source);
-    this.postProcessor = buildPostProcessor(json.post_processor, source);
+    const postProcessor = buildPostProcessor(json.post_processor, source);
     this.decoder = buildDecoder(json.decoder, source);
     this.addedTokens = parseAddedTokens(json.added_tokens, source);
     for (const t of this.addedTokens) {
       this.addedById.set(t.id, t);
       this.addedByContent.set(t.content, t);
     }
+    this.postProcessor = options.config
+      ? applyBosEosFlags(postProcessor, options.config, (t) => this.tokenToId(t), 'tokenizer_config.json')
+      : postProcessor;
+    if (options.config) this.config = options.config;
     this.rawMatcher = new AddedTokenMatcher(this.addedTokens.filter((t) => !t.normalized));
     const normalized = this.addedTokens.filter((t) => t.normalized);
     this.hasNormalizedTokens = normalized.length > 0;
