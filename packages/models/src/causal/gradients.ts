@@ -1,0 +1,73 @@
+/**
+ * The causal-LM loss as Hugging Face's `ForCausalLMLoss` computes it (labels padded with −100 at the
+ * end and shifted left by one, so the logits at position t are scored against `labels[t+1]`; the mean
+ * over the targets that are not −100), and its gradients with respect to a `CausalLMModel`'s
+ * parameters (or adapter variables) by Hugging Face name.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { Scalar, Tensor, Tensor2D, Variable } from '@tensorflow/tfjs-core';
+import { crossEntropyLoss, IGNORE_INDEX, type LossOptions } from '../loss/crossEntropy';
+import type { LossAndGradients } from '../t5/gradients';
+import type { CausalLMInputs } from './interface';
+import type { CausalLMModel } from './model';
+
+/** A teacher-forced batch: the inputs and `labels` `[batch, len]` int32, unshifted (HF: `labels=input_ids`, −100 ignored). */
+export interface CausalTrainingBatch extends CausalLMInputs {
+  labels: Tensor2D;
+}
+
+export interface CausalGradientOptions extends LossOptions {
+  /** Only these parameters (by HF name) get gradients; default all. */
+  parameters?: readonly string[];
+  /** Differentiate with respect to these variables instead (e.g. a LoRA adapter's), by name. Overrides `parameters`. */
+  variables?: ReadonlyMap<string, Variable>;
+}
+
+/** `labels[:, 1:]` followed by a column of −100: the target of every position. */
+export function shiftLabels(labels: Tensor2D): Tensor2D {
+  const [batch, len] = labels.shape;
+  return tf.tidy(() =>
+    tf.concat([tf.slice(labels, [0, 1], [batch, len - 1]), tf.fill([batch, 1], IGNORE_INDEX, 'int32')], 1),
+  ) as Tensor2D;
+}
+
+/** The mean loss of a batch, differentiable with respect to the model's parameters. */
+export function causalLmLoss(
+  model: CausalLMModel,
+  batch: CausalTrainingBatch,
+  options: LossOptions = {},
+): Scalar {
+  const [b, t] = batch.inputIds.shape;
+  if (batch.labels.shape[0] !== b || batch.labels.shape[1] !== t) {
+    throw new Error(
+      `causal loss: labels shape [${batch.labels.shape.join(', ')}] differs from inputIds [${b}, ${t}]`,
+    );
+  }
+  return tf.tidy(() => crossEntropyLoss(model.forwardLogits2d(batch), shiftLabels(batch.labels), options));
+}
+
+/**
+ * Forward, loss and backward. The caller disposes `loss` and every gradient. For a tied model the
+ * gradient of `model.embed_tokens.weight` holds both the embedding and the LM-head contributions.
+ */
+export function computeCausalGradients(
+  model: CausalLMModel,
+  batch: CausalTrainingBatch,
+  options: CausalGradientOptions = {},
+): LossAndGradients {
+  const params = options.variables ?? model.parameters();
+  const names = options.variables ? [...params.keys()] : (options.parameters ?? [...params.keys()]);
+  const vars: Variable[] = names.map((name) => {
+    const v = params.get(name);
+    if (v === undefined)
+      throw new Error(`computeCausalGradients: the model has no parameter ${JSON.stringify(name)}`);
+    return v;
+  });
+  const { value, grads } = tf.variableGrads(() => causalLmLoss(model, batch, options), vars);
+  const nameOf = new Map(vars.map((v, i) => [v.name, names[i]!]));
+  const byName = new Map<string, Tensor>();
+  // Frozen variables (trainable = false) come back as null: they have no gradient.
+  for (const [varName, grad] of Object.entries(grads))
+    if (grad !== null) byName.set(nameOf.get(varName)!, grad);
+  return { loss: value, grads: byName };
+}
