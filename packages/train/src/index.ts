@@ -11,7 +11,16 @@ export {
   resolveLoraConfig,
   type LoraConfig,
 } from './lora/config';
-export { AdapterFileError, loraAdapterFromFiles, loraAdapterToFiles, type AdapterFiles } from './lora/files';
+export {
+  ADAPTER_CONFIG_FILE,
+  ADAPTER_WEIGHTS_FILE,
+  AdapterFileError,
+  adapterFilesIn,
+  loraAdapterFileMap,
+  loraAdapterFromFiles,
+  loraAdapterToFiles,
+  type AdapterFiles,
+} from './lora/files';
 // Optimizers, schedules, clipping and the trainer.
 export * from './optim/index';
 export { Trainer, type TrainerOptions, type StepResult, type GradientsFn } from './trainer';
@@ -33,8 +42,28 @@ export {
 } from './loop';
 export { heldOutLoss, type HeldOutLoss } from './held-out';
 export {
+  MemoryCheckpointStore,
+  checkpointName,
+  checkpointStep,
+  checkpointsByStep,
+  newestCheckpoint,
+  pruneStore,
+  type CheckpointFiles,
+  type CheckpointStore,
+} from './checkpoint/store';
+export {
+  checkpointFiles,
+  modelFiles,
+  optimizerStateOf,
+  readStoredCheckpoint,
+  saveCheckpoint,
+  type CheckpointContents,
+  type StoredCheckpoint,
+} from './checkpoint/contents';
+export {
   configDifferences,
   parseTrainerState,
+  TRAINER_STATE_FORMAT,
   type TrainerState,
   CheckpointStateError,
 } from './checkpoint/state';

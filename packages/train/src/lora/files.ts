@@ -13,6 +13,10 @@ import {
 import { LoraAdapter, peftKey, targetModulesOf, variableFrom, type LoraModule } from './adapter';
 import { parseAdapterConfig, pythonJsonDump, toAdapterConfigJson } from './config';
 
+/** PEFT's file names for an adapter directory. */
+export const ADAPTER_CONFIG_FILE = 'adapter_config.json';
+export const ADAPTER_WEIGHTS_FILE = 'adapter_model.safetensors';
+
 export interface AdapterFiles {
   /** `adapter_config.json` text. */
   config: string;
@@ -82,4 +86,23 @@ export async function loraAdapterToFiles(adapter: LoraAdapter): Promise<AdapterF
     config: pythonJsonDump(toAdapterConfigJson(adapter.config)),
     weights: serializeSafetensors(tensors, { format: 'pt' }),
   };
+}
+
+/** The adapter's files by name, as a directory holds them. */
+export async function loraAdapterFileMap(adapter: LoraAdapter): Promise<Map<string, Uint8Array>> {
+  const files = await loraAdapterToFiles(adapter);
+  return new Map([
+    [ADAPTER_CONFIG_FILE, new TextEncoder().encode(files.config)],
+    [ADAPTER_WEIGHTS_FILE, files.weights],
+  ]);
+}
+
+/** The adapter in a map of files by name (a checkpoint read from a store), or an error naming the file. */
+export function adapterFilesIn(files: ReadonlyMap<string, Uint8Array>, source: string): AdapterFiles {
+  const get = (name: string) => {
+    const bytes = files.get(name);
+    if (bytes === undefined) throw new AdapterFileError(`${source}/${name}: missing`);
+    return bytes;
+  };
+  return { config: new TextDecoder().decode(get(ADAPTER_CONFIG_FILE)), weights: get(ADAPTER_WEIGHTS_FILE) };
 }

@@ -3,7 +3,13 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic, type T5Model } from '@flan-ts/models/node';
 import type { LoraAdapter } from './adapter';
-import { AdapterFileError, loraAdapterFromFiles, loraAdapterToFiles } from './files';
+import {
+  ADAPTER_CONFIG_FILE,
+  ADAPTER_WEIGHTS_FILE,
+  AdapterFileError,
+  loraAdapterFromFiles,
+  loraAdapterToFiles,
+} from './files';
 
 /** Reads `dir/adapter_config.json` and `dir/adapter_model.safetensors` onto `model` (see `loraAdapterFromFiles`). */
 export async function loadLoraAdapter(model: T5Model, dir: string): Promise<LoraAdapter> {
@@ -17,8 +23,8 @@ export async function loadLoraAdapter(model: T5Model, dir: string): Promise<Lora
     }
   };
   // One after the other: a missing directory is then always reported by its config file.
-  const config = await read('adapter_config.json');
-  const weights = await read('adapter_model.safetensors');
+  const config = await read(ADAPTER_CONFIG_FILE);
+  const weights = await read(ADAPTER_WEIGHTS_FILE);
   return loraAdapterFromFiles(
     model,
     { config: config.toString('utf8'), weights: new Uint8Array(weights) },
@@ -29,6 +35,6 @@ export async function loadLoraAdapter(model: T5Model, dir: string): Promise<Lora
 /** Writes the adapter in PEFT's layout into `dir` (each file atomically: temporary name, then rename). */
 export async function saveLoraAdapter(adapter: LoraAdapter, dir: string): Promise<void> {
   const files = await loraAdapterToFiles(adapter);
-  await writeFileAtomic(join(dir, 'adapter_config.json'), (h) => h.writeFile(files.config, 'utf8'));
-  await writeFileAtomic(join(dir, 'adapter_model.safetensors'), (h) => h.writeFile(files.weights));
+  await writeFileAtomic(join(dir, ADAPTER_CONFIG_FILE), (h) => h.writeFile(files.config, 'utf8'));
+  await writeFileAtomic(join(dir, ADAPTER_WEIGHTS_FILE), (h) => h.writeFile(files.weights));
 }

@@ -5,27 +5,28 @@
  * checkpoint. Every check that can fail on bad input (flags, files, vocabularies, an unwritable `out`)
  * runs before the first step.
  */
-import { appendFile, mkdir, rm, writeFile } from 'node:fs/promises';
+import { appendFile, copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { loadPretrained } from '@flan-ts/hub/node';
-import { initNodeBackend, releaseWebGpu, writeFileAtomic } from '@flan-ts/models/node';
+import { initNodeBackend, releaseWebGpu, saveT5, writeFileAtomic, type T5Model } from '@flan-ts/models/node';
 import * as tf from '@tensorflow/tfjs-core';
 import type { IdBatch } from '../batch';
 import { configDifferences, TRAINER_STATE_FORMAT, type TrainerState } from '../checkpoint/state';
 import {
-  listCheckpoints,
-  pruneCheckpoints,
-  readCheckpoint,
-  readTrainerState,
-  writeCheckpoint,
-  writeModelFiles,
-} from '../checkpoint/node';
+  optimizerStateOf,
+  readStoredCheckpoint,
+  saveCheckpoint,
+  type StoredCheckpoint,
+} from '../checkpoint/contents';
+import { DirectoryCheckpointStore } from '../checkpoint/directory-store';
+import { newestCheckpoint } from '../checkpoint/store';
 import type { BatcherState } from '../data/batcher';
 import { huggingFaceTrainScript } from '../export/hf-script';
 import { heldOutLoss } from '../held-out';
 import { fit, type BatchStream, type FitProgress, type FitResult } from '../loop';
 import { applyLora, type LoraAdapter } from '../lora/adapter';
-import { loadLoraAdapter } from '../lora/node';
+import { adapterFilesIn, loraAdapterFromFiles } from '../lora/files';
+import { saveLoraAdapter } from '../lora/node';
 import type { OptimizerConfig, ScheduleConfig } from '../optim/index';
 import { renderTrainingReport } from '../report/html';
 import type { RunMetrics } from '../report/metrics';
@@ -129,27 +130,42 @@ function batchExamples(batch: IdBatch): { input_ids: number[]; target_ids: numbe
   return out;
 }
 
+/** Writes the model (or adapter) and the tokenizer files into `dir` (it must exist). */
+async function writeModelFiles(
+  dir: string,
+  model: T5Model,
+  adapter: LoraAdapter | undefined,
+  copyFiles: readonly string[],
+): Promise<void> {
+  if (adapter !== undefined) await saveLoraAdapter(adapter, dir);
+  else await saveT5(model, dir);
+  for (const file of copyFiles) await copyFile(file, join(dir, basename(file)));
+}
+
 /** Runs (or resumes) a training run; see the module comment. */
 export async function runTraining(input: RunConfig, options: RunOptions = {}): Promise<RunResult> {
   const config = validateRunConfig(input);
   const log = options.log ?? (() => {});
   const out = config.out;
   await checkWritable(out);
-  const checkpoints = await listCheckpoints(out);
-  if (options.resume !== true && checkpoints.length > 0) {
+  const store = new DirectoryCheckpointStore(out);
+  const newest = await newestCheckpoint(store);
+  if (options.resume !== true && newest !== undefined) {
     throw new RunConfigError(
-      `${out} already holds checkpoints (newest ${basename(checkpoints[checkpoints.length - 1]![1])}): ` +
+      `${out} already holds checkpoints (newest ${newest}): ` +
         'pass --resume to continue that run, or choose another --out',
       '--out',
     );
   }
-  if (options.resume === true && checkpoints.length === 0) {
+  if (options.resume === true && newest === undefined) {
     throw new RunConfigError(`${out} holds no checkpoint to resume from`, '--resume');
   }
-  const resumeFrom = options.resume === true ? checkpoints[checkpoints.length - 1]![1] : undefined;
+  const resumeFrom = options.resume === true ? store.describe(newest!) : undefined;
   let saved: TrainerState | undefined;
+  let checkpoint: StoredCheckpoint | undefined;
   if (resumeFrom !== undefined) {
-    const state = await readTrainerState(resumeFrom);
+    checkpoint = await readStoredCheckpoint(store, newest!);
+    const state = checkpoint.state;
     const diff = configDifferences(state.config, recordedConfig(config), RESUMABLE_CHANGES);
     if (diff.length > 0) {
       throw new RunConfigError(
@@ -180,6 +196,10 @@ export async function runTraining(input: RunConfig, options: RunOptions = {}): P
     const tokenizerFiles = Object.entries(pretrained.files.tokenizer)
       .filter(([, path]) => path !== undefined && !/^https?:/.test(path))
       .map(([, path]) => path!);
+    // Kept in every checkpoint, so each loads on its own (read once: they do not change).
+    const tokenizerBytes = new Map<string, Uint8Array>();
+    for (const file of tokenizerFiles)
+      tokenizerBytes.set(basename(file), new Uint8Array(await readFile(file)));
 
     let adapter: LoraAdapter | undefined;
     if (config.lora !== undefined) {
@@ -187,8 +207,8 @@ export async function runTraining(input: RunConfig, options: RunOptions = {}): P
         throw new RunConfigError('LoRA dropout is not supported yet; use dropout=0', '--lora');
       }
       adapter =
-        resumeFrom !== undefined
-          ? await loadLoraAdapter(model, resumeFrom)
+        checkpoint !== undefined
+          ? loraAdapterFromFiles(model, adapterFilesIn(checkpoint.files, resumeFrom!), resumeFrom)
           : applyLora(model, { ...config.lora, baseModelNameOrPath: config.model }, config.seed);
       closers.unshift(() => adapter!.dispose());
       for (const v of model.parameters().values()) v.trainable = false;
@@ -217,8 +237,8 @@ export async function runTraining(input: RunConfig, options: RunOptions = {}): P
       ...(adapter ? { trainable: adapter.variables() } : {}),
     });
     closers.unshift(() => trainer.dispose());
-    if (resumeFrom !== undefined) {
-      const { optimizerState } = await readCheckpoint(resumeFrom);
+    if (checkpoint !== undefined) {
+      const optimizerState = optimizerStateOf(checkpoint, store);
       try {
         trainer.loadOptimizerState({ step: saved!.step, tensors: optimizerState });
       } finally {
@@ -262,21 +282,25 @@ export async function runTraining(input: RunConfig, options: RunOptions = {}): P
       ...(config.saveEvery !== undefined ? { saveEvery: config.saveEvery } : {}),
       save: async (position) => {
         const optimizerState = trainer.optimizerState();
-        await writeCheckpoint(out, {
-          model,
-          adapter,
-          optimizerState: optimizerState.tensors,
-          state: {
-            format: TRAINER_STATE_FORMAT,
-            step: position.step,
-            examplesSeen: position.examplesSeen,
-            data: position.data,
-            rng: { seed: config.seed },
-            config: recorded,
+        await saveCheckpoint(
+          store,
+          {
+            model,
+            ...(adapter ? { adapter } : {}),
+            optimizerState: optimizerState.tensors,
+            state: {
+              format: TRAINER_STATE_FORMAT,
+              step: position.step,
+              examplesSeen: position.examplesSeen,
+              data: position.data,
+              rng: { seed: config.seed },
+              config: recorded,
+            },
+            extraFiles: tokenizerBytes,
           },
-          copyFiles: tokenizerFiles,
-        });
-        await pruneCheckpoints(out, config.keep);
+          config.keep,
+        );
+        await store.sweep();
       },
       onMetrics: async (m) => {
         history.push(m);
@@ -335,7 +359,6 @@ export async function runTraining(input: RunConfig, options: RunOptions = {}): P
 
 /** Every metrics record of a resumed run's file (the earlier part of the run included). */
 async function readMetrics(path: string, fallback: RunMetrics[]): Promise<RunMetrics[]> {
-  const { readFile } = await import('node:fs/promises');
   try {
     const text = await readFile(path, 'utf8');
     return text
