@@ -1,14 +1,15 @@
 /**
- * Autoregressive decoding of a Seq2SeqLM with the decoder's key/value cache: greedy, sampling and
- * beam search. Logits of the last position are downloaded each step (`await data()`, which every
- * backend supports) and processed on the host, where the per-row bookkeeping lives anyway.
+ * Autoregressive decoding of a Seq2SeqLM (encoder once, then the decoder with its cache) or a
+ * CausalLM (left-padded prefill, then its KV cache): greedy, sampling and beam search, through one
+ * `DecodingSession` (session.ts). Logits of the last position are downloaded each step (`await
+ * data()`, which every backend supports) and processed on the host, where the per-row bookkeeping
+ * lives anyway.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Tensor2D, Tensor3D } from '@tensorflow/tfjs-core';
-import type { DecoderCache, Seq2SeqLM } from '../t5/interface';
+import { isCausalLM, type CausalLM } from '../causal/interface';
+import type { Seq2SeqLM } from '../t5/interface';
 import { BeamHypotheses, topCandidates, type BeamHypothesis } from './beam-search';
-import { GenerationError } from './errors';
-import { checkEncoderInputs, padPrompts, type Prompts } from './inputs';
+import { checkEncoderInputs, padPrompts, promptLists, type Prompts } from './inputs';
 import {
   applyRepetitionPenalty,
   applyTemperature,
@@ -23,14 +24,16 @@ import {
 } from './logits-processors';
 import { resolveGenerationOptions, type GenerationOptions, type ResolvedGenerationOptions } from './options';
 import { seededRandom } from './random';
+import { causalSession, seq2seqSession, type DecodingSession } from './session';
 
 /** What `generate` returns; rows are prompt-major (`numReturnSequences` rows per prompt). */
 export interface GenerationOutput {
-  /** Generated ids per row, without the decoder start token, ending with eos when it was emitted. */
+  /** Generated ids per row, without the prompt or decoder start token, ending with eos when it was emitted. */
   newTokens: number[][];
   /**
-   * Hugging Face's `sequences` layout: the decoder start token, then the new tokens, rows padded
-   * with the pad token to a common length (after eos, or after a stop string).
+   * Hugging Face's `sequences` layout: the decoder start token (encoder-decoder) or the left-padded
+   * prompt (decoder-only), then the new tokens, rows padded with the pad token to a common length
+   * (after eos, or after a stop string).
    */
   sequences: number[][];
   /** Whether each row ended by emitting eos. */
@@ -39,109 +42,60 @@ export interface GenerationOutput {
   sequenceScores?: number[];
 }
 
-interface Encoded {
-  hidden: Tensor3D;
-  mask: Tensor2D;
-}
-
 /**
  * Generates continuations of a batch of prompts (see `GenerationOptions`; greedy by default).
- * Leaves no tensors behind; tensors passed in stay owned by the caller.
+ * Decoder-only prompts are left-padded, with position ids from the attention mask, as Hugging
+ * Face's `generate`. Leaves no tensors behind; tensors passed in stay owned by the caller.
  *
  * @example
  * const out = await generate(model, [tokenizer.encode('translate English to German: Hello')], { maxNewTokens: 32 });
  * tokenizer.decode(out.newTokens[0]);
  */
 export async function generate(
-  model: Seq2SeqLM,
+  model: Seq2SeqLM | CausalLM,
   prompts: Prompts,
   options: GenerationOptions = {},
 ): Promise<GenerationOutput> {
   const o = resolveGenerationOptions(model, options);
+  const rowsPerPrompt = o.numBeams > 1 ? o.numBeams : o.numReturnSequences;
+  const session = await openSession(model, prompts, rowsPerPrompt, o);
+  try {
+    return o.numBeams > 1 ? await beamSearch(session, o) : await greedyOrSample(session, o, rowsPerPrompt);
+  } finally {
+    session.dispose();
+  }
+}
+
+async function openSession(
+  model: Seq2SeqLM | CausalLM,
+  prompts: Prompts,
+  times: number,
+  o: ResolvedGenerationOptions,
+): Promise<DecodingSession> {
+  if (isCausalLM(model)) return causalSession(model, await promptLists(prompts, model.vocabSize), times);
   const owned = Array.isArray(prompts);
   const inputs = Array.isArray(prompts)
     ? padPrompts(prompts as readonly (readonly number[])[], model.padTokenId, model.vocabSize)
     : (prompts as Exclude<Prompts, readonly (readonly number[])[]>);
-  checkEncoderInputs(inputs);
-  const rowsPerPrompt = o.numBeams > 1 ? o.numBeams : o.numReturnSequences;
-  let encoded: Encoded | undefined;
   try {
-    encoded = encodeExpanded(model, inputs.inputIds, inputs.attentionMask, rowsPerPrompt);
-    return o.numBeams > 1 ? await beamSearch(model, encoded, o) : await greedyOrSample(model, encoded, o);
+    checkEncoderInputs(inputs);
+    return seq2seqSession(model, inputs, times, o.decoderStartTokenId);
   } finally {
-    encoded?.hidden.dispose();
-    encoded?.mask.dispose();
     if (owned) tf.dispose([inputs.inputIds, inputs.attentionMask]);
   }
 }
 
-/** Encodes once, then repeats each prompt's rows `times` times (HF's `_expand_inputs_for_generation`). */
-function encodeExpanded(
-  model: Seq2SeqLM,
-  inputIds: Tensor2D,
-  attentionMask: Tensor2D,
-  times: number,
-): Encoded {
-  const hidden = model.encode(inputIds, attentionMask);
-  if (times === 1) return { hidden, mask: tf.clone(attentionMask) };
-  const batch = inputIds.shape[0];
-  const rows = Array.from({ length: batch * times }, (_, i) => Math.floor(i / times));
-  const index = tf.tensor1d(rows, 'int32');
-  try {
-    return { hidden: tf.gather(hidden, index), mask: tf.gather(attentionMask, index) };
-  } finally {
-    tf.dispose([hidden, index]);
-  }
-}
-
-/** One decoder step for `lastTokens` (one per row); returns each row's logits as its own array. */
-async function step(
-  model: Seq2SeqLM,
-  encoded: Encoded,
-  lastTokens: readonly number[],
-  cache: DecoderCache | undefined,
-  stepIndex: number,
-): Promise<{ rows: Float32Array[]; cache: DecoderCache }> {
-  const decoderInputIds = tf.tensor2d(Int32Array.from(lastTokens), [lastTokens.length, 1], 'int32');
-  let result: { logits: Tensor3D; cache: DecoderCache };
-  try {
-    result = model.decode(decoderInputIds, encoded.hidden, encoded.mask, cache);
-  } finally {
-    decoderInputIds.dispose();
-  }
-  const { logits } = result;
-  try {
-    const [batch, length, vocab] = logits.shape;
-    if (batch !== lastTokens.length || length !== 1 || vocab !== model.vocabSize) {
-      throw new GenerationError(
-        `step ${stepIndex}: the model returned logits of shape [${logits.shape.join(', ')}], expected [${lastTokens.length}, 1, ${model.vocabSize}]`,
-      );
-    }
-    const data = (await logits.data()) as Float32Array;
-    const rows = Array.from({ length: batch }, (_, r) => data.slice(r * vocab, (r + 1) * vocab));
-    rows.forEach((row, r) => {
-      if (row.some(Number.isNaN))
-        throw new GenerationError(`step ${stepIndex}: the model's logits for row ${r} contain NaN`);
-    });
-    return { rows, cache: result.cache };
-  } catch (error) {
-    result.cache.dispose();
-    throw error;
-  } finally {
-    logits.dispose();
-  }
-}
-
-/** The processors every strategy applies, in HF's order. */
+/** The processors every strategy applies, in HF's order; `history` is the context and the new tokens. */
 function processScores(
   scores: Float32Array,
-  sequence: readonly number[],
+  history: readonly number[],
+  newTokenCount: number,
   o: ResolvedGenerationOptions,
 ): void {
   suppressUnusedVocabulary(scores, o.allowedVocabSize);
-  applyRepetitionPenalty(scores, sequence, o.repetitionPenalty);
-  banRepeatedNgrams(scores, sequence, o.noRepeatNgramSize);
-  suppressEarlyEos(scores, sequence.length - 1, o.minNewTokens, o.eosTokenId);
+  applyRepetitionPenalty(scores, history, o.repetitionPenalty);
+  banRepeatedNgrams(scores, history, o.noRepeatNgramSize);
+  for (const eos of o.eosTokenIds) suppressEarlyEos(scores, newTokenCount, o.minNewTokens, eos);
 }
 
 function hitsStopString(o: ResolvedGenerationOptions, newTokens: readonly number[]): boolean {
@@ -151,154 +105,127 @@ function hitsStopString(o: ResolvedGenerationOptions, newTokens: readonly number
 }
 
 async function greedyOrSample(
-  model: Seq2SeqLM,
-  encoded: Encoded,
+  session: DecodingSession,
   o: ResolvedGenerationOptions,
+  rowsPerPrompt: number,
 ): Promise<GenerationOutput> {
-  const rowCount = encoded.hidden.shape[0];
+  const rowCount = session.rowCount;
+  const promptOf = (r: number) => Math.floor(r / rowsPerPrompt);
   const random = seededRandom(o.seed);
-  const sequences = Array.from({ length: rowCount }, () => [o.decoderStartTokenId]);
+  const sequences = Array.from({ length: rowCount }, (_, r) => [...session.prefix(promptOf(r))]);
   const newTokens: number[][] = Array.from({ length: rowCount }, () => []);
   const finished = new Array<boolean>(rowCount).fill(false);
   const finishedWithEos = new Array<boolean>(rowCount).fill(false);
-  let cache: DecoderCache | undefined;
-  try {
-    for (let s = 0; s < o.maxNewTokens && finished.includes(false); s += 1) {
-      const next = await step(
-        model,
-        encoded,
-        sequences.map((q) => q[q.length - 1]!),
-        cache,
-        s,
-      );
-      cache?.dispose();
-      cache = next.cache;
-      const emitted: (number | null)[] = [];
-      next.rows.forEach((scores, r) => {
-        const sequence = sequences[r]!;
-        if (finished[r]) {
-          sequence.push(o.padTokenId);
-          emitted.push(null);
-          return;
-        }
-        processScores(scores, sequence, o);
-        let token: number;
-        if (o.doSample) {
-          applyTemperature(scores, o.temperature);
-          topKFilter(scores, o.topK);
-          topPFilter(scores, o.topP);
-          token = sampleIndex(scores, random);
-        } else {
-          token = argmax(scores);
-        }
-        sequence.push(token);
-        newTokens[r]!.push(token);
-        emitted.push(token);
-        if (token === o.eosTokenId) {
-          finished[r] = true;
-          finishedWithEos[r] = true;
-        } else if (hitsStopString(o, newTokens[r]!)) {
-          finished[r] = true;
-        }
-      });
-      o.onStep?.({ step: s, tokens: emitted });
-    }
-  } finally {
-    cache?.dispose();
+  let last: number[] | undefined;
+  for (let s = 0; s < o.maxNewTokens && finished.includes(false); s += 1) {
+    const rows = await session.next(last, s);
+    const emitted: (number | null)[] = [];
+    rows.forEach((scores, r) => {
+      if (finished[r]) {
+        sequences[r]!.push(o.padTokenId);
+        emitted.push(null);
+        return;
+      }
+      processScores(scores, [...session.context(promptOf(r)), ...newTokens[r]!], newTokens[r]!.length, o);
+      let token: number;
+      if (o.doSample) {
+        applyTemperature(scores, o.temperature);
+        topKFilter(scores, o.topK);
+        topPFilter(scores, o.topP);
+        token = sampleIndex(scores, random);
+      } else {
+        token = argmax(scores);
+      }
+      sequences[r]!.push(token);
+      newTokens[r]!.push(token);
+      emitted.push(token);
+      if (o.eosTokenIds.includes(token)) {
+        finished[r] = true;
+        finishedWithEos[r] = true;
+      } else if (hitsStopString(o, newTokens[r]!)) {
+        finished[r] = true;
+      }
+    });
+    last = sequences.map((q) => q[q.length - 1]!);
+    o.onStep?.({ step: s, tokens: emitted });
   }
   return { newTokens, sequences, finishedWithEos };
 }
 
-async function beamSearch(
-  model: Seq2SeqLM,
-  encoded: Encoded,
-  o: ResolvedGenerationOptions,
-): Promise<GenerationOutput> {
+async function beamSearch(session: DecodingSession, o: ResolvedGenerationOptions): Promise<GenerationOutput> {
   const k = o.numBeams;
-  const rowCount = encoded.hidden.shape[0];
+  const rowCount = session.rowCount;
   const batch = rowCount / k;
   // Only the first beam of each prompt is live at the start, so the first step does not pick k copies of one token.
   let beamScores = Float32Array.from({ length: rowCount }, (_, r) => (r % k === 0 ? 0 : -1e9));
-  let running: number[][] = Array.from({ length: rowCount }, () => [o.decoderStartTokenId]);
+  /** The new tokens of every running beam. */
+  let running: number[][] = Array.from({ length: rowCount }, () => []);
   const hypotheses = Array.from(
     { length: batch },
     () => new BeamHypotheses(k, o.lengthPenalty, o.earlyStopping, o.maxNewTokens),
   );
   const done = new Array<boolean>(batch).fill(false);
-  let cache: DecoderCache | undefined;
+  let last: number[] | undefined;
   let steps = 0;
-  try {
-    while (steps < o.maxNewTokens && done.includes(false)) {
-      const next = await step(
-        model,
-        encoded,
-        running.map((q) => q[q.length - 1]!),
-        cache,
-        steps,
-      );
-      cache?.dispose();
-      cache = next.cache;
-      const rows = next.rows.map((scores, r) => {
-        logSoftmax(scores);
-        processScores(scores, running[r]!, o);
-        const offset = beamScores[r]!;
-        for (let i = 0; i < scores.length; i += 1) scores[i] = scores[i]! + offset;
-        return scores;
-      });
-      const nextScores = new Float32Array(rowCount);
-      const nextTokens = new Array<number>(rowCount).fill(o.padTokenId);
-      const nextRows = Array.from({ length: rowCount }, (_, r) => r - (r % k));
-      const generatedLen = steps + 1;
-      for (let b = 0; b < batch; b += 1) {
-        if (done[b]) continue;
-        const candidates = topCandidates(rows.slice(b * k, (b + 1) * k), 2 * k);
-        let filled = 0;
-        for (const [rank, c] of candidates.entries()) {
-          const source = b * k + c.beam;
-          const tokens = [...running[source]!.slice(1), c.token];
-          const eos = c.token === o.eosTokenId;
-          if (eos || hitsStopString(o, tokens)) {
-            // A finishing candidate outside the top k would displace a better running beam.
-            if (rank < k) hypotheses[b]!.add(tokens, c.score, eos);
-          } else {
-            nextScores[b * k + filled] = c.score;
-            nextTokens[b * k + filled] = c.token;
-            nextRows[b * k + filled] = source;
-            filled += 1;
-          }
-          if (filled === k) break;
+  while (steps < o.maxNewTokens && done.includes(false)) {
+    const next = await session.next(last, steps);
+    const rows = next.map((scores, r) => {
+      logSoftmax(scores);
+      processScores(scores, [...session.context(Math.floor(r / k)), ...running[r]!], running[r]!.length, o);
+      const offset = beamScores[r]!;
+      for (let i = 0; i < scores.length; i += 1) scores[i] = scores[i]! + offset;
+      return scores;
+    });
+    const nextScores = new Float32Array(rowCount);
+    const nextTokens = new Array<number>(rowCount).fill(o.padTokenId);
+    const nextRows = Array.from({ length: rowCount }, (_, r) => r - (r % k));
+    const generatedLen = steps + 1;
+    for (let b = 0; b < batch; b += 1) {
+      if (done[b]) continue;
+      const candidates = topCandidates(rows.slice(b * k, (b + 1) * k), 2 * k);
+      let filled = 0;
+      for (const [rank, c] of candidates.entries()) {
+        const source = b * k + c.beam;
+        const tokens = [...running[source]!, c.token];
+        const eos = o.eosTokenIds.includes(c.token);
+        if (eos || hitsStopString(o, tokens)) {
+          // A finishing candidate outside the top k would displace a better running beam.
+          if (rank < k) hypotheses[b]!.add(tokens, c.score, eos);
+        } else {
+          nextScores[b * k + filled] = c.score;
+          nextTokens[b * k + filled] = c.token;
+          nextRows[b * k + filled] = source;
+          filled += 1;
         }
-        // Only possible when stop strings end many candidates: the empty slots must never win.
-        for (let slot = filled; slot < k; slot += 1) nextScores[b * k + slot] = -1e9;
-        done[b] = hypotheses[b]!.isDone(candidates[0]!.score, generatedLen);
+        if (filled === k) break;
       }
-      const selected = cache.select(nextRows);
-      cache.dispose();
-      cache = selected;
-      running = nextRows.map((source, r) => [...running[source]!, nextTokens[r]!]);
-      beamScores = nextScores;
-      steps += 1;
+      // Only possible when stop strings end many candidates: the empty slots must never win.
+      for (let slot = filled; slot < k; slot += 1) nextScores[b * k + slot] = -1e9;
+      done[b] = hypotheses[b]!.isDone(candidates[0]!.score, generatedLen);
     }
-  } finally {
-    cache?.dispose();
+    session.select(nextRows);
+    running = nextRows.map((source, r) => [...running[source]!, nextTokens[r]!]);
+    last = nextTokens;
+    beamScores = nextScores;
+    steps += 1;
   }
-  const chosen: BeamHypothesis[] = [];
+  const chosen: { h: BeamHypothesis; prompt: number }[] = [];
   for (let b = 0; b < batch; b += 1) {
     if (!done[b]) {
       for (let beam = 0; beam < k; beam += 1)
-        hypotheses[b]!.add(running[b * k + beam]!.slice(1), beamScores[b * k + beam]!, false);
+        hypotheses[b]!.add(running[b * k + beam]!, beamScores[b * k + beam]!, false);
     }
-    chosen.push(...hypotheses[b]!.best(o.numReturnSequences));
+    chosen.push(...hypotheses[b]!.best(o.numReturnSequences).map((h) => ({ h, prompt: b })));
   }
-  const width = 1 + Math.max(...chosen.map((h) => h.tokens.length));
+  const rowsOut = chosen.map(({ h, prompt }) => [...session.prefix(prompt), ...h.tokens]);
+  const width = Math.max(...rowsOut.map((row) => row.length));
   return {
-    newTokens: chosen.map((h) => h.tokens),
-    sequences: chosen.map((h) => {
-      const row = [o.decoderStartTokenId, ...h.tokens];
+    newTokens: chosen.map(({ h }) => h.tokens),
+    sequences: rowsOut.map((row) => {
       while (row.length < width) row.push(o.padTokenId);
       return row;
     }),
-    finishedWithEos: chosen.map((h) => h.endedWithEos),
-    sequenceScores: chosen.map((h) => h.score),
+    finishedWithEos: chosen.map(({ h }) => h.endedWithEos),
+    sequenceScores: chosen.map(({ h }) => h.score),
   };
 }

@@ -58,3 +58,34 @@ export function checkEncoderInputs(inputs: EncoderInputs): void {
   if (inputIds.dtype !== 'int32')
     throw new GenerationError(`must be int32, got ${inputIds.dtype}`, 'inputIds');
 }
+
+/**
+ * Prompts as unpadded id lists (what a decoder-only model left-pads itself): lists are checked
+ * against the vocabulary; tensors are read and each row keeps its tokens where the mask is 1.
+ */
+export async function promptLists(prompts: Prompts, vocabSize: number): Promise<number[][]> {
+  if (Array.isArray(prompts)) {
+    const lists = prompts as readonly (readonly number[])[];
+    if (lists.length === 0) throw new GenerationError('no prompts given', 'inputIds');
+    lists.forEach((prompt, row) => {
+      if (prompt.length === 0) throw new GenerationError(`prompt ${row} is empty`, 'inputIds');
+      prompt.forEach((id, col) => {
+        if (!Number.isInteger(id) || id < 0 || id >= vocabSize) {
+          throw new GenerationError(
+            `prompt ${row}, position ${col}: ${id} is not a token id in [0, ${vocabSize})`,
+            'inputIds',
+          );
+        }
+      });
+    });
+    return lists.map((p) => [...p]);
+  }
+  const inputs = prompts as EncoderInputs;
+  checkEncoderInputs(inputs);
+  const [ids, mask] = await Promise.all([inputs.inputIds.array(), inputs.attentionMask.array()]);
+  return ids.map((row, r) => {
+    const kept = row.filter((_, c) => mask[r]![c] !== 0);
+    if (kept.length === 0) throw new GenerationError(`prompt ${r} has no unmasked token`, 'attentionMask');
+    return kept;
+  });
+}

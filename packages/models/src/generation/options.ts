@@ -57,7 +57,12 @@ export interface GenerationOptions {
   allowedVocabSize?: number;
   /** Called after every step with each row's new token (greedy and sampling only). */
   onStep?: (step: GenerationStep) => void;
-  /** Defaults: the model's ids. */
+  /**
+   * Never stop at eos: eos ids are ordinary tokens and every row runs to `maxNewTokens` (or a stop
+   * string). Default false.
+   */
+  ignoreEos?: boolean;
+  /** Defaults: the model's ids (a decoder-only model may have several eos ids; this replaces them all). */
   eosTokenId?: number;
   padTokenId?: number;
   decoderStartTokenId?: number;
@@ -82,15 +87,21 @@ export interface ResolvedGenerationOptions {
   allowedVocabSize: number;
   onStep: ((step: GenerationStep) => void) | undefined;
   eosTokenId: number;
+  /** The ids that end a row: `eosTokenId` given, else the model's; empty with `ignoreEos`. */
+  eosTokenIds: readonly number[];
   padTokenId: number;
+  /** The encoder-decoder's first decoder token (unused by decoder-only models). */
   decoderStartTokenId: number;
 }
 
 interface ModelIds {
   vocabSize: number;
   eosTokenId: number;
+  /** Every eos id of a decoder-only model (Llama 3 has several). */
+  eosTokenIds?: readonly number[];
   padTokenId: number;
-  decoderStartTokenId: number;
+  /** Only encoder-decoders have one. */
+  decoderStartTokenId?: number;
 }
 
 function integer(value: number | undefined, fallback: number, name: string, min: number): number {
@@ -171,15 +182,20 @@ export function resolveGenerationOptions(
   const padTokenId = integer(options.padTokenId, model.padTokenId, 'padTokenId', 0);
   const decoderStartTokenId = integer(
     options.decoderStartTokenId,
-    model.decoderStartTokenId,
+    model.decoderStartTokenId ?? padTokenId,
     'decoderStartTokenId',
     0,
   );
-  if (eosTokenId >= allowedVocabSize) {
-    throw new GenerationError(
-      `(${eosTokenId}) is not below allowedVocabSize (${allowedVocabSize})`,
-      'eosTokenId',
-    );
+  const eosTokenIds =
+    options.ignoreEos === true
+      ? []
+      : options.eosTokenId !== undefined
+        ? [eosTokenId]
+        : [...(model.eosTokenIds ?? [model.eosTokenId])];
+  for (const eos of eosTokenIds) {
+    if (eos >= allowedVocabSize) {
+      throw new GenerationError(`(${eos}) is not below allowedVocabSize (${allowedVocabSize})`, 'eosTokenId');
+    }
   }
   return {
     maxNewTokens,
@@ -200,6 +216,7 @@ export function resolveGenerationOptions(
     allowedVocabSize,
     onStep: options.onStep,
     eosTokenId,
+    eosTokenIds,
     padTokenId,
     decoderStartTokenId,
   };

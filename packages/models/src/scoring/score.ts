@@ -1,11 +1,14 @@
 /**
- * Log-probabilities of given targets under a Seq2SeqLM, by teacher forcing: the decoder reads the
- * start token followed by the target, and position t scores target token t. Targets are used as
- * given: the T5 tokenizer already appends eos, which is then scored like any other token (as the
- * paper's rank classification does).
+ * Log-probabilities of given targets by teacher forcing. Under a Seq2SeqLM the decoder reads the
+ * start token followed by the target, and position t scores target token t. Under a CausalLM the
+ * model reads prompt + target (positions 0…, right-padded in a batch), and target token j is scored
+ * by the logits at position `promptLength − 1 + j`. Targets are used as given: the T5 tokenizer
+ * already appends eos, which is then scored like any other token (as the paper's rank
+ * classification does).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor1D, Tensor2D } from '@tensorflow/tfjs-core';
+import { isCausalLM, type CausalLM } from '../causal/interface';
 import type { Seq2SeqLM } from '../t5/interface';
 import { ScoringError } from './errors';
 
@@ -51,7 +54,7 @@ function checkIds(ids: readonly number[], vocabSize: number, what: string): void
  * Pairs are batched, each distinct input is encoded once per batch, and no tensors are left behind.
  */
 export async function scoreTargets(
-  model: Seq2SeqLM,
+  model: Seq2SeqLM | CausalLM,
   requests: readonly ScoringRequest[],
   options: ScoringOptions = {},
 ): Promise<TargetScore[][]> {
@@ -65,17 +68,23 @@ export async function scoreTargets(
   });
   const results: TargetScore[][] = requests.map((r) => new Array<TargetScore>(r.targets.length));
   const pairs: Pair[] = requests.flatMap((r, request) => r.targets.map((_, target) => ({ request, target })));
+  // The positions a pair occupies in the logits: the target (encoder-decoder) or prompt + target.
+  const widthOf = (p: Pair) =>
+    requests[p.request]!.targets[p.target]!.length +
+    (isCausalLM(model) ? requests[p.request]!.inputIds.length : 0);
   let batch: Pair[] = [];
   let batchWidth = 0;
   const flush = async (): Promise<void> => {
     if (batch.length === 0) return;
-    const scores = await scoreBatch(model, requests, batch);
+    const scores = isCausalLM(model)
+      ? await scoreCausalBatch(model, requests, batch)
+      : await scoreBatch(model, requests, batch);
     batch.forEach((p, i) => (results[p.request]![p.target] = scores[i]!));
     batch = [];
     batchWidth = 0;
   };
   for (const pair of pairs) {
-    const width = Math.max(batchWidth, requests[pair.request]!.targets[pair.target]!.length);
+    const width = Math.max(batchWidth, widthOf(pair));
     if (
       batch.length > 0 &&
       (batch.length >= batchSize || (batch.length + 1) * width * model.vocabSize > MAX_LOGITS_ELEMENTS)
@@ -83,7 +92,7 @@ export async function scoreTargets(
       await flush();
     }
     batch.push(pair);
-    batchWidth = Math.max(batchWidth, requests[pair.request]!.targets[pair.target]!.length);
+    batchWidth = Math.max(batchWidth, widthOf(pair));
     if (batchWidth * model.vocabSize > MAX_LOGITS_ELEMENTS) {
       throw new ScoringError(`target of ${batchWidth} tokens is too long to score in one pass`);
     }
@@ -158,9 +167,75 @@ async function scoreBatch(
   }
 }
 
+/**
+ * One batch under a decoder-only model: each pair is the row prompt + target, right-padded; only the
+ * logits of the positions that score a target token are normalised and read.
+ */
+async function scoreCausalBatch(
+  model: CausalLM,
+  requests: readonly ScoringRequest[],
+  pairs: readonly Pair[],
+): Promise<TargetScore[]> {
+  const rows = pairs.map((p) => [
+    ...requests[p.request]!.inputIds,
+    ...requests[p.request]!.targets[p.target]!,
+  ]);
+  const width = Math.max(...rows.map((r) => r.length));
+  const vocab = model.vocabSize;
+  const ids = new Int32Array(rows.length * width).fill(model.padTokenId);
+  const mask = new Int32Array(rows.length * width);
+  const positions: number[] = [];
+  const targetIds: number[] = [];
+  rows.forEach((row, r) => {
+    row.forEach((id, c) => {
+      ids[r * width + c] = id;
+      mask[r * width + c] = 1;
+    });
+    const promptLength = requests[pairs[r]!.request]!.inputIds.length;
+    for (let c = promptLength; c < row.length; c++) {
+      positions.push(r * width + c - 1);
+      targetIds.push(row[c]!);
+    }
+  });
+  const [logNormalizer, picked] = tf.tidy(() => {
+    const logits = model.forward({
+      inputIds: tf.tensor2d(ids, [rows.length, width], 'int32'),
+      attentionMask: tf.tensor2d(mask, [rows.length, width], 'int32'),
+    });
+    if (logits.shape[0] !== rows.length || logits.shape[1] !== width || logits.shape[2] !== vocab) {
+      throw new ScoringError(
+        `the model returned logits of shape [${logits.shape.join(', ')}], expected [${rows.length}, ${width}, ${vocab}]`,
+      );
+    }
+    const scored = tf.gather(tf.reshape(logits, [-1, vocab]), tf.tensor1d(positions, 'int32'));
+    const flatIndex = tf.tensor1d(
+      targetIds.map((id, i) => i * vocab + id),
+      'int32',
+    );
+    return [tf.logSumExp(scored, 1) as Tensor1D, tf.gather(tf.reshape(scored, [-1]), flatIndex) as Tensor1D];
+  });
+  try {
+    const [lse, chosen] = await Promise.all([logNormalizer.data(), picked.data()]);
+    let at = 0;
+    return pairs.map((p, row) => {
+      const target = requests[p.request]!.targets[p.target]!;
+      const tokenLogprobs = target.map(() => {
+        const value = Math.fround(chosen[at]! - lse[at]!);
+        at += 1;
+        return value;
+      });
+      const logprob = tokenLogprobs.reduce((a, b) => a + b, 0);
+      if (Number.isNaN(logprob)) throw new ScoringError(`the model's logits for pair ${row} contain NaN`);
+      return { tokenLogprobs, sumLogprob: Math.fround(logprob) };
+    });
+  } finally {
+    tf.dispose([logNormalizer, picked]);
+  }
+}
+
 /** Multiple choice by rank classification: the candidate with the highest summed log-probability wins. */
 export async function rankClassify(
-  model: Seq2SeqLM,
+  model: Seq2SeqLM | CausalLM,
   inputIds: readonly number[],
   candidates: readonly (readonly number[])[],
   options: ScoringOptions = {},
