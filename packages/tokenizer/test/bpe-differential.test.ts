@@ -102,6 +102,19 @@ for (const [name, path] of files) {
       expect(await compare(withAddedTokens(34, 500, added))).toEqual([]);
     }, 60_000);
 
+    it('agrees on words around the scan/heap switch of the merge loop (24 symbols)', async () => {
+      const random = seededUniform(77);
+      const letters = 'abcdefghijklmnopqrstuvwxyzéü';
+      const words: string[] = [];
+      for (let n = 1; n <= 80; n++) {
+        words.push('a'.repeat(n), 'ab'.repeat(n >> 1), '1'.repeat(n), '!'.repeat(n));
+        let w = '';
+        for (let i = 0; i < n; i++) w += letters[Math.floor(random() * letters.length)];
+        words.push(w, ` ${w}`, w.toUpperCase());
+      }
+      expect(await compare(words)).toEqual([]);
+    });
+
     it.skipIf(!dataDir)(
       'agrees on every 16th text of the shared data',
       async () => {

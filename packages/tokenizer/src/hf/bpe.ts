@@ -1,17 +1,20 @@
 /**
  * The BPE model of `tokenizer.json`: a word starts as one symbol per character and pairs are merged
  * lowest merge rank first (leftmost among equal ranks), exactly as `tokenizers`' `Word::merge_all`.
- * Merges are keyed by the two ids so the inner loop compares numbers, not strings.
+ * Merges are keyed by the two ids (a typed hash table) so the inner loop compares numbers, not strings.
  */
 import { TokenizerError } from '../errors';
 import type { Json } from './types';
+import { PairTable } from './pair-table';
 import { invalidComponent, isObject } from './types';
 
-/** Ids below 2^21 fit beside each other in one exact double key. */
-const ID_SPAN = 2 ** 21;
 /** Heap entries pack rank and position; positions stay below 2^24 (a 16M-character piece). */
 const POS_SPAN = 2 ** 24;
 const CACHE_LIMIT = 100_000;
+/** Words up to this many symbols merge by scanning for the lowest rank; longer ones use a heap. */
+const SCAN_LIMIT = 24;
+/** Single characters below this code get their id from a table instead of the vocabulary map. */
+const CHAR_TABLE_SIZE = 0x400;
 
 export interface BpeOptions {
   unkToken: string | null;
@@ -22,48 +25,71 @@ export interface BpeOptions {
   ignoreMerges: boolean;
 }
 
+/** One entry of `model.merges`: `[left, right]`, or the older `"left right"` string. */
+function mergePair(m: unknown, rank: number, source: string): [string, string] {
+  if (Array.isArray(m) && m.length === 2 && typeof m[0] === 'string' && typeof m[1] === 'string')
+    return m as [string, string];
+  if (typeof m === 'string') {
+    const space = m.indexOf(' ', 1);
+    if (space > 0) return [m.slice(0, space), m.slice(space + 1)];
+  }
+  return invalidComponent(source, `BPE merges[${rank}] must be [left, right] or "left right"`);
+}
+
 export class BpeModel {
   readonly vocab: Map<string, number>;
   /** Token string of each id (holes for ids the vocabulary does not use). */
   readonly tokens: string[];
   readonly options: BpeOptions;
-  /** (left id, right id) → rank * ID_SPAN + merged id. */
-  private readonly merges = new Map<number, number>();
+  /** (left id, right id) → merge rank. */
+  private readonly pairs: PairTable;
+  /** The id each merge (by rank) makes. */
+  private readonly mergedIds: Int32Array;
   private readonly cache = new Map<string, number[]>();
   private readonly unkId: number | undefined;
   private readonly byteIds: (number | undefined)[] = [];
+  /** Id of each single character below CHAR_TABLE_SIZE as a whole symbol (-1: not in the vocabulary). */
+  private readonly charIds: Int32Array | undefined;
 
-  constructor(vocab: Map<string, number>, merges: [string, string][], options: BpeOptions, source: string) {
+  constructor(vocab: Map<string, number>, merges: readonly unknown[], options: BpeOptions, source: string) {
     this.vocab = vocab;
     this.options = options;
     let maxId = -1;
-    for (const id of vocab.values()) {
-      if (id >= ID_SPAN) invalidComponent(source, `BPE id ${id} is too large`);
-      if (id > maxId) maxId = id;
-    }
+    for (const id of vocab.values()) if (id > maxId) maxId = id;
     // Preallocated and filled in place: assigning ids out of order to an empty array would leave
     // V8 with a slow dictionary-mode array.
     this.tokens = new Array<string>(maxId + 1).fill('');
     for (const [token, id] of vocab) this.tokens[id] = token;
     const prefixLength = options.continuingSubwordPrefix.length;
-    merges.forEach(([a, b], rank) => {
+    this.pairs = new PairTable(merges.length);
+    this.mergedIds = new Int32Array(merges.length);
+    for (let rank = 0; rank < merges.length; rank++) {
+      const [a, b] = mergePair(merges[rank], rank, source);
       const left = vocab.get(a);
       const right = vocab.get(b);
-      const merged = vocab.get(a + b.slice(prefixLength));
+      const merged = vocab.get(prefixLength === 0 ? a + b : a + b.slice(prefixLength));
       if (left === undefined || right === undefined || merged === undefined) {
         invalidComponent(
           source,
           `BPE merge ${rank} ("${a}" "${b}") uses a token missing from the vocabulary`,
         );
       }
-      const key = left * ID_SPAN + right;
       // `tokenizers` collects merges into a HashMap in order, so a repeated pair keeps its last rank.
-      this.merges.set(key, rank * ID_SPAN + merged);
-    });
+      this.pairs.set(left, right, rank);
+      this.mergedIds[rank] = merged;
+    }
     if (options.unkToken !== null) this.unkId = vocab.get(options.unkToken);
     if (options.byteFallback) {
       for (let b = 0; b < 256; b++)
         this.byteIds[b] = vocab.get(`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`);
+    }
+    if (options.continuingSubwordPrefix === '' && options.endOfWordSuffix === '') {
+      const charIds = new Int32Array(CHAR_TABLE_SIZE).fill(-1);
+      for (let c = 0; c < CHAR_TABLE_SIZE; c++) {
+        const id = vocab.get(String.fromCharCode(c));
+        if (id !== undefined) charIds[c] = id;
+      }
+      this.charIds = charIds;
     }
   }
 
@@ -71,27 +97,20 @@ export class BpeModel {
   static fromJson(model: Json, source: string): BpeModel {
     if (!isObject(model.vocab)) invalidComponent(source, 'BPE "model.vocab" must be an object');
     const vocab = new Map<string, number>();
-    for (const [token, id] of Object.entries(model.vocab)) {
-      if (typeof id !== 'number' || !Number.isInteger(id) || id < 0)
+    const entries = model.vocab;
+    // for...in, not Object.entries: no array per entry for 150k entries.
+    for (const token in entries) {
+      const id = entries[token];
+      if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= 2 ** 31 - 1)
         invalidComponent(source, `BPE vocab entry "${token}" has invalid id ${String(id)}`);
       vocab.set(token, id);
     }
     if (!Array.isArray(model.merges)) invalidComponent(source, 'BPE "model.merges" must be an array');
-    const merges = model.merges.map((m, i): [string, string] => {
-      if (Array.isArray(m) && m.length === 2 && typeof m[0] === 'string' && typeof m[1] === 'string')
-        return [m[0], m[1]];
-      // The older form: one string with the two tokens separated by a space.
-      if (typeof m === 'string') {
-        const space = m.indexOf(' ', 1);
-        if (space > 0) return [m.slice(0, space), m.slice(space + 1)];
-      }
-      return invalidComponent(source, `BPE merges[${i}] must be [left, right] or "left right"`);
-    });
     // `dropout` is ignored: it is a training-time augmentation, and encoding here is deterministic.
     const str = (v: unknown): string => (typeof v === 'string' ? v : '');
     return new BpeModel(
       vocab,
-      merges,
+      model.merges,
       {
         unkToken: typeof model.unk_token === 'string' ? model.unk_token : null,
         continuingSubwordPrefix: str(model.continuing_subword_prefix),
@@ -104,7 +123,7 @@ export class BpeModel {
     );
   }
 
-  /** Appends the ids of one pre-tokenized piece. */
+  /** Appends the ids of one pre-tokenized piece (cached by piece). */
   encodeInto(piece: string, out: number[]): void {
     if (piece === '') return;
     const cached = this.cache.get(piece);
@@ -118,12 +137,32 @@ export class BpeModel {
     for (const id of ids) out.push(id);
   }
 
-  private encodeWord(piece: string): number[] {
+  /** The ids of one pre-tokenized piece, uncached (callers that cache by another key use this). */
+  encodeWord(piece: string): number[] {
     const { options, vocab } = this;
     if (options.ignoreMerges) {
       const whole = vocab.get(piece);
       if (whole !== undefined) return [whole];
     }
+    const charIds = this.charIds;
+    if (charIds) {
+      // Byte-level pieces: every character is one table lookup.
+      const symbols: number[] = [];
+      let i = 0;
+      for (; i < piece.length; i++) {
+        const c = piece.charCodeAt(i);
+        const id = c < CHAR_TABLE_SIZE ? charIds[c]! : -1;
+        if (id < 0) break;
+        symbols.push(id);
+      }
+      if (i === piece.length) return this.mergeAll(symbols);
+    }
+    return this.mergeAll(this.initialSymbols(piece));
+  }
+
+  /** One symbol per character (with the subword prefix and suffix), byte fallback and unknowns. */
+  private initialSymbols(piece: string): number[] {
+    const { options, vocab } = this;
     const symbols: number[] = [];
     const chars = Array.from(piece);
     let pendingUnk = false;
@@ -159,13 +198,50 @@ export class BpeModel {
       symbols.push(this.unkId);
       pendingUnk = true;
     });
-    return this.mergeAll(symbols);
+    return symbols;
   }
 
-  /** Applies merges in rank order over a doubly linked list of symbols. */
+  /**
+   * Applies merges lowest rank first, leftmost among equal ranks. Every live pair is a candidate, so
+   * picking the minimum (rank, position) by a scan gives the same merges as `tokenizers`' heap; the
+   * scan is faster for the short words that make up most text.
+   */
   private mergeAll(ids: number[]): number[] {
     const n = ids.length;
     if (n < 2) return ids;
+    if (n > SCAN_LIMIT) return this.mergeAllHeap(ids);
+    const { pairs, mergedIds } = this;
+    const ranks = new Int32Array(n);
+    let len = n;
+    for (let i = 0; i < len - 1; i++) ranks[i] = pairs.get(ids[i]!, ids[i + 1]!);
+    for (;;) {
+      let best = -1;
+      let bestRank = 0x7fffffff;
+      for (let i = 0; i < len - 1; i++) {
+        const r = ranks[i]!;
+        if (r >= 0 && r < bestRank) {
+          bestRank = r;
+          best = i;
+        }
+      }
+      if (best < 0) break;
+      ids[best] = mergedIds[bestRank]!;
+      for (let i = best + 1; i < len - 1; i++) {
+        ids[i] = ids[i + 1]!;
+        ranks[i] = ranks[i + 1]!;
+      }
+      len--;
+      ids.length = len;
+      if (best > 0) ranks[best - 1] = pairs.get(ids[best - 1]!, ids[best]!);
+      ranks[best] = best < len - 1 ? pairs.get(ids[best]!, ids[best + 1]!) : -1;
+    }
+    return ids;
+  }
+
+  /** {@link mergeAll} over a doubly linked list with a heap, for long words. */
+  private mergeAllHeap(ids: number[]): number[] {
+    const n = ids.length;
+    const { pairs, mergedIds } = this;
     const next = new Int32Array(n);
     const prev = new Int32Array(n);
     for (let i = 0; i < n; i++) {
@@ -176,9 +252,8 @@ export class BpeModel {
     const push = (pos: number): void => {
       const right = next[pos]!;
       if (right < 0) return;
-      const m = this.merges.get(ids[pos]! * ID_SPAN + ids[right]!);
-      if (m === undefined) return;
-      heapPush(heap, Math.floor(m / ID_SPAN) * POS_SPAN + pos);
+      const rank = pairs.get(ids[pos]!, ids[right]!);
+      if (rank >= 0) heapPush(heap, rank * POS_SPAN + pos);
     };
     for (let i = 0; i < n - 1; i++) push(i);
     const alive = new Uint8Array(n).fill(1);
@@ -189,10 +264,9 @@ export class BpeModel {
       if (!alive[pos]) continue;
       const right = next[pos]!;
       if (right < 0) continue;
-      const m = this.merges.get(ids[pos]! * ID_SPAN + ids[right]!);
       // Stale: the pair at `pos` changed since this entry was queued.
-      if (m === undefined || Math.floor(m / ID_SPAN) !== rank) continue;
-      ids[pos] = m - rank * ID_SPAN;
+      if (pairs.get(ids[pos]!, ids[right]!) !== rank) continue;
+      ids[pos] = mergedIds[rank]!;
       alive[right] = 0;
       const after = next[right]!;
       next[pos] = after;

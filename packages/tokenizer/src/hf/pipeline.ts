@@ -17,8 +17,8 @@ import type { Normalizer } from './normalizers';
 import { buildNormalizer } from './normalizers';
 import type { PostProcessor } from './post-processors';
 import { buildPostProcessor } from './post-processors';
-import type { Piece, PreTokenizer } from './pre-tokenizers';
-import { buildPreTokenizer } from './pre-tokenizers';
+import type { PiecewisePreTokenizer, PreTokenizer } from './pre-tokenizers';
+import { buildPreTokenizer, piecewisePreTokenizer } from './pre-tokenizers';
 import type { Json } from './types';
 import { invalidComponent, isObject, unknownComponent } from './types';
 
@@ -37,17 +37,33 @@ export interface HfTokenizerOptions {
   config?: TokenizerConfig;
 }
 
-/** Tokenizer-side strings of one encoded text, as `tokenizers`' `Encoding.tokens`. */
+/**
+ * One encoded text: ids, and the token strings (`tokenizers`' `Encoding.tokens`), made from the ids
+ * on first read when no post-processor supplied them: most callers only read the ids.
+ */
 class HfEncoding implements Encoding {
+  private piecesValue: string[] | undefined;
+
   constructor(
     readonly ids: Int32Array,
-    readonly pieces: string[],
-  ) {}
+    pieces: string[] | undefined,
+    private readonly tokenizer: HfTokenizer,
+  ) {
+    this.piecesValue = pieces;
+  }
+
+  get pieces(): string[] {
+    this.piecesValue ??= Array.from(this.ids, (id) => this.tokenizer.idToToken(id)!);
+    return this.piecesValue;
+  }
 
   toJSON(): { ids: number[]; pieces: string[] } {
     return { ids: Array.from(this.ids), pieces: this.pieces };
   }
 }
+
+/** Entries kept in the piece → ids cache before it is cleared. */
+const PIECE_CACHE_LIMIT = 100_000;
 
 // transformers' `clean_up_tokenization`: spaces before punctuation and contractions removed.
 const CLEANUPS: [string, string][] = [
@@ -73,6 +89,11 @@ export class HfTokenizer {
   config?: TokenizerConfig;
   private readonly normalizer: Normalizer | undefined;
   private readonly preTokenizer: PreTokenizer | undefined;
+  private readonly piecewise: PiecewisePreTokenizer | undefined;
+  /** Ids of each piece before its byte-level mapping (with a piecewise pre-tokenizer). */
+  private readonly pieceCache = new Map<string, number[]>();
+  /** Where {@link emitPiece} appends; set before each split. */
+  private out: number[] = [];
   private readonly postProcessor: PostProcessor | undefined;
   private readonly decoder: Decoder | undefined;
   private readonly rawMatcher: AddedTokenMatcher;
@@ -93,6 +114,7 @@ export class HfTokenizer {
     this.model = BpeModel.fromJson(model, source);
     this.normalizer = buildNormalizer(json.normalizer, source);
     this.preTokenizer = buildPreTokenizer(json.pre_tokenizer, source);
+    this.piecewise = piecewisePreTokenizer(json.pre_tokenizer, source);
     const postProcessor = buildPostProcessor(json.post_processor, source);
     this.decoder = buildDecoder(json.decoder, source);
     this.addedTokens = parseAddedTokens(json.added_tokens, source);
@@ -152,46 +174,61 @@ export class HfTokenizer {
     return this.addedTokens.filter((t) => t.special);
   }
 
-  private encodeRaw(text: string): { ids: number[]; tokens: string[] } {
+  private readonly emitPiece = (piece: string): void => {
+    let ids = this.pieceCache.get(piece);
+    if (ids === undefined) {
+      ids = this.model.encodeWord(this.piecewise!.map(piece));
+      if (this.pieceCache.size >= PIECE_CACHE_LIMIT) this.pieceCache.clear();
+      this.pieceCache.set(piece, ids);
+    }
+    const out = this.out;
+    for (let i = 0; i < ids.length; i++) out.push(ids[i]!);
+  };
+
+  /** Pre-tokenizes one normalized stretch of text and appends the model's ids. */
+  private encodeStretch(text: string, atStart: boolean, ids: number[]): void {
+    if (this.piecewise) {
+      this.out = ids;
+      this.piecewise.split(text, this.emitPiece);
+      return;
+    }
+    const pieces = this.preTokenizer ? this.preTokenizer([{ text, atStart }]) : [{ text, atStart }];
+    for (const p of pieces) this.model.encodeInto(p.text, ids);
+  }
+
+  private encodeRaw(text: string): number[] {
     const segments: Segment[] = [];
     this.rawMatcher.split(text, true, segments);
     const ids: number[] = [];
-    const tokens: string[] = [];
-    const encodePiece = (piece: Piece): void => {
-      const start = ids.length;
-      const pieces = this.preTokenizer ? this.preTokenizer([piece]) : [piece];
-      for (const p of pieces) this.model.encodeInto(p.text, ids);
-      for (let i = start; i < ids.length; i++) tokens.push(this.model.tokens[ids[i]!]!);
-    };
     for (const segment of segments) {
       if ('token' in segment) {
         ids.push(segment.token.id);
-        tokens.push(segment.token.content);
         continue;
       }
       const normalized = this.normalizer ? this.normalizer(segment.text) : segment.text;
       if (!this.hasNormalizedTokens) {
-        if (normalized !== '') encodePiece({ text: normalized, atStart: segment.atStart });
+        if (normalized !== '') this.encodeStretch(normalized, segment.atStart, ids);
         continue;
       }
       const inner: Segment[] = [];
       this.normalizedMatcher.split(normalized, segment.atStart, inner);
       for (const s of inner) {
-        if ('token' in s) {
-          ids.push(s.token.id);
-          tokens.push(s.token.content);
-        } else encodePiece(s);
+        if ('token' in s) ids.push(s.token.id);
+        else this.encodeStretch(s.text, s.atStart, ids);
       }
     }
-    return { ids, tokens };
+    return ids;
   }
 
   /** Encodes one text; with special tokens (default) the post-processor adds its tokens. */
   encode(text: string, options: Pick<EncodeOptions, 'addSpecialTokens'> = {}): Encoding {
     assertText(text);
-    let encoded = this.encodeRaw(text);
-    if (options.addSpecialTokens !== false && this.postProcessor) encoded = this.postProcessor(encoded);
-    return new HfEncoding(Int32Array.from(encoded.ids), encoded.tokens);
+    const ids = this.encodeRaw(text);
+    if (options.addSpecialTokens === false || !this.postProcessor)
+      return new HfEncoding(Int32Array.from(ids), undefined, this);
+    const tokens = ids.map((id) => this.idToToken(id)!);
+    const processed = this.postProcessor({ ids, tokens });
+    return new HfEncoding(Int32Array.from(processed.ids), processed.tokens, this);
   }
 
   /** Number of ids `encode(text)` gives. */

@@ -98,6 +98,68 @@ export function splitText(text: string, regex: RegExp, behavior: SplitBehavior, 
   return kept.filter(([s, e]) => e > s).map(([s, e]) => text.slice(s, e));
 }
 
+/** {@link splitText} with `Isolated` behaviour, handing each piece to `emit` instead of building arrays. */
+function splitIsolated(text: string, regex: RegExp, emit: (piece: string) => void): void {
+  let prev = 0;
+  regex.lastIndex = 0;
+  for (let m = regex.exec(text); m !== null; m = regex.exec(text)) {
+    const start = m.index;
+    const match = m[0];
+    if (match.length === 0) {
+      regex.lastIndex = start + (text.codePointAt(start)! > 0xffff ? 2 : 1);
+      if (start >= text.length) break;
+      continue;
+    }
+    if (prev !== start) emit(text.slice(prev, start));
+    emit(match);
+    prev = start + match.length;
+  }
+  if (prev !== text.length) emit(prev === 0 ? text : text.slice(prev));
+}
+
+/**
+ * A pre-tokenizer whose pieces do not depend on where they are (isolating regex splits, then one
+ * mapping per piece, as ByteLevel without a prefix space): the pipeline can then cache ids by the
+ * piece before mapping, and split without building piece arrays.
+ */
+export interface PiecewisePreTokenizer {
+  split(text: string, emit: (piece: string) => void): void;
+  map(piece: string): string;
+}
+
+function isolatingRegex(p: Json, source: string): RegExp | undefined {
+  if (p.type !== 'Split' || p.behavior !== 'Isolated' || p.invert === true) return undefined;
+  return patternRegex(p.pattern, source, 'Split pre_tokenizer');
+}
+
+/**
+ * The {@link PiecewisePreTokenizer} form of a `pre_tokenizer`, when it has one: ByteLevel without
+ * `add_prefix_space`, alone or after isolating Splits (GPT-2, Llama 3, Qwen3). Same pieces as
+ * {@link buildPreTokenizer}'s.
+ */
+export function piecewisePreTokenizer(spec: unknown, source: string): PiecewisePreTokenizer | undefined {
+  if (!isObject(spec)) return undefined;
+  const stages: Json[] =
+    spec.type === 'Sequence' && Array.isArray(spec.pretokenizers)
+      ? spec.pretokenizers.filter(isObject)
+      : [spec];
+  const last = stages[stages.length - 1];
+  if (!last || last.type !== 'ByteLevel' || last.add_prefix_space === true) return undefined;
+  const regexes: RegExp[] = [];
+  for (const stage of stages.slice(0, -1)) {
+    const regex = isolatingRegex(stage, source);
+    if (!regex) return undefined;
+    regexes.push(regex);
+  }
+  if (last.use_regex !== false) regexes.push(compileRegex(GPT2_PATTERN));
+  const split = (text: string, level: number, emit: (piece: string) => void): void => {
+    if (level === regexes.length) emit(text);
+    else if (level === regexes.length - 1) splitIsolated(text, regexes[level]!, emit);
+    else splitIsolated(text, regexes[level]!, (piece) => split(piece, level + 1, emit));
+  };
+  return { split: (text, emit) => split(text, 0, emit), map: toByteLevel };
+}
+
 function splitPieces(pieces: Piece[], split: (text: string) => string[]): Piece[] {
   const out: Piece[] = [];
   for (const piece of pieces) {
