@@ -4,7 +4,7 @@
  * numbers of `--workers 1`. Kept tiny (2 tasks × 2 examples, 8 new tokens): the model's answers are
  * noise; what is checked is the bookkeeping.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sharedFiles } from '@flan-ts/test-support';
@@ -14,6 +14,7 @@ import { runFlan } from './run-flan';
 const paths = sharedFiles('data', 'fixtures/models/flan-t5-tiny');
 
 interface Results {
+  timings: { wall_s: number; examples: number; computed: number; cached: number };
   table5: { scores: Record<string, number>; normalized_average: number };
   benchmarks: { benchmark: string; format: string; mode: string; macro: number; n: number; tasks: object }[];
   data: { mmlu_split: string };
@@ -52,7 +53,7 @@ describe.skipIf(!paths)('flan eval run with flan-t5-tiny', () => {
     return { table5: r.table5, benchmarks: r.benchmarks };
   };
 
-  it('writes results.json and results.md; a resumed run recomputes only what was missing', async () => {
+  it('writes results.json, results.md and report.html; a resumed run recomputes only what was missing; compare', async () => {
     const out = mkdtempSync(join(tmpdir(), 'flan-eval-run-'));
     const first = await runFlan(args(out, '--workers', '1'));
     expect(first.code).toBe(0);
@@ -123,16 +124,27 @@ describe.skipIf(!paths)('flan eval run with flan-t5-tiny', () => {
     expect(again.code).toBe(0);
     expect(readFileSync(join(out, 'cache.jsonl'), 'utf8')).toBe(before);
 
-    const two = mkdtempSync(join(tmpdir(), 'flan-eval-run-'));
-    const workers = await runFlan(args(two, '--workers', '2'));
-    expect(workers.code).toBe(0);
-    expect(
-      cacheLines(two, 'cache.shard-0.jsonl').length + cacheLines(two, 'cache.shard-1.jsonl').length,
-    ).toBe(14);
-    expect(numbers(two)).toEqual(firstNumbers);
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    expect(html.split('<svg').length - 1).toBe(7);
+    expect(html).toContain('<h2>mmlu direct (rank): ');
 
-    const compared = await runFlan(['eval', 'compare', join(out, 'results.json'), join(two, 'results.json')]);
+    const two = mkdtempSync(join(tmpdir(), 'flan-eval-run-'));
+    writeFileSync(join(two, 'results.json'), readFileSync(join(out, 'results.json')));
+    const side = join(two, 'compare.html');
+    const compared = await runFlan([
+      'eval',
+      'compare',
+      join(out, 'results.json'),
+      join(two, 'results.json'),
+      '--html',
+      side,
+    ]);
     expect(compared.code).toBe(0);
+    const sideHtml = readFileSync(side, 'utf8');
+    expect(sideHtml.split('<svg').length - 1).toBe(7);
+    expect(sideHtml).toMatch(
+      /<tr><td>BBH CoT<\/td><td class="n">\d+\.\d<\/td><td class="n">\d+\.\d<\/td><td class="n">\+0\.0<\/td><\/tr>/,
+    );
     expect(compared.stdout).toMatch(/^\| \| .*flan-t5-tiny \| .*flan-t5-tiny \| Δ \|\n/);
     expect(compared.stdout).toMatch(/\| BBH CoT \| \d+\.\d \| \d+\.\d \| \+0\.0 \|/);
     expect(compared.stdout).toContain('| mmlu direct (rank) |');
@@ -177,6 +189,108 @@ describe.skipIf(!paths)('flan eval run with flan-t5-tiny', () => {
       ['direct', 'greedy'],
       ['cot', 3],
     ]);
+  });
+
+  // The issue's CI run: all four benchmarks, both formats, rank mode for MMLU direct, --limit 5 per
+  // task. --max-new-tokens 8 keeps it near a minute on 2 cores (CoT still stops at its stop strings
+  // or the limit; the tiny model's answers are noise either way).
+  it('the full run of all four benchmarks (--limit 5): resume recomputes nothing, --workers 2 = --workers 1', async () => {
+    const full = (out: string, ...more: string[]) => [
+      'eval',
+      'run',
+      '--model',
+      model,
+      '--data',
+      data,
+      '--out',
+      out,
+      '--mode',
+      'generate,rank',
+      '--limit',
+      '5',
+      '--max-new-tokens',
+      '8',
+      '--batch-size',
+      '16',
+      ...more,
+    ];
+    const one = mkdtempSync(join(tmpdir(), 'flan-eval-full-'));
+    const started = Date.now();
+    const first = await runFlan(full(one, '--workers', '1'));
+    const wall = (Date.now() - started) / 1000;
+    expect(first.stderr).not.toMatch(/error/i);
+    expect(first.code).toBe(0);
+    const results = JSON.parse(readFileSync(join(one, 'results.json'), 'utf8')) as Results;
+    // 57 MMLU subjects, 27 BBH tasks, 9 TyDiQA and 11 MGSM languages (English included, not averaged).
+    expect(results.benchmarks.map((b) => `${b.benchmark} ${b.format} ${b.mode} ${b.n}`)).toEqual([
+      'mmlu direct generate 285',
+      'mmlu direct rank 285',
+      'mmlu cot generate 285',
+      'bbh direct generate 135',
+      'bbh cot generate 135',
+      'tydiqa direct_1shot generate 45',
+      'mgsm native_cot generate 55',
+    ]);
+    expect(Object.keys(results.table5.scores)).toHaveLength(6);
+    expect(Number.isFinite(results.table5.normalized_average)).toBe(true);
+    expect(results.timings).toMatchObject({ examples: 1225, computed: 1225, cached: 0 });
+    process.stderr.write(`full flan eval run, --workers 1: ${wall.toFixed(1)} s wall\n`);
+
+    const cache = readFileSync(join(one, 'cache.jsonl'), 'utf8');
+    const resumed = await runFlan(full(one, '--workers', '1', '--resume'));
+    expect(resumed.code).toBe(0);
+    const again = JSON.parse(readFileSync(join(one, 'results.json'), 'utf8')) as Results;
+    // Every result is a cache hit; nothing is appended.
+    expect(again.timings).toMatchObject({ examples: 1225, computed: 0, cached: 1225 });
+    expect(readFileSync(join(one, 'cache.jsonl'), 'utf8')).toBe(cache);
+    expect(resumed.stderr).toContain('mmlu cot (generate): 285/285 examples (285 cached)');
+    expect({ table5: again.table5, benchmarks: again.benchmarks }).toEqual(numbers(one));
+
+    const two = mkdtempSync(join(tmpdir(), 'flan-eval-full-'));
+    const workers = await runFlan(full(two, '--workers', '2'));
+    expect(workers.code).toBe(0);
+    const shards = readdirSync(two)
+      .filter((n) => n.startsWith('cache.'))
+      .sort();
+    expect(shards).toEqual(['cache.shard-0.jsonl', 'cache.shard-1.jsonl']);
+    expect(shards.reduce((n, f) => n + cacheLines(two, f).length, 0)).toBe(1225);
+    expect(numbers(two)).toEqual(numbers(one));
+  }, 900_000);
+
+  it('a tokenizer that disagrees with the model is named before any example runs', async () => {
+    // flan-t5-tiny with eos_token_id 2 in its config: the tokenizer's eos is 1.
+    const dir = mkdtempSync(join(tmpdir(), 'flan-eval-mismatch-'));
+    for (const name of readdirSync(model))
+      if (name !== 'config.json') symlinkSync(join(model, name), join(dir, name));
+    const config = JSON.parse(readFileSync(join(model, 'config.json'), 'utf8')) as Record<string, unknown>;
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...config, eos_token_id: 2 }));
+    const out = mkdtempSync(join(tmpdir(), 'flan-eval-run-'));
+    const run = (workers: string) =>
+      runFlan([
+        'eval',
+        'run',
+        '--model',
+        dir,
+        '--data',
+        data,
+        '--tasks',
+        'navigate',
+        '--limit',
+        '1',
+        '--out',
+        out,
+        '--workers',
+        workers,
+      ]);
+    const expected =
+      "flan: --model: the tokenizer's eos id is 1 but the model's config says eos_token_id 2\n";
+    for (const workers of ['1', '2']) {
+      const result = await run(workers);
+      expect(result.code).toBe(1);
+      // One line, also when the workers found it.
+      expect(result.stderr).toBe(expected);
+    }
+    expect(readdirSync(out).filter((n) => n.startsWith('cache'))).toEqual([]);
   });
 
   it('bad input is named before any model time', async () => {

@@ -141,3 +141,6 @@ export { checkModelTokenizer, type ModelVocabulary, type TokenizerVocabulary } f
 export type { EvalProgress, ProgressCallback } from './run/progress';
 export { buildResults, type EvaluationResults, type ResultsContext } from './run/results';
 export { compareHtml, resultsHtml, type HtmlResults } from './run/html-report';
+export type { EvalRequest, EvalResponse, MessagePortLike } from './worker/protocol';
+export { createEvalWorkerHandler, serveEvaluation, type WorkerModel } from './worker/handler';
+export { createEvalClient, type EvalClient, type EvaluateCall, type WorkerEvaluation } from './worker/client';

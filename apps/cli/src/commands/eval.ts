@@ -237,9 +237,10 @@ function registerCompare(evalCommand: Command): void {
     .description('side-by-side Table 5 of two runs (e.g. base vs finetuned), with the difference')
     .argument('<a>', 'results.json of the first run')
     .argument('<b>', 'results.json of the second run')
-    .action(async (a: string, b: string) => {
-      const { compareMarkdown } = await import('@flan-ts/eval');
-      const { readFile } = await import('node:fs/promises');
+    .option('--html <file>', 'also write the side-by-side HTML report (bar charts per task) to this file')
+    .action(async (a: string, b: string, flags: { html?: string }) => {
+      const { compareHtml, compareMarkdown } = await import('@flan-ts/eval');
+      const { readFile, writeFile } = await import('node:fs/promises');
       const read = async (path: string) => {
         let text: string;
         try {
@@ -248,7 +249,7 @@ function registerCompare(evalCommand: Command): void {
           throw new CliError(`cannot read ${path}: ${(error as Error).message}`);
         }
         try {
-          const json = JSON.parse(text) as Parameters<typeof compareMarkdown>[0];
+          const json = JSON.parse(text) as Parameters<typeof compareHtml>[0];
           if (typeof json?.table5?.scores !== 'object' || !Array.isArray(json.benchmarks))
             throw new Error('');
           return json;
@@ -256,7 +257,16 @@ function registerCompare(evalCommand: Command): void {
           throw new CliError(`${path} is not a results.json of flan eval run`);
         }
       };
-      await writeOut(compareMarkdown(await read(a), await read(b)));
+      const [first, second] = [await read(a), await read(b)];
+      await writeOut(compareMarkdown(first, second));
+      if (flags.html !== undefined) {
+        const html = await compareHtml(first, second);
+        try {
+          await writeFile(flags.html, html);
+        } catch (error) {
+          throw new CliError(`--html: cannot write ${flags.html}: ${(error as Error).message}`);
+        }
+      }
     });
 }
 

@@ -4,6 +4,7 @@
  */
 import { generate, scoreTargets, type Seq2SeqLM } from '@flan-ts/models';
 import { mmluPromptParts, withShots } from '../benchmarks/mmlu';
+import { EvalError } from '../errors';
 import { scoreOutput } from '../extract/index';
 import type { PromptRecord } from '../prompts';
 import { selfConsistency } from '../vote';
@@ -182,7 +183,8 @@ export function cutAtStop(text: string, stops: readonly string[]): string {
 /**
  * Evaluates prompt records (any mix of benchmarks and formats) without a cache: each benchmark and
  * format is encoded, batched by length and run; results come back in the order of `prompts`.
- * `onResult` streams each batch's results as they finish.
+ * `onResult` streams each batch's results as they finish; once `signal.aborted` is true no further
+ * batch starts and the promise rejects with an {@link EvalError} ("evaluation cancelled").
  */
 export async function evaluatePrompts(
   model: Seq2SeqLM,
@@ -190,6 +192,7 @@ export async function evaluatePrompts(
   prompts: readonly PromptRecord[],
   settings: RunSettings,
   onResult?: (results: ExampleResult[]) => void,
+  signal?: { readonly aborted: boolean },
 ): Promise<ExampleResult[]> {
   const groups = new Map<string, EncodedPrompt[]>();
   prompts.forEach((record, i) => {
@@ -200,6 +203,7 @@ export async function evaluatePrompts(
   const out = new Array<ExampleResult>(prompts.length);
   for (const encoded of groups.values())
     for (const batch of planBatches(encoded, settings.batchSize)) {
+      if (signal?.aborted) throw new EvalError('evaluation cancelled');
       const results = await evaluateBatch(model, tokenizer, batch, settings);
       results.forEach((r) => (out[Number(r.key)] = r));
       onResult?.(results);
