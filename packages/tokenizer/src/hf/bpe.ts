@@ -6,6 +6,7 @@
 import { TokenizerError } from '../errors';
 import type { Json } from './types';
 import { PairTable } from './pair-table';
+import { Vocabulary } from './vocabulary';
 import { invalidComponent, isObject } from './types';
 
 /** Heap entries pack rank and position; positions stay below 2^24 (a 16M-character piece). */
@@ -37,8 +38,8 @@ function mergePair(m: unknown, rank: number, source: string): [string, string] {
 }
 
 export class BpeModel {
-  readonly vocab: Map<string, number>;
-  /** Token string of each id (holes for ids the vocabulary does not use). */
+  readonly vocab: Vocabulary;
+  /** Token string of each id (empty for ids the vocabulary does not use). */
   readonly tokens: string[];
   readonly options: BpeOptions;
   /** (left id, right id) → merge rank. */
@@ -51,15 +52,10 @@ export class BpeModel {
   /** Id of each single character below CHAR_TABLE_SIZE as a whole symbol (-1: not in the vocabulary). */
   private readonly charIds: Int32Array | undefined;
 
-  constructor(vocab: Map<string, number>, merges: readonly unknown[], options: BpeOptions, source: string) {
+  constructor(vocab: Vocabulary, merges: readonly unknown[], options: BpeOptions, source: string) {
     this.vocab = vocab;
     this.options = options;
-    let maxId = -1;
-    for (const id of vocab.values()) if (id > maxId) maxId = id;
-    // Preallocated and filled in place: assigning ids out of order to an empty array would leave
-    // V8 with a slow dictionary-mode array.
-    this.tokens = new Array<string>(maxId + 1).fill('');
-    for (const [token, id] of vocab) this.tokens[id] = token;
+    this.tokens = vocab.tokens;
     const prefixLength = options.continuingSubwordPrefix.length;
     this.pairs = new PairTable(merges.length);
     this.mergedIds = new Int32Array(merges.length);
@@ -96,15 +92,7 @@ export class BpeModel {
   /** Reads `model` of a `tokenizer.json` whose type is BPE. */
   static fromJson(model: Json, source: string): BpeModel {
     if (!isObject(model.vocab)) invalidComponent(source, 'BPE "model.vocab" must be an object');
-    const vocab = new Map<string, number>();
-    const entries = model.vocab;
-    // for...in, not Object.entries: no array per entry for 150k entries.
-    for (const token in entries) {
-      const id = entries[token];
-      if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= 2 ** 31 - 1)
-        invalidComponent(source, `BPE vocab entry "${token}" has invalid id ${String(id)}`);
-      vocab.set(token, id);
-    }
+    const vocab = new Vocabulary(model.vocab, source);
     if (!Array.isArray(model.merges)) invalidComponent(source, 'BPE "model.merges" must be an array');
     // `dropout` is ignored: it is a training-time augmentation, and encoding here is deterministic.
     const str = (v: unknown): string => (typeof v === 'string' ? v : '');
