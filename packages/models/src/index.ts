@@ -65,3 +65,36 @@ export {
   type ScoringOptions,
   type TargetScore,
 } from './scoring/index';
+
+// Decoder-only models (Llama, Qwen3, Mistral, Qwen2): the network, its loss and gradients, and
+// loading by URL or hub id (loadModel picks T5 or causal from config.json).
+export { CausalLMModel } from './causal/model';
+export {
+  parseCausalConfig,
+  toHuggingFaceCausalConfig,
+  CAUSAL_MODEL_TYPES,
+  type CausalLMConfig,
+  type CausalModelType,
+  type RopeScaling,
+} from './causal/config';
+export { isCausalLM, type CausalLM, type CausalLMInputs, type CausalDecodeOptions } from './causal/interface';
+export { CausalKVCache } from './causal/cache';
+export {
+  computeCausalGradients,
+  causalLmLoss,
+  shiftLabels,
+  type CausalTrainingBatch,
+  type CausalGradientOptions,
+} from './causal/gradients';
+export { packedRowIds, positionsFromMask } from './causal/masks';
+export { expectedCausalTensors } from './causal/parameters';
+export { ropeInvFreq } from './causal/rope';
+export {
+  loadCausalLM,
+  loadModel,
+  causalFromCheckpoint,
+  modelFromCheckpoint,
+  type LoadedModel,
+} from './causal/pretrained';
+export type { LoadedCausalCheckpoint, CausalCheckpointFiles } from './checkpoint/causal';
+export { architectureOf, type Architecture, type AnyLoadedCheckpoint } from './checkpoint/architecture';

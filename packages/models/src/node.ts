@@ -10,3 +10,13 @@ export { initNodeBackend, releaseWebGpu } from './backend/node';
 
 // Files written whole or not at all (temporary name, then rename), for packages that save beside the model.
 export { writeFileAtomic } from './checkpoint/node/atomic-file';
+
+// Decoder-only checkpoints from local directories and the hub cache (these replace the browser loaders), and saving.
+export {
+  loadCausalLM,
+  loadCausalCheckpoint,
+  loadAnyCheckpoint,
+  loadModel,
+  saveCausalLM,
+  type SaveCausalOptions,
+} from './checkpoint/node/causal';

@@ -161,17 +161,32 @@ export class CausalLMModel implements CausalLM {
     p.lora = lora;
   }
 
-  /** Every parameter as Hugging Face stores it (tied models without `lm_head.weight`), sorted by name. */
+  /**
+   * Every parameter as Hugging Face stores it (tied models without `lm_head.weight`), sorted by name.
+   * Reads synchronously, which WebGPU in Node cannot: use {@link readTensors} there.
+   */
+  toTensors(): NamedFloat32Tensor[] {
+    return this.sortedParams().map(([name, t]) => ({
+      name,
+      shape: [...t.shape],
+      data: t.dataSync() as Float32Array,
+    }));
+  }
+
+  /** {@link toTensors}, read asynchronously: works on every backend, WebGPU included. */
   async readTensors(): Promise<NamedFloat32Tensor[]> {
-    this.assertAlive();
-    const sorted = [...this.params].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return Promise.all(
-      sorted.map(async ([name, t]) => ({
+      this.sortedParams().map(async ([name, t]) => ({
         name,
         shape: [...t.shape],
         data: (await t.data()) as Float32Array,
       })),
     );
+  }
+
+  private sortedParams(): [string, Variable][] {
+    this.assertAlive();
+    return [...this.params].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   }
 
   /** Teacher-forced logits `[batch, len, vocab]` (no gradient bookkeeping). */
