@@ -6,7 +6,7 @@
  * batch of 8 flan-t5-small examples train inside the 4 GiB WASM heap.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Tensor, Tensor1D, Tensor2D, Tensor4D } from '@tensorflow/tfjs-core';
+import type { Tensor, Tensor1D, Tensor2D, Tensor3D, Tensor4D } from '@tensorflow/tfjs-core';
 import { keyedOp } from './customOp';
 import { applyDropout, type DropoutSpec } from './dropout';
 import { project, projectGrads, type Projection } from './projection';
@@ -38,14 +38,16 @@ export interface AttentionGeometry {
 /** Value used for masked scores: HF uses float32's minimum; any value that underflows exp() is exact. */
 export const MASKED_SCORE = -1e9;
 
-/** `[batch·len, heads·dKv]` → `[batch, heads, len, dKv]`. */
+/** `[batch·len, heads·dKv]` → `[batch, heads, len, dKv]` (a reshape alone for one position: a decoding step). */
 export function splitHeads(x: Tensor2D, batch: number, len: number, heads: number, dKv: number): Tensor4D {
+  if (len === 1) return tf.reshape(x, [batch, heads, 1, dKv]);
   return tf.tidy(() => tf.transpose(tf.reshape(x, [batch, len, heads, dKv]), [0, 2, 1, 3]) as Tensor4D);
 }
 
 /** `[batch, heads, len, dKv]` → `[batch·len, heads·dKv]`. */
 export function mergeHeads(x: Tensor4D): Tensor2D {
   const [batch, heads, len, dKv] = x.shape;
+  if (len === 1) return tf.reshape(x, [batch, heads * dKv]);
   return tf.tidy(() => tf.reshape(tf.transpose(x, [0, 2, 1, 3]), [batch * len, heads * dKv]) as Tensor2D);
 }
 
@@ -88,6 +90,17 @@ export function attentionProbs(
   return tf.tidy(() => maskedSoftmax(headScores(q, k, layout.batch, layout.heads), bias, mask) as Tensor4D);
 }
 
+/**
+ * Projected keys and values, as a decoder cache holds them per sublayer, in the layout attention reads
+ * on the active backend: `[batch, len, heads·dKv]` where the wasm kernels read heads in place, else
+ * `[batch, heads, len, dKv]` (so a decoding step transposes only its new position, never the cache).
+ */
+export interface KeyValues {
+  k: Tensor3D | Tensor4D;
+  v: Tensor3D | Tensor4D;
+}
+
+/** A teacher-forced sublayer's inputs (everything here can be differentiated but the mask). */
 interface Inputs {
   x: Tensor2D;
   w: AttentionWeights;
@@ -97,13 +110,54 @@ interface Inputs {
   mask?: Tensor;
 }
 
-function forwardWithActivations(inp: Inputs, geo: AttentionGeometry, drop: DropoutSpec | undefined) {
+/** Cached keys or values as `Heads`. */
+function cachedHeads(cached: Tensor3D | Tensor4D): Heads {
+  return cached.rank === 3 ? (tf.reshape(cached, [-1, cached.shape[2]]) as Tensor2D) : (cached as Tensor4D);
+}
+
+/**
+ * `Heads` as a cache keeps them: always a new tensor (sharing the data), since reused cross-attention
+ * keys would otherwise be the very tensor of the previous cache, which its owner disposes.
+ */
+function toCached(heads: Heads, batch: number): Tensor3D | Tensor4D {
+  return heads.rank === 2
+    ? (tf.reshape(heads, [batch, -1, heads.shape[1]]) as Tensor3D)
+    : (tf.clone(heads) as Tensor4D);
+}
+
+/** The new positions' keys or values appended to the cached ones. */
+function appendHeads(past: Tensor3D | Tensor4D, heads: Heads, batch: number): Heads {
+  if (heads.rank === 4) return tf.concat([past as Tensor4D, heads as Tensor4D], 2);
+  const width = heads.shape[1];
+  return tf.reshape(tf.concat([past, tf.reshape(heads, [batch, -1, width])], 1), [-1, width]) as Tensor2D;
+}
+
+export interface CachedInputs extends Omit<Inputs, 'kv'> {
+  kv?: Tensor2D | KeyValues;
+  past?: KeyValues;
+}
+
+function forwardWithActivations(inp: CachedInputs, geo: AttentionGeometry, drop: DropoutSpec | undefined) {
   const { batch, queryLen, keyLen, heads, dKv, eps } = geo;
   const { y: n, r } = rmsNormForward(inp.x, inp.w.norm, eps);
-  const src = inp.kv ?? n;
+  const projected = inp.kv !== undefined && !(inp.kv instanceof tf.Tensor) ? inp.kv : undefined;
+  const src = projected === undefined ? ((inp.kv as Tensor2D | undefined) ?? n) : n;
   const q = toHeads(project(n, inp.w.q), batch, queryLen, heads, dKv);
-  const k = toHeads(project(src, inp.w.k), batch, keyLen, heads, dKv);
-  const v = toHeads(project(src, inp.w.v), batch, keyLen, heads, dKv);
+  let k: Heads;
+  let v: Heads;
+  if (projected !== undefined) {
+    k = cachedHeads(projected.k);
+    v = cachedHeads(projected.v);
+  } else {
+    // Self-attention with a cache projects only the new positions, as many as the queries.
+    const len = inp.past !== undefined ? queryLen : keyLen;
+    k = toHeads(project(src, inp.w.k), batch, len, heads, dKv);
+    v = toHeads(project(src, inp.w.v), batch, len, heads, dKv);
+    if (inp.past !== undefined) {
+      k = appendHeads(inp.past.k, k, batch);
+      v = appendHeads(inp.past.v, v, batch);
+    }
+  }
   const probs = attentionProbs(q, k, inp.bias, inp.mask, { batch, heads });
   const dropped = applyDropout(probs, drop, 0);
   const a = headContext(dropped, v);
@@ -115,6 +169,20 @@ function forwardWithActivations(inp: Inputs, geo: AttentionGeometry, drop: Dropo
 /** The sublayer's output without keeping anything for a gradient (inference). */
 export function attentionSublayerForward(inp: Inputs, geo: AttentionGeometry, drop?: DropoutSpec): Tensor2D {
   return tf.tidy(() => forwardWithActivations(inp, geo, drop).y);
+}
+
+/**
+ * One incremental step of the sublayer (inference, no dropout): the output for the new positions and
+ * the keys and values a cache keeps for the next step. `geo.keyLen` counts every key: past and new.
+ */
+export function cachedAttentionSublayer(
+  inp: CachedInputs,
+  geo: AttentionGeometry,
+): { y: Tensor2D; keyValues: KeyValues } {
+  return tf.tidy(() => {
+    const f = forwardWithActivations(inp, geo, undefined);
+    return { y: f.y, keyValues: { k: toCached(f.k, geo.batch), v: toCached(f.v, geo.batch) } };
+  });
 }
 
 /** The activations the gradient needs (kept from the forward pass, or recomputed). */

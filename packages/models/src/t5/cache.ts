@@ -3,16 +3,16 @@
  * positions at each step; cross-attention is computed from the encoder output once and reused.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Tensor4D } from '@tensorflow/tfjs-core';
+import type { KeyValues } from '../kernels/attention';
 import type { DecoderCache } from './interface';
 
-/** One decoder layer's cached tensors, each `[batch, heads, len, dKv]`. */
+/** One decoder layer's cached keys and values, each `[batch, len, heads·dKv]`. */
 export interface LayerCache {
-  selfKey: Tensor4D;
-  selfValue: Tensor4D;
-  crossKey: Tensor4D;
-  crossValue: Tensor4D;
+  self: KeyValues;
+  cross: KeyValues;
 }
+
+const tensorsOf = (layer: LayerCache) => [layer.self.k, layer.self.v, layer.cross.k, layer.cross.v];
 
 export class T5DecoderCache implements DecoderCache {
   constructor(
@@ -21,7 +21,7 @@ export class T5DecoderCache implements DecoderCache {
   ) {}
 
   get batchSize(): number {
-    return this.layers[0]?.selfKey.shape[0] ?? 0;
+    return this.layers[0]?.self.k.shape[0] ?? 0;
   }
 
   select(batchIndices: readonly number[]): T5DecoderCache {
@@ -33,22 +33,18 @@ export class T5DecoderCache implements DecoderCache {
     }
     const layers = tf.tidy(() => {
       const indices = tf.tensor1d(Array.from(batchIndices), 'int32');
-      return this.layers.map((layer) => ({
-        selfKey: tf.gather(layer.selfKey, indices),
-        selfValue: tf.gather(layer.selfValue, indices),
-        crossKey: tf.gather(layer.crossKey, indices),
-        crossValue: tf.gather(layer.crossValue, indices),
-      }));
-    });
+      const pick = ({ k, v }: KeyValues): KeyValues => ({
+        k: tf.gather(k, indices),
+        v: tf.gather(v, indices),
+      });
+      const picked: LayerCache[] = this.layers.map((l) => ({ self: pick(l.self), cross: pick(l.cross) }));
+      // KeyValues has no index signature, so tidy's TensorContainer type needs a cast; tidy keeps nested tensors.
+      return picked as unknown as tf.TensorContainer;
+    }) as unknown as LayerCache[];
     return new T5DecoderCache(layers, this.length);
   }
 
   dispose(): void {
-    for (const layer of this.layers) {
-      layer.selfKey.dispose();
-      layer.selfValue.dispose();
-      layer.crossKey.dispose();
-      layer.crossValue.dispose();
-    }
+    for (const layer of this.layers) tf.dispose(tensorsOf(layer));
   }
 }

@@ -16,10 +16,8 @@ import type { Tensor, Tensor1D, Tensor2D, Tensor3D, Tensor4D, Variable } from '@
 import type { NamedFloat32Tensor } from '../checkpoint/safetensors';
 import { CheckpointError } from '../checkpoint/errors';
 import {
-  attentionProbs,
   attentionSublayer,
-  mergeHeads,
-  splitHeads,
+  cachedAttentionSublayer,
   type AttentionGeometry,
   type AttentionWeights,
 } from '../kernels/attention';
@@ -294,7 +292,7 @@ export class T5Model implements Seq2SeqLM {
     cache?: DecoderCache,
   ): { logits: Tensor3D; cache: DecoderCache } {
     const [batch, newLen] = this.checkIds(decoderInputIds, 'decoderInputIds');
-    const { dModel, numHeads: heads, dKv, vocabSize } = this.config;
+    const { dModel, vocabSize } = this.config;
     if (
       encoderHiddenStates.rank !== 3 ||
       encoderHiddenStates.shape[0] !== batch ||
@@ -325,49 +323,26 @@ export class T5Model implements Seq2SeqLM {
     const result = tf.tidy(() => {
       const encoded = tf.reshape(encoderHiddenStates, [batch * srcLen, dModel]) as Tensor2D;
       let h = this.embed(flat(decoderInputIds));
-      // One new position (every generation step) attends to all cached keys: the causal mask is all
-      // zeros, and [batch, 1, heads, dKv] ↔ [batch, heads, 1, dKv] is a reshape, not a transpose.
-      const single = newLen === 1;
+      // The same sublayers as teacher forcing, given the cached keys and values (HF's past_key_value).
+      // One new position (every generation step) may see every cached key: no causal mask then.
       const bias = this.positionBias('decoder', newLen, total, past);
-      const selfScoreBias = single ? bias : tf.add(bias, causalMask(newLen, total, past));
+      const selfMask = newLen === 1 ? undefined : causalMask(newLen, total, past);
       const crossMask = keyPaddingMask(encoderAttentionMask);
-      const toHeads = (x: Tensor2D, len: number): Tensor4D =>
-        single && len === 1
-          ? (tf.reshape(x, [batch, heads, 1, dKv]) as Tensor4D)
-          : splitHeads(x, batch, len, heads, dKv);
-      const fromHeads = (x: Tensor4D): Tensor2D =>
-        single ? (tf.reshape(x, [batch, heads * dKv]) as Tensor2D) : mergeHeads(x);
+      const selfGeo = this.geometry(batch, newLen, total);
+      const crossGeo = this.geometry(batch, newLen, srcLen);
       const layers: LayerCache[] = [];
       this.decoderBlocks.forEach((block, i) => {
-        const sa = block.selfAttention;
-        const n = rmsNorm(h, sa.norm, eps);
-        const q = toHeads(project(n, sa.q), newLen);
-        let selfKey = toHeads(project(n, sa.k), newLen);
-        let selfValue = toHeads(project(n, sa.v), newLen);
         const old = cache?.layers[i];
-        if (old !== undefined) {
-          selfKey = tf.concat([old.selfKey, selfKey], 2);
-          selfValue = tf.concat([old.selfValue, selfValue], 2);
-        }
-        const selfProbs = attentionProbs(q, selfKey, selfScoreBias);
-        h = tf.add(h, project(fromHeads(tf.matMul(selfProbs, selfValue)), sa.o));
-
-        const ca = block.crossAttention!;
-        const nc = rmsNorm(h, ca.norm, eps);
-        const qc = toHeads(project(nc, ca.q), newLen);
-        const crossKey =
-          old !== undefined
-            ? tf.clone(old.crossKey)
-            : splitHeads(project(encoded, ca.k), batch, srcLen, heads, dKv);
-        const crossValue =
-          old !== undefined
-            ? tf.clone(old.crossValue)
-            : splitHeads(project(encoded, ca.v), batch, srcLen, heads, dKv);
-        const crossProbs = attentionProbs(qc, crossKey, undefined, crossMask);
-        h = tf.add(h, project(fromHeads(tf.matMul(crossProbs, crossValue)), ca.o));
-
-        h = feedForwardSublayerForward(h, block.feedForward, this.config.activation, eps);
-        layers.push({ selfKey, selfValue, crossKey, crossValue });
+        const self = cachedAttentionSublayer(
+          { x: h, w: block.selfAttention, bias, mask: selfMask, past: old?.self },
+          selfGeo,
+        );
+        const cross = cachedAttentionSublayer(
+          { x: self.y, w: block.crossAttention!, kv: old?.cross ?? encoded, mask: crossMask },
+          crossGeo,
+        );
+        h = feedForwardSublayerForward(cross.y, block.feedForward, this.config.activation, eps);
+        layers.push({ self: self.keyValues, cross: cross.keyValues });
       });
       const logits = tf.reshape(this.head(rmsNorm(h, this.vector('decoder.final_layer_norm.weight'), eps)), [
         batch,
