@@ -2,10 +2,12 @@
  * `@flan-ts/hub`: a pretrained T5 and its tokenizer from a Hugging Face hub repo id or a directory
  * URL in one call (browser-safe; local directories and the disk cache are in `@flan-ts/hub/node`).
  */
-import { loadCheckpoint, type LoadCheckpointOptions } from '@flan-ts/models';
+import { loadAnyCheckpoint, loadCheckpoint, type LoadCheckpointOptions } from '@flan-ts/models';
+import { assembleAny, type PretrainedModel } from './model';
 import { assemble, type Pretrained, type PretrainedOptions } from './pretrained';
 
 export type { Pretrained, PretrainedOptions } from './pretrained';
+export type { PretrainedCausal, PretrainedModel } from './model';
 
 /**
  * Loads the checkpoint onto the current tfjs backend (initialise it first) and its tokenizer.
@@ -30,6 +32,50 @@ export async function loadPretrained(
       const { Tokenizer } = await import('@flan-ts/tokenizer');
       // A checkpoint read over HTTP: the tokenizer's defaults are T5's (100 sentinels).
       return Tokenizer.fromUrl(url);
+    },
+    { config },
+  );
+}
+
+/**
+ * Loads a checkpoint of any supported architecture (T5, or decoder-only: Llama, Qwen3, Mistral,
+ * Qwen2, picked from `config.json`) and its tokenizer, by directory URL or hub id.
+ *
+ * @example
+ * ```ts
+ * const loaded = await loadPretrainedModel('HuggingFaceTB/SmolLM2-135M');
+ * if (loaded.architecture === 'causal') console.log(loaded.model.config.numLayers);
+ * ```
+ */
+export async function loadPretrainedModel(
+  source: string | URL,
+  options: LoadCheckpointOptions & PretrainedOptions = {},
+): Promise<PretrainedModel> {
+  const { config, ...loadOptions } = options;
+  const checkpoint = await loadAnyCheckpoint(source, loadOptions);
+  return assembleAny(
+    String(source),
+    checkpoint,
+    {
+      t5: async (files) => {
+        const url = files.spieceModel ?? files.tokenizerJson;
+        if (url === undefined) return undefined;
+        const { Tokenizer } = await import('@flan-ts/tokenizer');
+        return Tokenizer.fromUrl(url);
+      },
+      causal: async (files) => {
+        if (files.tokenizerJson === undefined) return undefined;
+        const { parseTokenizerConfig, tokenizerFromBytes } = await import('@flan-ts/tokenizer');
+        const bytes = async (url: string) => new Uint8Array(await (await fetch(url)).arrayBuffer());
+        const tokenizerConfig =
+          files.tokenizerConfig === undefined
+            ? undefined
+            : parseTokenizerConfig(JSON.parse(new TextDecoder().decode(await bytes(files.tokenizerConfig))));
+        return tokenizerFromBytes(await bytes(files.tokenizerJson), {
+          source: files.tokenizerJson,
+          ...(tokenizerConfig ? { config: tokenizerConfig } : {}),
+        });
+      },
     },
     { config },
   );

@@ -92,6 +92,7 @@ export { ropeInvFreq } from './causal/rope';
 export {
   loadCausalLM,
   loadModel,
+  loadAnyCheckpoint,
   causalFromCheckpoint,
   modelFromCheckpoint,
   type LoadedModel,

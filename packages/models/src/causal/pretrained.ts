@@ -64,6 +64,14 @@ export async function loadCausalLM(
   return causalFromCheckpoint(await loadCausalFromStore(storeOf(source, options)));
 }
 
+/** A checkpoint of any supported architecture (picked from `config.json`), by URL or hub id, not yet on a backend. */
+export async function loadAnyCheckpoint(
+  source: string | URL,
+  options: LoadCheckpointOptions = {},
+): Promise<AnyLoadedCheckpoint> {
+  return loadAnyFromStore(storeOf(source, options));
+}
+
 /** Loads a checkpoint of any supported architecture (picked from `config.json`) from a URL or hub id. */
 export async function loadModel(
   source: string | URL,
