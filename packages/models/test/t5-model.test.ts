@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/backend/index';
 import { CheckpointError } from '../src/checkpoint/errors';
 import type { NamedFloat32Tensor } from '../src/checkpoint/safetensors';
+import { dropoutAt } from '../src/kernels/dropout';
 import { crossEntropyLoss } from '../src/loss/crossEntropy';
 import { computeGradients } from '../src/t5/gradients';
 import { ModelInputError, T5Model } from '../src/t5/model';
@@ -82,6 +83,28 @@ describe.skipIf(!fixtureDir('t5-tiny') || !fixtureDir('flan-t5-tiny'))(
       ).toThrow(/decoderInputIds: batch 2 differs/);
       model.dispose();
       expect(() => model.encode(ids, mask)).toThrow(/after dispose/);
+    });
+
+    it('dropout seeds come from (pass seed, site): the same for the same site, distinct across sites and passes', () => {
+      const seeds = new Set<number>();
+      const sites = ['encoder.embedding', 'encoder.final', 'decoder.embedding', 'decoder.final'];
+      for (let layer = 0; layer < 64; layer++) {
+        for (const stack of ['encoder', 'decoder']) {
+          for (const kind of ['self-attention', 'cross-attention', 'feed-forward'])
+            sites.push(`${stack}.${layer}.${kind}`);
+        }
+      }
+      for (const passSeed of [0, 1, 2, 1000]) {
+        for (const site of sites) {
+          const { seed } = dropoutAt({ rate: 0.1, seed: passSeed }, site)!;
+          expect(dropoutAt({ rate: 0.1, seed: passSeed }, site)!.seed).toBe(seed);
+          // A module draws masks at seed and seed + 1: keep both free of every other site's.
+          expect(seeds.has(seed) || seeds.has(seed + 1) || seeds.has(seed - 1), site).toBe(false);
+          seeds.add(seed);
+        }
+      }
+      expect(seeds.size).toBe(4 * sites.length);
+      expect(dropoutAt(undefined, 'encoder.final')).toBeUndefined();
     });
 
     it('training mode applies seeded dropout; gradients match finite differences of the dropped-out loss', () => {

@@ -14,6 +14,18 @@ export interface DropoutSpec {
   seed: number;
 }
 
+/**
+ * The dropout of one site of a network (`decoder.3.cross-attention`) in a pass seeded with
+ * `spec.seed`: its own seed, a hash of the two, so no two sites share masks whatever the depth.
+ */
+export function dropoutAt(spec: DropoutSpec | undefined, site: string): DropoutSpec | undefined {
+  if (spec === undefined) return undefined;
+  // FNV-1a over the key: cheap, deterministic, and well spread for short strings.
+  let hash = 0x811c9dc5;
+  for (const ch of `${spec.seed}/${site}`) hash = Math.imul(hash ^ ch.charCodeAt(0), 0x01000193);
+  return { rate: spec.rate, seed: hash >>> 1 };
+}
+
 /** The scaled keep-mask `1[u ≥ rate] / (1 − rate)` of the given shape. */
 export function dropoutMask(shape: number[], rate: number, seed: number): Tensor {
   return tf.tidy(() =>

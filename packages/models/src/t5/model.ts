@@ -21,7 +21,7 @@ import {
   type AttentionGeometry,
   type AttentionWeights,
 } from '../kernels/attention';
-import { type DropoutSpec, dropoutOp } from '../kernels/dropout';
+import { type DropoutSpec, dropoutAt, dropoutOp } from '../kernels/dropout';
 import { embeddingLookup, sliceRows } from '../kernels/embedding';
 import {
   feedForwardSublayer,
@@ -29,7 +29,7 @@ import {
   type FeedForwardWeights,
 } from '../kernels/feedForward';
 import { linearOp, releaseTransposedWeight, transposedWeight } from '../kernels/linear';
-import { project, type LoraWeights, type Projection } from '../kernels/projection';
+import type { LoraWeights, Projection } from '../kernels/projection';
 import { positionBias } from '../kernels/positionBias';
 import { rmsNorm, rmsNormOp } from '../kernels/rmsNorm';
 import { type LayerCache, T5DecoderCache } from './cache';
@@ -401,14 +401,14 @@ export class T5Model implements Seq2SeqLM {
     const batch = mask.shape[0];
     const srcLen = mask.shape[3];
     const eps = this.config.layerNormEpsilon;
-    let h = dropoutOp(embedded, this.subSeed(drop, 0));
+    let h = dropoutOp(embedded, dropoutAt(drop, 'encoder.embedding'));
     const bias = this.positionBias('encoder', srcLen, srcLen, 0);
     const geo = this.geometry(batch, srcLen, srcLen);
     this.encoderBlocks.forEach((block, i) => {
       h = attentionSublayer(
         { x: h, w: block.selfAttention, bias, mask },
         geo,
-        this.subSeed(drop, 10 + 10 * i),
+        dropoutAt(drop, `encoder.${i}.self-attention`),
         recompute,
       );
       h = feedForwardSublayer(
@@ -416,12 +416,12 @@ export class T5Model implements Seq2SeqLM {
         block.feedForward,
         this.config.activation,
         eps,
-        this.subSeed(drop, 13 + 10 * i),
+        dropoutAt(drop, `encoder.${i}.feed-forward`),
         recompute,
       );
     });
     h = rmsNormOp(h, this.vector('encoder.final_layer_norm.weight'), eps);
-    return dropoutOp(h, this.subSeed(drop, 1));
+    return dropoutOp(h, dropoutAt(drop, 'encoder.final'));
   }
 
   /** `embedded`: the decoder input embeddings `[batch·tgtLen, d_model]`. */
@@ -434,23 +434,21 @@ export class T5Model implements Seq2SeqLM {
     recompute: boolean,
   ): Tensor2D {
     const eps = this.config.layerNormEpsilon;
-    let h = dropoutOp(embedded, this.subSeed(drop, 2));
+    let h = dropoutOp(embedded, dropoutAt(drop, 'decoder.embedding'));
     const bias = this.positionBias('decoder', tgtLen, tgtLen, 0);
     const selfGeo = this.geometry(batch, tgtLen, tgtLen);
     const crossGeo = this.geometry(batch, tgtLen, srcLen);
-    const base = 10 + 10 * this.config.numLayers;
     this.decoderBlocks.forEach((block, i) => {
-      const s = base + 10 * i;
       h = attentionSublayer(
         { x: h, w: block.selfAttention, bias, mask: masks.decoderSelf },
         selfGeo,
-        this.subSeed(drop, s),
+        dropoutAt(drop, `decoder.${i}.self-attention`),
         recompute,
       );
       h = attentionSublayer(
         { x: h, w: block.crossAttention!, kv: encoded, mask: masks.cross },
         crossGeo,
-        this.subSeed(drop, s + 3),
+        dropoutAt(drop, `decoder.${i}.cross-attention`),
         recompute,
       );
       h = feedForwardSublayer(
@@ -458,12 +456,12 @@ export class T5Model implements Seq2SeqLM {
         block.feedForward,
         this.config.activation,
         eps,
-        this.subSeed(drop, s + 6),
+        dropoutAt(drop, `decoder.${i}.feed-forward`),
         recompute,
       );
     });
     h = rmsNormOp(h, this.vector('decoder.final_layer_norm.weight'), eps);
-    return dropoutOp(h, this.subSeed(drop, 3));
+    return dropoutOp(h, dropoutAt(drop, 'decoder.final'));
   }
 
   /** Tied head: `(h · d_model^-0.5) · sharedᵀ`; untied: `h · lm_headᵀ`. */
@@ -566,11 +564,7 @@ export class T5Model implements Seq2SeqLM {
   private dropout(options: ForwardOptions): DropoutSpec | undefined {
     if (options.training !== true || this.config.dropoutRate === 0) return undefined;
     const seed = options.seed ?? (this.dropoutSeed = (this.dropoutSeed * 1103515245 + 12345) % 2 ** 31);
-    return { rate: this.config.dropoutRate, seed: seed * 1000 };
-  }
-
-  private subSeed(drop: DropoutSpec | undefined, offset: number): DropoutSpec | undefined {
-    return drop === undefined ? undefined : { rate: drop.rate, seed: drop.seed + offset };
+    return { rate: this.config.dropoutRate, seed };
   }
 
   // ---- input checks ----------------------------------------------------------------------------
