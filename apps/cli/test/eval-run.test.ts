@@ -249,6 +249,9 @@ describe.skipIf(!paths)('flan eval run with flan-t5-tiny', () => {
     const two = mkdtempSync(join(tmpdir(), 'flan-eval-full-'));
     const workers = await runFlan(full(two, '--workers', '2'));
     expect(workers.code).toBe(0);
+    // The parent counts the batches its workers report.
+    expect(workers.stderr).toContain('mmlu cot (generate): 285/285 examples (0 cached)');
+    expect(workers.stderr).toContain('mgsm native_cot (generate): 55/55 examples (0 cached)');
     const shards = readdirSync(two)
       .filter((n) => n.startsWith('cache.'))
       .sort();

@@ -99,7 +99,7 @@ export function registerEvalRun(evalCommand: Command): void {
   evalCommand
     .command('run')
     .description(
-      'evaluate a model on MMLU, BBH, TyDiQA and MGSM as the paper does; writes results.json and results.md',
+      'evaluate a model on MMLU, BBH, TyDiQA and MGSM as the paper does; writes results.json, results.md and report.html',
     )
     .requiredOption('--model <dir|hub id|url>', 'Hugging Face T5 checkpoint')
     .option('--adapter <dir>', 'a LoRA adapter in PEFT layout')
