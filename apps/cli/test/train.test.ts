@@ -111,7 +111,10 @@ describe.skipIf(!model || !cot)('flan train', () => {
       .trim()
       .split('\n');
     expect(exported).toHaveLength(24 * 8);
-    expect(Object.keys(JSON.parse(exported[0]!))).toEqual(['input_ids', 'target_ids']);
+    const first = JSON.parse(exported[0]!) as Record<string, unknown>;
+    expect(Object.keys(first)).toEqual(['inputs', 'targets', 'input_ids', 'target_ids']);
+    expect(first.inputs).toMatch(/\w/);
+    expect(first.targets).not.toContain('</s>');
     const compile = await new Promise<number | null>((resolve) =>
       spawn('python3', ['-m', 'py_compile', join(out, 'hf', 'train_hf.py')]).on('close', resolve),
     );

@@ -111,23 +111,23 @@ describe.skipIf(!TRAINING_DIR)('trainer on wasm', () => {
     expect(viaIds.gradNorm).toBe(viaTensors.gradNorm);
   });
 
-  it('tf.memory().numTensors and bytes stay flat across 50 steps (with accumulation and clipping)', async () => {
+  it('tf.memory().numTensors and bytes stay flat across 200 steps (with accumulation and clipping)', async () => {
     const small = head(batches()[1]!, 1);
     model = await loadTiny();
     trainer = new Trainer(model, {
       optimizer: { name: 'adafactor-t5x', learningRate: 1e-3, minDimSizeToFactor: 64 },
       clipNorm: 1,
-      schedule: { name: 'linear', totalSteps: 100, warmupSteps: 5 },
+      schedule: { name: 'linear', totalSteps: 300, warmupSteps: 5 },
     });
     await trainer.step(small);
     const { numTensors, numBytes } = tf.memory();
     const losses: number[] = [];
-    for (let i = 0; i < 50; i++) {
+    for (let i = 0; i < 200; i++) {
       losses.push((await trainer.step(i % 10 === 0 ? [small, small] : small)).loss);
       expect(tf.memory().numTensors).toBe(numTensors);
     }
     expect(tf.memory().numBytes).toBe(numBytes);
-    expect(trainer.stepCount).toBe(51);
+    expect(trainer.stepCount).toBe(201);
     // It is learning the one example.
     expect(losses.at(-1)!).toBeLessThan(losses[0]! - 1);
   });

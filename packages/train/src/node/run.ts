@@ -105,9 +105,14 @@ async function checkWritable(dir: string): Promise<void> {
   }
 }
 
+interface ExportedExample {
+  input_ids: number[];
+  target_ids: number[];
+}
+
 /** The examples of a batch as they were trained: rows (or packed segments) without padding. */
-function batchExamples(batch: IdBatch): { input_ids: number[]; target_ids: number[] }[] {
-  const out: { input_ids: number[]; target_ids: number[] }[] = [];
+function batchExamples(batch: IdBatch): ExportedExample[] {
+  const out: ExportedExample[] = [];
   batch.input_ids.forEach((row, r) => {
     const labels = batch.labels[r]!;
     const encSeg = batch.encoder_segment_ids?.[r];
@@ -262,7 +267,17 @@ export async function runTraining(input: RunConfig, options: RunOptions = {}): P
           async next() {
             const m = await data.stream.next();
             if (m !== undefined) {
-              const lines = batchExamples(m.batch).map((e) => JSON.stringify(e) + '\n');
+              // The texts for reading, the ids for training exactly what we trained (the script prefers them).
+              const lines = batchExamples(m.batch).map((e) => {
+                const texts =
+                  tokenizer !== undefined
+                    ? {
+                        inputs: tokenizer.decode(e.input_ids, { skipSpecialTokens: true }),
+                        targets: tokenizer.decode(e.target_ids, { skipSpecialTokens: true }),
+                      }
+                    : {};
+                return JSON.stringify({ ...texts, ...e }) + '\n';
+              });
               await appendFile(exportFile, lines.join(''));
             }
             return m;
