@@ -1,9 +1,10 @@
 /**
- * What `flan generate` and `flan score` share: a checkpoint (directory, URL or hub id) loaded on a
- * backend together with its tokenizer, and the encoder/target ids of a JSONL record.
+ * What `flan generate`, `flan score` and `flan eval run` share: a checkpoint (directory, URL or hub
+ * id) loaded on a backend together with its tokenizer, and the prompt/target ids of a JSONL record.
+ * `loadSeq2Seq` loads T5 only; `loadLanguageModel` picks T5 or a decoder-only model from config.json.
  */
-import type { T5Model } from '@flan-ts/models';
-import type { Tokenizer } from '@flan-ts/tokenizer';
+import type { CausalLMModel, T5Model } from '@flan-ts/models';
+import type { TextTokenizer, Tokenizer } from '@flan-ts/tokenizer';
 import type { Command } from 'commander';
 import { backendFlag, type Backend } from './flags';
 import { CliError, InvalidLineError } from './io';
@@ -13,7 +14,7 @@ export function modelOptions(command: Command): Command {
   return command
     .requiredOption(
       '--model <dir|hub id|url>',
-      'Hugging Face T5 checkpoint: a directory, a URL or a hub repo id',
+      'Hugging Face checkpoint (T5, or Llama/Qwen3/Mistral/Qwen2; picked from config.json): a directory, a URL or a hub repo id',
     )
     .option('--backend <name>', 'tfjs backend: wasm, cpu or webgpu', backendFlag, 'wasm' as Backend)
     .option(
@@ -90,8 +91,85 @@ export async function withSeq2Seq(
   }
 }
 
-/** Encoder ids of a JSONL record: `input_ids` as given, or `inputs` through the tokenizer (eos appended). */
-export function recordInputIds(record: Record<string, unknown>, loaded: LoadedSeq2Seq): number[] {
+/** A model of either family with its tokenizer, told apart by `architecture`. */
+export type LoadedLanguageModel = (
+  | { architecture: 't5'; model: T5Model; tokenizer: Tokenizer | undefined }
+  | { architecture: 'causal'; model: CausalLMModel; tokenizer: TextTokenizer | undefined }
+) & {
+  tokenizerProblem: string | undefined;
+  close(): Promise<void>;
+};
+
+/** What encoding a record needs: the vocabulary and, for text fields, a tokenizer. */
+export interface RecordEncoder {
+  model: { vocabSize: number };
+  tokenizer: { encode(text: string): { ids: ArrayLike<number> } } | undefined;
+  tokenizerProblem: string | undefined;
+}
+
+/**
+ * Initialises the backend, then loads T5 or a decoder-only model, whichever the checkpoint's
+ * `config.json` describes, with its tokenizer and an optional PEFT LoRA adapter.
+ */
+export async function loadLanguageModel(
+  source: string,
+  backend: Backend,
+  adapter?: string,
+): Promise<LoadedLanguageModel> {
+  const models = await import('@flan-ts/models/node');
+  const tf = await import('@tensorflow/tfjs-core');
+  tf.env().set('PROD', true);
+  await models.initNodeBackend(backend);
+  const { loadPretrainedModel } = await import('@flan-ts/hub/node');
+  const loaded = await loadPretrainedModel(source);
+  let lora: { dispose(): void } | undefined;
+  if (adapter !== undefined) {
+    const { loadLoraAdapter } = await import('@flan-ts/train/node');
+    try {
+      // The adapter loader needs only parameters(), adaptableModules() and setLora(), which both families have.
+      lora = await loadLoraAdapter(loaded.model as T5Model, adapter);
+    } catch (error) {
+      loaded.dispose();
+      throw new CliError(`--adapter: ${(error as Error).message}`);
+    }
+  }
+  const close = async () => {
+    lora?.dispose();
+    loaded.dispose();
+    if (backend === 'webgpu') await models.releaseWebGpu();
+  };
+  return loaded.architecture === 't5'
+    ? {
+        architecture: 't5',
+        model: loaded.model,
+        tokenizer: loaded.tokenizer,
+        tokenizerProblem: loaded.tokenizerProblem,
+        close,
+      }
+    : {
+        architecture: 'causal',
+        model: loaded.model,
+        tokenizer: loaded.tokenizer,
+        tokenizerProblem: loaded.tokenizerProblem,
+        close,
+      };
+}
+
+/** {@link loadLanguageModel}, runs `work` with it, and releases it (and the WebGPU device) whatever happens. */
+export async function withLanguageModel(
+  flags: Pick<ModelCommandFlags, 'model' | 'backend' | 'adapter'>,
+  work: (loaded: LoadedLanguageModel) => Promise<void>,
+): Promise<void> {
+  const loaded = await loadLanguageModel(flags.model, flags.backend, flags.adapter);
+  try {
+    await work(loaded);
+  } finally {
+    await loaded.close();
+  }
+}
+
+/** Prompt ids of a JSONL record: `input_ids` as given, or `inputs` through the tokenizer (T5: eos appended). */
+export function recordInputIds(record: Record<string, unknown>, loaded: RecordEncoder): number[] {
   const hasIds = 'input_ids' in record;
   if (hasIds === 'inputs' in record)
     throw new InvalidLineError('give exactly one of "inputs" (text) and "input_ids" (ids)');
@@ -100,7 +178,7 @@ export function recordInputIds(record: Record<string, unknown>, loaded: LoadedSe
   return encodeText(record.inputs, loaded, 'inputs');
 }
 
-export function encodeText(text: string, loaded: LoadedSeq2Seq, fieldName: string): number[] {
+export function encodeText(text: string, loaded: RecordEncoder, fieldName: string): number[] {
   if (loaded.tokenizer === undefined)
     throw new InvalidLineError(`cannot encode "${fieldName}": ${loaded.tokenizerProblem}`);
   return Array.from(loaded.tokenizer.encode(text).ids);

@@ -216,3 +216,57 @@ describe.skipIf(!flanTiny)('flan generate from a checkpoint URL', () => {
     }
   });
 });
+
+interface CausalGreedy {
+  greedy_generation: {
+    prompts: number[][];
+    max_new_tokens: number;
+    new_tokens_one_by_one: number[][];
+  };
+}
+
+for (const [name, backend] of [
+  ['llama-tiny', 'wasm'],
+  ['qwen3-tiny', 'cpu'],
+] as const) {
+  const path = sharedFile(`fixtures/models/${name}/reference.json`);
+  describe.skipIf(!path)(`flan generate on the decoder-only ${name} (${backend})`, () => {
+    const dir = dirname(path ?? '.');
+    const g = () => (JSON.parse(readFileSync(path!, 'utf8')) as CausalGreedy).greedy_generation;
+
+    it('--ignore-eos: the reference greedy tokens from input_ids, batched (left-padded), text null without a tokenizer', async () => {
+      const { prompts, max_new_tokens: n, new_tokens_one_by_one: expected } = g();
+      const input = prompts.map((ids, i) => JSON.stringify({ id: i, input_ids: ids })).join('\n');
+      const args = ['generate', '--model', dir, '--jsonl', '--backend', backend, '--ignore-eos'];
+      const { code, stdout, stderr } = await flan([...args, '--max-new-tokens', String(n)], input);
+      expect(stderr).toBe('');
+      expect(code).toBe(0);
+      const out = jsonLines(stdout);
+      expect(out.map((o) => o.id)).toEqual([0, 1]);
+      expect(out.map((o) => o.new_tokens)).toEqual(expected);
+      expect(out.map((o) => o.text)).toEqual([null, null]);
+    });
+
+    // qwen3-tiny (tied, random weights) greedily emits 2 after the prompt [4, 2] (found by search).
+    it.skipIf(name !== 'qwen3-tiny')("stops at the config's eos id (2) unless --ignore-eos", async () => {
+      const input = JSON.stringify({ input_ids: [4, 2] });
+      const base = ['generate', '--model', dir, '--jsonl', '--backend', backend, '--max-new-tokens', '5'];
+      const stopped = await flan(base, input);
+      expect(stopped.stderr).toBe('');
+      expect(jsonLines(stopped.stdout)[0]!.new_tokens).toEqual([2]);
+      const ignored = await flan([...base, '--ignore-eos'], input);
+      expect(jsonLines(ignored.stdout)[0]!.new_tokens).toEqual([2, 2, 2, 2, 2]);
+    });
+
+    it('a text prompt without a tokenizer is a bad line naming the problem', async () => {
+      const { code, stderr } = await flan(
+        ['generate', '--model', dir, '--jsonl', '--backend', backend],
+        '{"inputs": "hi"}',
+      );
+      expect(code).toBe(1);
+      expect(stderr).toMatch(
+        /<stdin>:1: cannot encode "inputs": the checkpoint .* has no tokenizer \(tokenizer\.json\)/,
+      );
+    });
+  });
+}

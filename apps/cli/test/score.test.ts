@@ -108,3 +108,35 @@ describe.skipIf(!flanTiny || !existsSync(SWIFTSHADER))('flan score on webgpu (Sw
     expectClose((JSON.parse(stdout) as { sum_logprobs: number[] }).sum_logprobs, ref.sum_logprob, 1e-4);
   });
 });
+
+interface CausalRank {
+  rank_classification: {
+    prompt: number[];
+    candidates: number[][];
+    token_logprobs: number[][];
+    sum_logprob: number[];
+  };
+}
+
+for (const [name, backend] of [
+  ['llama-tiny', 'wasm'],
+  ['qwen3-tiny', 'cpu'],
+] as const) {
+  const path = sharedFile(`fixtures/models/${name}/reference.json`);
+  describe.skipIf(!path)(`flan score on the decoder-only ${name} (${backend})`, () => {
+    it('continuation log-probs of the candidates given the prompt within 1e-4', async () => {
+      const rc = (JSON.parse(readFileSync(path!, 'utf8')) as CausalRank).rank_classification;
+      const line = JSON.stringify({ id: 'q', input_ids: rc.prompt, target_ids: rc.candidates });
+      const { code, stdout, stderr } = await flan(
+        ['score', '--model', dirname(path!), '--jsonl', '--backend', backend],
+        line,
+      );
+      expect(stderr).toBe('');
+      expect(code).toBe(0);
+      const out = JSON.parse(stdout) as { id: string; sum_logprobs: number[]; token_logprobs: number[][] };
+      expect(out.id).toBe('q');
+      expectClose(out.sum_logprobs, rc.sum_logprob, 1e-4);
+      out.token_logprobs.forEach((t, j) => expectClose(t, rc.token_logprobs[j]!, 1e-4));
+    });
+  });
+}

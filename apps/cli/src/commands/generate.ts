@@ -1,6 +1,6 @@
 /** `flan generate`: continuations of prompts, one per input line, as JSONL. */
 import type { Command } from 'commander';
-import type { GenerationOptions, Seq2SeqLM } from '@flan-ts/models';
+import type { GenerationOptions } from '@flan-ts/models';
 import { integerFlag, numberFlag } from '../flags';
 import {
   CliError,
@@ -13,9 +13,9 @@ import {
 import {
   encodeText,
   recordInputIds,
-  type LoadedSeq2Seq,
+  type LoadedLanguageModel,
   type ModelCommandFlags,
-  withSeq2Seq,
+  withLanguageModel,
   modelOptions,
 } from '../seq2seq';
 
@@ -33,8 +33,9 @@ type GenerateFlags = Omit<GenerationOptions, 'stopStrings' | 'decode' | 'allowed
 export function registerGenerate(program: Command): void {
   lineInputOptions(modelOptions(program.command('generate')))
     .description(
-      'Generate continuations: a prompt per input line (or JSONL objects with "inputs" text or "input_ids"); ' +
-        'writes JSONL with "new_tokens" (ending at eos when emitted) and "text". Greedy by default.',
+      'Generate continuations (T5, or a decoder-only model: Llama, Qwen3, ...): a prompt per input line (or JSONL ' +
+        'objects with "inputs" text or "input_ids"); writes JSONL with "new_tokens" (ending at eos when emitted) and ' +
+        '"text" (null without a tokenizer). Greedy by default.',
     )
     .option(
       '--jsonl',
@@ -75,19 +76,26 @@ export function registerGenerate(program: Command): void {
       numberFlag('--repetition-penalty'),
     )
     .option('--no-repeat-ngram-size <n>', 'never repeat an n-gram', integerFlag('--no-repeat-ngram-size', 0))
+    .option('--ignore-eos', 'do not stop at the eos ids of the config: always generate --max-new-tokens')
     .option(
       '--stop <string>',
       'stop a row once its text contains this string (repeatable)',
       (v: string, all: string[] = []) => [...all, v],
     )
-    .action((flags: GenerateFlags) => withSeq2Seq(flags, (loaded) => runGenerate(flags, loaded)));
+    .action((flags: GenerateFlags) => withLanguageModel(flags, (loaded) => runGenerate(flags, loaded)));
 }
 
-async function runGenerate(flags: GenerateFlags, loaded: LoadedSeq2Seq): Promise<void> {
+async function runGenerate(flags: GenerateFlags, loaded: LoadedLanguageModel): Promise<void> {
   const { generate } = await import('@flan-ts/models');
   const { tokenizer } = loaded;
-  if (tokenizer === undefined) throw new CliError(`cannot write "text": ${loaded.tokenizerProblem}`);
-  const decode = (ids: readonly number[]) => tokenizer.decode(ids, { skipSpecialTokens: true });
+  // Without a tokenizer (numerics fixtures), ids in and ids out: "text" is null and --stop cannot work.
+  if (tokenizer === undefined && flags.stop !== undefined) {
+    throw new CliError(`--stop needs the generated text: ${loaded.tokenizerProblem}`);
+  }
+  const decode =
+    tokenizer === undefined
+      ? undefined
+      : (ids: readonly number[]) => tokenizer.decode(ids, { skipSpecialTokens: true });
   const {
     model: _model,
     jsonl: _jsonl,
@@ -105,7 +113,8 @@ async function runGenerate(flags: GenerateFlags, loaded: LoadedSeq2Seq): Promise
     stopStrings: stop,
     decode,
     // The checkpoint's embedding has rows beyond the tokenizer's vocabulary (Flan-T5: 32128 vs 32100).
-    allowedVocabSize: Math.min(tokenizer.vocabSize, loaded.model.vocabSize),
+    allowedVocabSize:
+      tokenizer === undefined ? undefined : Math.min(tokenizer.vocabSize, loaded.model.vocabSize),
   };
   // Check the options once, before reading any input.
   const { resolveGenerationOptions } = await import('@flan-ts/models');
@@ -130,17 +139,18 @@ async function runGenerate(flags: GenerateFlags, loaded: LoadedSeq2Seq): Promise
     },
     run: async (batch) => {
       const out = await generate(
-        loaded.model as Seq2SeqLM,
+        loaded.model,
         batch.map((p) => p.inputIds),
         options,
       );
+      const text = (ids: number[]) => (decode === undefined ? null : decode(ids));
       return batch.map((p, i) => {
         const rows = Array.from({ length: perPrompt }, (_, j) => i * perPrompt + j);
         const newTokens = rows.map((r) => out.newTokens[r]!);
         const result: Record<string, unknown> = {
           ...p.record,
           new_tokens: perPrompt === 1 ? newTokens[0] : newTokens,
-          text: perPrompt === 1 ? decode(newTokens[0]!) : newTokens.map(decode),
+          text: perPrompt === 1 ? text(newTokens[0]!) : newTokens.map(text),
         };
         if (out.sequenceScores) {
           const scores = rows.map((r) => out.sequenceScores![r]!);

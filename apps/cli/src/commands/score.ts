@@ -6,9 +6,10 @@ import {
   encodeText,
   recordInputIds,
   tokenIds,
-  type LoadedSeq2Seq,
+  type LoadedLanguageModel,
   type ModelCommandFlags,
-  withSeq2Seq,
+  type RecordEncoder,
+  withLanguageModel,
   modelOptions,
 } from '../seq2seq';
 
@@ -21,8 +22,11 @@ function float32Json(x: number): number {
   return x;
 }
 
-/** Targets of a record: `target_ids` (lists of ids, used as given) or `targets` (texts, eos appended by the tokenizer). */
-function recordTargets(record: Record<string, unknown>, loaded: LoadedSeq2Seq): number[][] {
+/**
+ * Targets of a record: `target_ids` (lists of ids, used as given) or `targets` (texts; the T5
+ * tokenizer appends eos, a decoder-only model's tokenizer adds nothing: continuations of the prompt).
+ */
+function recordTargets(record: Record<string, unknown>, loaded: RecordEncoder): number[][] {
   const hasIds = 'target_ids' in record;
   if (hasIds === 'targets' in record)
     throw new InvalidLineError('give exactly one of "targets" (texts) and "target_ids" (id lists)');
@@ -43,17 +47,18 @@ export function registerScore(program: Command): void {
   lineInputOptions(modelOptions(program.command('score')))
     .description(
       'Score targets: JSONL objects with "inputs" (text) or "input_ids", and "targets" (texts) or "target_ids" (id lists); ' +
-        'writes each object with "sum_logprobs" (one per target) and "token_logprobs" (one list per target).',
+        'writes each object with "sum_logprobs" (one per target) and "token_logprobs" (one list per target). ' +
+        'For a decoder-only model a target is a continuation of the prompt.',
     )
     .option(
       '--jsonl',
       'input lines are JSON objects (the only input format; accepted for symmetry with generate)',
     )
     .option('--batch-size <n>', '(input, target) pairs per forward pass', integerFlag('--batch-size', 1), 16)
-    .action((flags: ModelCommandFlags) => withSeq2Seq(flags, (loaded) => runScore(flags, loaded)));
+    .action((flags: ModelCommandFlags) => withLanguageModel(flags, (loaded) => runScore(flags, loaded)));
 }
 
-async function runScore(flags: ModelCommandFlags, loaded: LoadedSeq2Seq): Promise<void> {
+async function runScore(flags: ModelCommandFlags, loaded: LoadedLanguageModel): Promise<void> {
   const { scoreTargets } = await import('@flan-ts/models');
   await runBatchedLines({
     input: flags.input,
