@@ -140,3 +140,29 @@ for (const [name, backend] of [
     });
   });
 }
+
+const llamaRef = sharedFile('fixtures/models/llama-tiny/reference.json');
+describe.skipIf(!llamaRef)('flan score --adapter on llama-tiny (PEFT LoRA on q_proj/v_proj)', () => {
+  it("row 0's continuation log-probs are minus the reference per-token losses, with and without the adapter", async () => {
+    interface Ref {
+      inputs: { sequences: number[][] };
+      per_token_loss: { data: number[][] };
+      lora: { per_token_loss: number[][] };
+    }
+    const ref = JSON.parse(readFileSync(llamaRef!, 'utf8')) as Ref;
+    const dir = dirname(llamaRef!);
+    // Labels mask the first 3 tokens: token t+1 is scored from position t, so prompt = 3 tokens.
+    const seq = ref.inputs.sequences[0]!;
+    const line = JSON.stringify({ input_ids: seq.slice(0, 3), target_ids: [seq.slice(3)] });
+    for (const [extra, losses] of [
+      [[], ref.per_token_loss.data[0]!],
+      [['--adapter', `${dir}/lora_adapter`], ref.lora.per_token_loss[0]!],
+    ] as const) {
+      const { code, stdout, stderr } = await flan(['score', '--model', dir, ...extra], line);
+      expect(stderr).toBe('');
+      expect(code).toBe(0);
+      const expected = losses.slice(2, 2 + seq.length - 3).map((l) => -l);
+      expectClose((JSON.parse(stdout) as { token_logprobs: number[][] }).token_logprobs[0], expected, 1e-4);
+    }
+  });
+});
