@@ -297,6 +297,42 @@ describe.skipIf(!cotDir || !qwen3Dir)('flan mix --chat-template (Qwen3)', () => 
     }
   });
 
+  it("a target Qwen3's template rewrites (a think block) is an error naming the task", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flan-mix-'));
+    writeFileSync(join(dir, 'd.jsonl'), JSON.stringify({ q: 'Why?', a: '<think>hm</think>Because.' }) + '\n');
+    const thinking = join(dir, 'mix.json');
+    writeFileSync(
+      thinking,
+      JSON.stringify({
+        tasks: [{ name: 'why', data: 'd.jsonl', templates: [{ input: '{q}', target: '{a}' }] }],
+      }),
+    );
+    const { code, stdout, stderr } = await flan([
+      '--config',
+      thinking,
+      '--n',
+      '1',
+      '--chat-template',
+      qwen3Dir!,
+    ]);
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr).toContain('task "why"');
+    expect(stderr).toContain('does not write the assistant reply verbatim');
+    expect(stderr).not.toContain('    at ');
+  });
+
+  it("a template's raise_exception names the example's task", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flan-mix-'));
+    const chatTemplate = "{{ raise_exception('no system role here') }}";
+    writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ chat_template: chatTemplate }));
+    const { code, stderr } = await flan(['--config', config, '--n', '1', '--chat-template', dir]);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(
+      /^flan: task "[a-z_]+", template [^:]+: chat template raised: no system role here\n$/,
+    );
+  });
+
   it('bad chat flags are clear errors', async () => {
     const noTemplate = await flan(['--config', config, '--n', '1', '--few-shot-turns']);
     expect(noTemplate.code).toBe(1);

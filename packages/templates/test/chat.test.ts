@@ -207,6 +207,10 @@ describe('renderChat', () => {
     expect(() => renderChat(think, qwen3Like)).toThrow(/does not write the assistant reply verbatim/);
     const newline: ChatTurn[] = [messages[0]!, { role: 'assistant', content: '\nParis' }];
     expect(() => renderChat(newline, qwen3Like)).toThrow(/verbatim/);
+    const context = { task: 'capitals', template: 'ask' };
+    expect(() => renderChat(newline, qwen3Like, { context })).toThrow(
+      /^task "capitals", template ask: the chat template does not write/,
+    );
   });
 
   it('needs a final assistant turn', () => {

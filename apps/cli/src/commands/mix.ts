@@ -14,6 +14,7 @@ import type {
   ConversationOptions,
   MixedExample,
   MixtureSampler,
+  RenderedChat,
   SamplerState,
   TokenCounter,
 } from '@flan-ts/templates';
@@ -42,7 +43,7 @@ type LineWriter = (example: MixedExample) => string;
 /** Loads `--chat-template` and returns the writer of conversation lines. */
 async function chatLineWriter(options: MixOptions & { chatTemplate: string }): Promise<LineWriter> {
   const { ChatTemplate, TokenizerError, loadTokenizerConfig } = await import('@flan-ts/tokenizer/node');
-  const { exampleToConversation, renderChat } = await import('@flan-ts/templates');
+  const { exampleToConversation, renderChat, TemplateError } = await import('@flan-ts/templates');
   let template: ChatRenderer;
   try {
     const config = await loadTokenizerConfig(options.chatTemplate);
@@ -71,7 +72,15 @@ async function chatLineWriter(options: MixOptions & { chatTemplate: string }): P
   return (example) => {
     const { fewShot: _parts, ...fields } = example;
     const { messages } = exampleToConversation(example, conversation);
-    const chat = renderChat(messages, template, kwargs ? { kwargs } : {});
+    const context = { task: example.task, template: example.template };
+    let chat: RenderedChat;
+    try {
+      chat = renderChat(messages, template, { ...(kwargs ? { kwargs } : {}), context });
+    } catch (error) {
+      // The template's own errors (raise_exception) name the example here; renderChat's already do.
+      if (error instanceof TemplateError) throw error;
+      throw new CliError(`task "${context.task}", template ${context.template}: ${(error as Error).message}`);
+    }
     return jsonLine({
       text: chat.text,
       response_start: chat.responseStart,

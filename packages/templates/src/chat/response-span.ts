@@ -16,7 +16,7 @@
  * and the reply (Qwen3's empty `<think>\n\n</think>\n\n` when thinking is not disabled) is not in the
  * span: at inference the prompt either contains it (`enable_thinking: false`) or the model writes it.
  */
-import { TemplateError } from '../errors';
+import { TemplateError, type TemplateContext } from '../errors';
 import type { ChatTurn } from './conversation';
 
 /** What {@link renderChat} needs from a chat template; the tokenizer package's `ChatTemplate` is one. */
@@ -30,6 +30,8 @@ export interface ChatRenderer {
 export interface RenderChatOptions {
   /** Extra template variables, as `apply_chat_template`'s keyword arguments (`enable_thinking`, ...). */
   kwargs?: Record<string, unknown>;
+  /** Names the task and template in errors (a conversation's `task` and `template`). */
+  context?: TemplateContext;
 }
 
 /** A rendered conversation and the span `[responseStart, responseEnd)` of its final reply. */
@@ -65,7 +67,10 @@ export function renderChat(
 ): RenderedChat {
   const last = messages[messages.length - 1];
   if (!last || last.role !== 'assistant' || typeof last.content !== 'string')
-    throw new TemplateError('a conversation to train on must end with an assistant turn with string content');
+    throw new TemplateError(
+      'a conversation to train on must end with an assistant turn with string content',
+      options.context,
+    );
   const kwargs = options.kwargs ? { kwargs: options.kwargs } : {};
   const before = messages.slice(0, -1);
   const prompt = renderer.render(before, { addGenerationPrompt: true, ...kwargs });
@@ -74,6 +79,7 @@ export function renderChat(
     const at = firstDifference(prompt, text);
     throw new TemplateError(
       `the chat template is not prefix-stable: the conversation renders differently from its prompt at character ${at} (prompt ${around(prompt, at)}, conversation ${around(text, at)}), so the reply's span cannot be found`,
+      options.context,
     );
   }
   const marked = renderer.render([...before, { ...last, content: SENTINEL }], {
@@ -88,6 +94,7 @@ export function renderChat(
   ) {
     throw new TemplateError(
       'the chat template does not write the assistant reply verbatim after the prompt (it rewrites or repeats it), so its span cannot be found',
+      options.context,
     );
   }
   return { text, responseStart: start, responseEnd: text.length };
