@@ -1,0 +1,378 @@
+/** The page: reads the controls, sends requests to the worker and shows its events. No model code here. */
+import type { BenchmarkScore } from '@flan-ts/eval';
+import type { DataSpec, Event, Request, TrainPoint, TrainSettings, Which } from '../protocol';
+import { LossChart } from './chart';
+import { bbhPromptRecords, evaluateIn } from './evaluate';
+import { downloadLinks, pickDirectory, readFiles } from './files';
+
+const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
+const value = (id: string) => $<HTMLInputElement>(id).value;
+const num = (id: string) => Number(value(id));
+const checked = (id: string) => $<HTMLInputElement>(id).checked;
+const setText = (id: string, text: string) => ($(id).textContent = text);
+const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
+
+const worker = new Worker(new URL('../worker/main.ts', import.meta.url), { type: 'module' });
+const send = (r: Request) => {
+  for (const area of ['model', 'data', 'train', 'generate', 'export'] as const) {
+    if (areaOf(r) === area) setText(`${area}-error`, '');
+  }
+  worker.postMessage(r);
+};
+const areaOf = (r: Request) => (r.type === 'load' ? 'model' : r.type === 'preview' ? 'data' : r.type);
+const chart = new LossChart($('loss-chart'));
+
+// ---- model
+function load(source: Extract<Request, { type: 'load' }>['source']): void {
+  setText('model-info', '');
+  setText('download-status', 'loading…');
+  send({ type: 'load', backend: value('backend') as never, source });
+}
+$('model-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  load({ kind: 'url', url: value('model-url') });
+});
+$('model-files').addEventListener('change', async () => {
+  const files = $<HTMLInputElement>('model-files').files;
+  if (files?.length) load({ kind: 'files', label: 'local files', files: await readFiles(files) });
+});
+$('pick-dir').addEventListener('click', async () => {
+  try {
+    const picked = await pickDirectory();
+    if (picked) load({ kind: 'files', ...picked });
+  } catch (error) {
+    setText('model-error', (error as Error).message);
+  }
+});
+const drop = $('drop-zone');
+drop.addEventListener('dragover', (e) => {
+  e.preventDefault();
+  drop.classList.add('over');
+});
+drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+drop.addEventListener('drop', async (e) => {
+  e.preventDefault();
+  drop.classList.remove('over');
+  const files = e.dataTransfer?.files;
+  if (files?.length) load({ kind: 'files', label: 'dropped files', files: await readFiles(files) });
+});
+drop.addEventListener('keydown', (e) => {
+  if (e.key === 'Enter' || e.key === ' ') $('model-files').click();
+});
+
+function showInfo(rows: [string, string][]): void {
+  $('model-info').replaceChildren(
+    ...rows.flatMap(([k, v]) => {
+      const dt = document.createElement('dt');
+      dt.textContent = k;
+      const dd = document.createElement('dd');
+      dd.textContent = v;
+      return [dt, dd];
+    }),
+  );
+}
+let backendRows: [string, string][] = [];
+
+// ---- data
+let dataFile: { name: string; text: string } | undefined;
+$('data-file').addEventListener('change', async () => {
+  const file = $<HTMLInputElement>('data-file').files?.[0];
+  dataFile = file && { name: file.name, text: await file.text() };
+  if (dataFile) previewData();
+});
+function dataSpec(): DataSpec {
+  if (!dataFile) throw new Error('choose a data file first');
+  return {
+    ...dataFile,
+    kind: value('data-kind') as DataSpec['kind'],
+    format: value('data-format') as DataSpec['format'],
+    heldOutEvery: num('held-out'),
+  };
+}
+function previewData(): void {
+  try {
+    send({ type: 'preview', data: dataSpec(), count: 5 });
+  } catch (error) {
+    setText('data-error', (error as Error).message);
+  }
+}
+$('preview-data').addEventListener('click', previewData);
+
+// ---- finetune
+function trainSettings(): TrainSettings {
+  return {
+    optimizer: value('optimizer') as TrainSettings['optimizer'],
+    learningRate: num('lr'),
+    steps: num('steps'),
+    batchSize: num('batch-size'),
+    gradAccum: num('grad-accum'),
+    inputLength: num('input-length'),
+    targetLength: num('target-length'),
+    pack: checked('pack'),
+    saveEvery: num('save-every'),
+    evalEvery: num('eval-every'),
+    seed: 0,
+    ...(value('method') === 'lora'
+      ? {
+          lora: {
+            r: num('lora-r'),
+            alpha: num('lora-alpha'),
+            targetModules: value('lora-targets')
+              .split(',')
+              .map((s) => s.trim())
+              .filter(Boolean),
+          },
+        }
+      : {}),
+  };
+}
+function startTraining(resume: boolean): void {
+  try {
+    if (!resume) {
+      chart.clear();
+      $<HTMLTableElement>('metrics-table').tBodies[0]!.replaceChildren();
+    }
+    send({ type: 'train', data: dataSpec(), settings: trainSettings(), resume });
+  } catch (error) {
+    setText('train-error', (error as Error).message);
+  }
+}
+$('train-start').addEventListener('click', () => startTraining(false));
+$('train-continue').addEventListener('click', () => startTraining(true));
+$('train-pause').addEventListener('click', () => send({ type: 'pause' }));
+$('train-resume').addEventListener('click', () => send({ type: 'resume' }));
+$('train-stop').addEventListener('click', () => send({ type: 'stop' }));
+function controls(state: 'idle' | 'running' | 'paused'): void {
+  $<HTMLButtonElement>('train-start').disabled = state !== 'idle';
+  $<HTMLButtonElement>('train-pause').disabled = state !== 'running';
+  $<HTMLButtonElement>('train-resume').disabled = state !== 'paused';
+  $<HTMLButtonElement>('train-stop').disabled = state === 'idle';
+}
+
+// ---- evaluate, try it, export
+const compared = (id: string): Which[] => (checked(id) ? ['base', 'tuned'] : ['tuned']);
+$('eval-run').addEventListener('click', () => void evaluate());
+async function evaluate(): Promise<void> {
+  setText('eval-error', '');
+  try {
+    const files: Record<string, string> = {};
+    // Picked prompt files are named `<task>.txt`; they are the `cot-prompts/` files.
+    for (const f of $<HTMLInputElement>('bbh-files').files ?? [])
+      files[f.name.endsWith('.txt') ? `cot-prompts/${f.name}` : f.name] = await f.text();
+    const format = value('bbh-format') as 'direct' | 'cot';
+    const tasks = value('bbh-tasks')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    const baseUrl = value('bbh-url');
+    const { prompts, sizes } = await bbhPromptRecords({
+      ...(baseUrl ? { baseUrl } : {}),
+      files,
+      tasks,
+      format,
+      limit: num('bbh-limit'),
+      maxNewTokens: 0,
+    });
+    setText(
+      'eval-sizes',
+      Object.entries(sizes)
+        .map(([t, n]) => `${t}: ${n} examples`)
+        .join(', ') + ` · evaluating ${prompts.length}`,
+    );
+    const bar = $<HTMLProgressElement>('eval-progress');
+    bar.hidden = false;
+    const scores: Partial<Record<Which, BenchmarkScore>> = {};
+    const which = compared('eval-compare');
+    for (const [i, w] of which.entries())
+      scores[w] = await evaluateIn(worker, w, prompts, format === 'cot' ? 64 : 16, (done, total) => {
+        bar.max = total * which.length;
+        bar.value = i * total + done;
+      });
+    showScores(scores);
+  } catch (error) {
+    setText('eval-error', (error as Error).message);
+  }
+}
+function showScores(scores: Partial<Record<Which, BenchmarkScore>>): void {
+  const table = $<HTMLTableElement>('eval-table');
+  const which = Object.keys(scores) as Which[];
+  const label = { base: 'base', tuned: 'finetuned' };
+  const head = document.createElement('tr');
+  for (const h of ['task', 'n', ...which.map((w) => label[w])]) cell(head, h, true);
+  table.tHead!.replaceChildren(head);
+  const first = scores[which[0]!]!;
+  const rows = Object.entries(first.tasks).map(([task, t]) => {
+    const row = document.createElement('tr');
+    cell(row, task);
+    cell(row, String(t.n));
+    for (const w of which) cell(row, pct(scores[w]!.tasks[task]?.accuracy));
+    return row;
+  });
+  const avg = document.createElement('tr');
+  cell(avg, 'average (macro)', true);
+  cell(avg, String(first.n));
+  for (const w of which) cell(avg, pct(scores[w]!.macro));
+  table.tBodies[0]!.replaceChildren(...rows, avg);
+  table.hidden = false;
+}
+$('generate').addEventListener('click', () => {
+  setText('out-base', '');
+  setText('out-tuned', '');
+  send({
+    type: 'generate',
+    prompt: value('prompt'),
+    settings: {
+      mode: value('gen-mode') as 'greedy',
+      maxNewTokens: num('max-new'),
+      numBeams: num('beams'),
+      temperature: num('temperature'),
+      topK: num('top-k'),
+      topP: num('top-p'),
+      seed: 0,
+    },
+    which: compared('gen-compare'),
+  });
+});
+$('export-model').addEventListener('click', () => send({ type: 'export', what: 'model' }));
+$('export-adapter').addEventListener('click', () => send({ type: 'export', what: 'adapter' }));
+
+// ---- events
+/** The chart's numbers as a table (for screen readers, and to read exact values). */
+function metricsRow(p: TrainPoint): void {
+  const body = $<HTMLTableElement>('metrics-table').tBodies[0]!;
+  let row = body.querySelector<HTMLTableRowElement>(`tr[data-step="${p.step}"]`);
+  if (!row) {
+    row = document.createElement('tr');
+    row.dataset.step = String(p.step);
+    for (let i = 0; i < 5; i++) cell(row, i === 0 ? String(p.step) : '');
+    body.append(row);
+  }
+  const set = (i: number, text: string) => {
+    row.children[i]!.textContent = text;
+  };
+  if (p.kind === 'eval') return set(2, p.loss.toFixed(4));
+  set(1, p.loss.toFixed(4));
+  set(3, p.learningRate?.toExponential(2) ?? '');
+  set(4, (p.tokensPerSecond ?? 0).toFixed(0));
+}
+function cell(row: HTMLTableRowElement, text: string, header = false): void {
+  const c = document.createElement(header ? 'th' : 'td');
+  c.textContent = text;
+  row.append(c);
+}
+const pct = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '–' : v.toFixed(1));
+
+worker.onmessage = (e: MessageEvent<Event>) => {
+  const ev = e.data;
+  switch (ev.type) {
+    case 'backend':
+      backendRows = [
+        ['backend', `${ev.backend} (${ev.reason})`],
+        ...(ev.adapter
+          ? ([
+              ['WebGPU adapter', ev.adapter.description],
+              ['maxBufferSize', mib(ev.adapter.maxBufferSize)],
+              ['maxStorageBufferBindingSize', mib(ev.adapter.maxStorageBufferBindingSize)],
+            ] as [string, string][])
+          : []),
+      ];
+      showInfo(backendRows);
+      break;
+    case 'download': {
+      const bar = $<HTMLProgressElement>('download-progress');
+      bar.hidden = false;
+      bar.max = ev.total ?? 1;
+      bar.value = ev.total === undefined ? 0 : ev.loaded;
+      setText(
+        'download-status',
+        `${ev.file}: ${mib(ev.loaded)}${ev.total ? ` of ${mib(ev.total)}` : ''}${ev.cached ? ' (from the cache)' : ''}`,
+      );
+      break;
+    }
+    case 'model':
+      setText('download-status', `loaded ${ev.info.label}`);
+      showInfo([
+        ['model', ev.info.label],
+        ['architecture', ev.info.architecture],
+        ['parameters', ev.info.parameters.toLocaleString('en')],
+        ['largest tensor', `${ev.info.largestTensor.name} (${mib(ev.info.largestTensor.bytes)})`],
+        ['tokenizer', ev.info.tokenizer],
+        ...backendRows,
+      ]);
+      send({ type: 'checkpoints' });
+      break;
+    case 'preview': {
+      setText(
+        'data-summary',
+        `${ev.records} training records, ${ev.heldOut} held out for the validation loss`,
+      );
+      const table = $<HTMLTableElement>('preview-table');
+      table.hidden = false;
+      table.tBodies[0]!.replaceChildren(
+        ...ev.examples.map((x) => {
+          const row = document.createElement('tr');
+          cell(row, x.inputs);
+          cell(row, String(x.inputTokens));
+          cell(row, x.targets);
+          cell(row, String(x.targetTokens));
+          return row;
+        }),
+      );
+      break;
+    }
+    case 'checkpoints':
+      $('train-continue').hidden = ev.resumable === undefined;
+      if (ev.resumable)
+        setText(
+          'train-status',
+          `a checkpoint at step ${ev.resumable.step} of ${ev.resumable.steps} is in this browser (OPFS): resume it, or start anew`,
+        );
+      break;
+    case 'train-started':
+      controls('running');
+      setText('train-status', `${ev.resumed ? 'resumed' : 'started'} at step ${ev.step} of ${ev.steps}`);
+      break;
+    case 'train-point':
+      chart.add(ev.point);
+      metricsRow(ev.point);
+      if (ev.point.kind === 'train')
+        setText(
+          'train-stats',
+          `step ${ev.point.step} of ${ev.steps} · loss ${ev.point.loss.toFixed(4)} · ` +
+            `${(ev.point.tokensPerSecond ?? 0).toFixed(0)} tokens/s` +
+            (ev.etaSeconds !== undefined ? ` · ETA ${Math.ceil(ev.etaSeconds)} s` : ''),
+        );
+      else setText('train-status', `step ${ev.point.step}: validation loss ${ev.point.loss.toFixed(4)}`);
+      break;
+    case 'train-state':
+      controls(ev.state === 'running' ? 'running' : ev.state === 'paused' ? 'paused' : 'idle');
+      $('train-status').dataset.step = String(ev.step);
+      setText('train-status', ev.message);
+      if (ev.state === 'done' || ev.state === 'stopped') send({ type: 'checkpoints' });
+      break;
+    case 'memory':
+      setText(
+        'memory',
+        `memory: ${ev.tensors} tensors, ${mib(ev.bytes)}` +
+          (ev.gpuBytes !== undefined ? `, GPU ${mib(ev.gpuBytes)}` : '') +
+          (ev.wasmHeapBytes !== undefined ? `, WASM heap ${mib(ev.wasmHeapBytes)}` : ''),
+      );
+      break;
+    case 'token':
+      setText(ev.which === 'base' ? 'out-base' : 'out-tuned', ev.text);
+      break;
+    case 'generated':
+      setText(ev.which === 'base' ? 'out-base' : 'out-tuned', ev.text);
+      $(ev.which === 'base' ? 'out-base' : 'out-tuned').dataset.done = 'true';
+      break;
+    case 'files':
+      downloadLinks($('export-links'), ev.files);
+      break;
+    case 'error':
+      setText(`${ev.area}-error`, ev.message);
+      if (ev.area === 'model') setText('download-status', '');
+      if (ev.area === 'train') controls('idle');
+      break;
+  }
+};
+worker.onerror = (e) => setText('model-error', `the worker failed: ${e.message}`);

@@ -1,0 +1,115 @@
+/** The messages between the page and its Web Worker (which owns tfjs, the models and the run). */
+
+export type BackendChoice = 'auto' | 'webgpu' | 'wasm' | 'cpu';
+
+/** A model to load: a hub id or directory URL, or files the user picked or dropped. */
+export type ModelSource =
+  { kind: 'url'; url: string } | { kind: 'files'; label: string; files: Record<string, ArrayBuffer> };
+
+export interface DataSpec {
+  /** The file's name (names errors: `<name>:<line>`) and text. */
+  name: string;
+  text: string;
+  /** `pairs`: records `{inputs, targets}`; `cot`: records `{question, answer, chain_of_thought}` + a Flan CoT format. */
+  kind: 'pairs' | 'cot';
+  format: 'zero-shot' | 'few-shot' | 'cot' | 'few-shot-cot';
+  /** Every n-th record is held out for the validation loss (0: none). */
+  heldOutEvery: number;
+}
+
+export interface TrainSettings {
+  optimizer: 'adafactor' | 'adamw' | 'adafactor-t5x';
+  learningRate: number;
+  steps: number;
+  batchSize: number;
+  gradAccum: number;
+  inputLength: number;
+  targetLength: number;
+  pack: boolean;
+  /** Undefined: full finetuning. */
+  lora?: { r: number; alpha: number; targetModules: string[] };
+  saveEvery: number;
+  evalEvery: number;
+  seed: number;
+}
+
+export interface GenerateSettings {
+  mode: 'greedy' | 'beam' | 'sample';
+  maxNewTokens: number;
+  numBeams: number;
+  temperature: number;
+  topK: number;
+  topP: number;
+  seed: number;
+}
+
+export interface EvalSpec {
+  /** Base URL of a BBH directory (`<task>.jsonl`, `cot-prompts/<task>.txt`), or files by those names. */
+  baseUrl?: string;
+  files?: Record<string, string>;
+  tasks: string[];
+  format: 'direct' | 'cot';
+  limit: number;
+  maxNewTokens: number;
+}
+
+export type Which = 'base' | 'tuned';
+
+export type Request =
+  | { type: 'load'; backend: BackendChoice; source: ModelSource }
+  | { type: 'preview'; data: DataSpec; count: number }
+  | { type: 'train'; data: DataSpec; settings: TrainSettings; resume: boolean }
+  | { type: 'pause' }
+  | { type: 'resume' }
+  | { type: 'stop' }
+  | { type: 'checkpoints' }
+  | { type: 'generate'; prompt: string; settings: GenerateSettings; which: Which[] }
+  /** Serve @flan-ts/eval's worker protocol for model `which` on `port` (one evaluation run). */
+  | { type: 'serve-eval'; which: Which; port: MessagePort }
+  | { type: 'export'; what: 'model' | 'adapter' };
+
+export interface AdapterInfo {
+  description: string;
+  maxBufferSize: number;
+  maxStorageBufferBindingSize: number;
+}
+
+export interface ModelInfo {
+  label: string;
+  architecture: string;
+  parameters: number;
+  largestTensor: { name: string; bytes: number };
+  tokenizer: string;
+}
+
+export interface PreviewExample {
+  inputs: string;
+  targets: string;
+  inputTokens: number;
+  targetTokens: number;
+}
+
+export interface TrainPoint {
+  kind: 'train' | 'eval';
+  step: number;
+  loss: number;
+  learningRate?: number;
+  tokensPerSecond?: number;
+  memoryBytes?: number;
+}
+
+export type Event =
+  | { type: 'backend'; backend: string; reason: string; adapter?: AdapterInfo }
+  | { type: 'download'; file: string; loaded: number; total: number | undefined; cached: boolean }
+  | { type: 'model'; info: ModelInfo }
+  | { type: 'preview'; examples: PreviewExample[]; records: number; heldOut: number }
+  | { type: 'checkpoints'; names: string[]; resumable: { step: number; steps: number } | undefined }
+  | { type: 'train-started'; step: number; steps: number; resumed: boolean }
+  | { type: 'train-point'; point: TrainPoint; steps: number; etaSeconds: number | undefined }
+  | { type: 'train-state'; state: 'running' | 'paused' | 'stopped' | 'done'; step: number; message: string }
+  | { type: 'token'; which: Which; text: string }
+  | { type: 'generated'; which: Which; text: string }
+  | { type: 'files'; what: 'model' | 'adapter'; files: Record<string, ArrayBuffer> }
+  | { type: 'memory'; tensors: number; bytes: number; gpuBytes?: number; wasmHeapBytes?: number }
+  /** `area` says which section of the page shows it. */
+  | { type: 'error'; area: 'model' | 'data' | 'train' | 'generate' | 'evaluate' | 'export'; message: string };
