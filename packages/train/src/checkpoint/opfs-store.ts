@@ -6,6 +6,7 @@
  * only the files the manifest names. A tab that dies mid-write leaves a directory without a manifest,
  * which `list` ignores and the next `write` of that name replaces.
  */
+import type { CheckpointFiles, CheckpointStore } from './store';
 
 /** The manifest file of a complete checkpoint (reserved: no checkpoint file may have this name). */
 export const OPFS_COMPLETE_MARKER = 'checkpoint-complete.json';
@@ -78,7 +79,7 @@ async function readBytes(dir: FileSystemDirectoryHandle, name: string): Promise<
 }
 
 /**
- * A {@link CheckpointStore}-shaped store over an OPFS directory.
+ * A {@link CheckpointStore} over an OPFS directory.
  *
  * @example
  * ```ts
@@ -87,7 +88,7 @@ async function readBytes(dir: FileSystemDirectoryHandle, name: string): Promise<
  * await store.list(); // ['checkpoint-10']
  * ```
  */
-export class OpfsCheckpointStore {
+export class OpfsCheckpointStore implements CheckpointStore {
   /**
    * @param root the run's directory; every direct subdirectory with a manifest is a checkpoint.
    * @param label where `root` is, for messages (`opfs:/runs/my-run`).
@@ -115,7 +116,7 @@ export class OpfsCheckpointStore {
   }
 
   /** Writes every file of checkpoint `name`, then its manifest: it appears whole or not at all. */
-  async write(name: string, files: ReadonlyMap<string, Uint8Array>): Promise<void> {
+  async write(name: string, files: CheckpointFiles): Promise<void> {
     pathParts(name);
     if (name.includes('/'))
       throw new OpfsCheckpointError(`checkpoint name ${JSON.stringify(name)} has a slash`);
