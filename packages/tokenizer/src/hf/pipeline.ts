@@ -137,7 +137,10 @@ export class HfTokenizer {
     this.cleanUp = options.cleanUpTokenizationSpaces === true;
   }
 
-  /** Parses `tokenizer.json` text (or its object) into a tokenizer. */
+  /**
+   * Parses `tokenizer.json` text (or its object) into a tokenizer. A parsed object is used in place,
+   * not copied: its `model.vocab` becomes the vocabulary (with a null prototype).
+   */
   static fromJson(json: string | Json, options: HfTokenizerOptions = {}): HfTokenizer {
     let root: unknown = json;
     if (typeof json === 'string') {
