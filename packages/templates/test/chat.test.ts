@@ -172,6 +172,30 @@ describe('renderChat', () => {
     expect(responseEnd).toBe(text.length);
   });
 
+  it("spans Llama 3's reply and <|eot_id|>; a template that always adds the generation prompt has it too", () => {
+    const llama3 = (always: boolean): ChatRenderer => ({
+      render: (turns, { addGenerationPrompt = false }) =>
+        '<|begin_of_text|>' +
+        turns
+          .map((t) => `<|start_header_id|>${t.role}<|end_header_id|>\n\n${t.content.trim()}<|eot_id|>`)
+          .join('') +
+        (addGenerationPrompt || always ? '<|start_header_id|>assistant<|end_header_id|>\n\n' : ''),
+    });
+    const official = renderChat(messages, llama3(false));
+    expect(official.text.slice(official.responseStart, official.responseEnd)).toBe('Paris<|eot_id|>');
+    expect(official.text.slice(0, official.responseStart)).toBe(
+      '<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nWhat is the capital of France?<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n',
+    );
+    const always = renderChat(messages, llama3(true));
+    expect(always.text.slice(always.responseStart, always.responseEnd)).toBe(
+      'Paris<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n',
+    );
+    // `| trim` rewrites a reply with outer spaces: an error, not a shifted span.
+    expect(() => renderChat([messages[0]!, { role: 'assistant', content: ' Paris' }], llama3(false))).toThrow(
+      /verbatim/,
+    );
+  });
+
   it('with enable_thinking false the prompt before the span is the generation prompt', () => {
     const kwargs = { enable_thinking: false };
     const { text, responseStart } = renderChat(messages, qwen3Like, { kwargs });

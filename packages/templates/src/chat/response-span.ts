@@ -15,6 +15,9 @@
  * marker is what teaches the model to stop. What the template writes between the generation prompt
  * and the reply (Qwen3's empty `<think>\n\n</think>\n\n` when thinking is not disabled) is not in the
  * span: at inference the prompt either contains it (`enable_thinking: false`) or the model writes it.
+ * A template that writes a generation prompt even without `add_generation_prompt` (some Llama 3 base
+ * configs) has it in the span too, as TRL's collator would; at the string level it cannot be told
+ * apart from the end of the turn.
  */
 import { TemplateError, type TemplateContext } from '../errors';
 import type { ChatTurn } from './conversation';
