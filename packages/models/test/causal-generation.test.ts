@@ -174,6 +174,17 @@ for (const backend of BACKENDS) {
         });
         expect(sampled.newTokens).toEqual(again.newTokens);
         expect(sampled.newTokens.flat().every((t) => t >= 0 && t < 512)).toBe(true);
+        // top-k 1 sampling is greedy: every expanded row (its cache copied from its prompt's prefill) gives the reference.
+        const topOne = await generate(model, g.prompts, {
+          maxNewTokens: 10,
+          doSample: true,
+          topK: 1,
+          numReturnSequences: 3,
+          ignoreEos: true,
+        });
+        expect(topOne.newTokens).toEqual(
+          g.prompts.flatMap((_, p) => Array.from({ length: 3 }, () => g.new_tokens_one_by_one[p])),
+        );
         expect(tf.memory().numTensors).toBe(before);
       });
     });

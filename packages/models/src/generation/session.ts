@@ -173,33 +173,59 @@ class CausalSession implements DecodingSession {
   }
 
   async next(lastTokens: readonly number[] | undefined, stepIndex: number): Promise<Float32Array[]> {
-    const prefill = this.cache === undefined;
-    if (!prefill) {
-      this.masks = this.masks.map((m) => [...m, 1]);
-      this.lastPositions = this.lastPositions.map((p) => p + 1);
+    if (this.cache === undefined) return this.prefill(stepIndex);
+    this.masks = this.masks.map((m) => [...m, 1]);
+    this.lastPositions = this.lastPositions.map((p) => p + 1);
+    const out = await this.run(
+      lastTokens!.map((t) => [t]),
+      this.masks,
+      this.lastPositions.map((p) => [p]),
+      stepIndex,
+    );
+    this.cache?.dispose();
+    this.cache = out.cache;
+    return out.rows;
+  }
+
+  /** Each prompt runs once; its logits and cache are then repeated for its rows (beams, samples). */
+  private async prefill(stepIndex: number): Promise<Float32Array[]> {
+    const masks = this.prompts.map((p) =>
+      this.padded[0]!.map((_, i) => (i < this.padded[0]!.length - p.length ? 0 : 1)),
+    );
+    const out = await this.run(this.padded, masks, positionsFromMask(masks), stepIndex);
+    if (this.rowPrompts.length === this.prompts.length) {
+      this.cache = out.cache;
+      return out.rows;
     }
-    const rows = this.rowCount;
-    const ids = prefill ? this.rowPrompts.map((p) => this.padded[p]!) : lastTokens!.map((t) => [t]);
-    const positions = prefill ? positionsFromMask(this.masks) : this.lastPositions.map((p) => [p]);
+    try {
+      this.cache = out.cache.select(this.rowPrompts);
+    } finally {
+      out.cache.dispose();
+    }
+    return this.rowPrompts.map((p) => Float32Array.from(out.rows[p]!));
+  }
+
+  private async run(
+    ids: number[][],
+    masks: number[][],
+    positions: number[][],
+    stepIndex: number,
+  ): Promise<{ rows: Float32Array[]; cache: DecoderCache }> {
     const inputs = {
       inputIds: tf.tensor2d(ids, undefined, 'int32'),
-      attentionMask: tf.tensor2d(this.masks, undefined, 'int32'),
+      attentionMask: tf.tensor2d(masks, undefined, 'int32'),
       positionIds: tf.tensor2d(positions, undefined, 'int32'),
     };
-    let out: { rows: Float32Array[]; cache: DecoderCache };
     try {
-      out = await decodeStep(
+      return await decodeStep(
         () => this.model.decode(inputs, this.cache, { lastPositionOnly: true }),
-        rows,
+        ids.length,
         this.model.vocabSize,
         stepIndex,
       );
     } finally {
       tf.dispose(Object.values(inputs));
     }
-    this.cache?.dispose();
-    this.cache = out.cache;
-    return out.rows;
   }
 
   select(rows: readonly number[]): void {
