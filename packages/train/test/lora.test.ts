@@ -216,4 +216,33 @@ describe.skipIf(!dir || !modelDir)('LoRA adapter files (PEFT layout)', () => {
   it('refuses a target that matches nothing, naming target_modules', () => {
     expect(() => applyLora(model, { targetModules: ['nope'] })).toThrow(/target_modules/);
   });
+
+  it("lora_dropout drops the adapters' inputs in training steps only, seeded by the trainer", async () => {
+    const b = batch0();
+    const lossAfterSteps = async (dropout: number, seed: number) => {
+      const adapter = applyLora(model, { r: 4, alpha: 8, dropout }, 7);
+      const trainer = new Trainer(model, {
+        optimizer: { name: 'adamw', learningRate: 1e-2 },
+        trainable: adapter.variables(),
+        seed,
+      });
+      const losses: number[] = [];
+      for (let i = 0; i < 2; i++) losses.push((await trainer.step(b)).loss);
+      // Evaluation is deterministic whatever the dropout.
+      const evalLoss = tf.tidy(() => crossEntropyLoss(model.forwardLogits2d(b), b.labels).dataSync()[0]!);
+      trainer.dispose();
+      adapter.dispose();
+      return { losses, evalLoss };
+    };
+    const plain = await lossAfterSteps(0, 1);
+    const dropped = await lossAfterSteps(0.5, 1);
+    const again = await lossAfterSteps(0.5, 1);
+    const otherSeed = await lossAfterSteps(0.5, 2);
+    expect(dropped).toEqual(again);
+    // B starts at zero, so the first step's loss is the base model's either way; later ones differ.
+    expect(dropped.losses[0]).toBe(plain.losses[0]);
+    expect(dropped.losses[1]).not.toBe(plain.losses[1]);
+    expect(otherSeed.losses[1]).not.toBe(dropped.losses[1]);
+    tf.dispose(Object.values(b));
+  }, 180_000);
 });

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor, Tensor1D, Tensor2D, Tensor3D, Tensor4D } from '@tensorflow/tfjs-core';
 import { keyedOp } from './customOp';
 import { applyDropout, type DropoutSpec } from './dropout';
-import { project, projectGrads, type Projection } from './projection';
+import { loraDropout, project, projectGrads, type Projection } from './projection';
 import { rmsNormForward, rmsNormGrads } from './rmsNorm';
 import { maskedSoftmax, softmaxGrad } from './softmax';
 import { hasKernel } from './wasm/runtime';
@@ -142,7 +142,7 @@ function forwardWithActivations(inp: CachedInputs, geo: AttentionGeometry, drop:
   const { y: n, r } = rmsNormForward(inp.x, inp.w.norm, eps);
   const projected = inp.kv !== undefined && !(inp.kv instanceof tf.Tensor) ? inp.kv : undefined;
   const src = projected === undefined ? ((inp.kv as Tensor2D | undefined) ?? n) : n;
-  const q = toHeads(project(n, inp.w.q), batch, queryLen, heads, dKv);
+  const q = toHeads(project(n, inp.w.q, loraDropout(inp.w.q, drop, 'q')), batch, queryLen, heads, dKv);
   let k: Heads;
   let v: Heads;
   if (projected !== undefined) {
@@ -151,8 +151,8 @@ function forwardWithActivations(inp: CachedInputs, geo: AttentionGeometry, drop:
   } else {
     // Self-attention with a cache projects only the new positions, as many as the queries.
     const len = inp.past !== undefined ? queryLen : keyLen;
-    k = toHeads(project(src, inp.w.k), batch, len, heads, dKv);
-    v = toHeads(project(src, inp.w.v), batch, len, heads, dKv);
+    k = toHeads(project(src, inp.w.k, loraDropout(inp.w.k, drop, 'k')), batch, len, heads, dKv);
+    v = toHeads(project(src, inp.w.v, loraDropout(inp.w.v, drop, 'v')), batch, len, heads, dKv);
     if (inp.past !== undefined) {
       k = appendHeads(inp.past.k, k, batch);
       v = appendHeads(inp.past.v, v, batch);
@@ -161,7 +161,7 @@ function forwardWithActivations(inp: CachedInputs, geo: AttentionGeometry, drop:
   const probs = attentionProbs(q, k, inp.bias, inp.mask, { batch, heads });
   const dropped = applyDropout(probs, drop, 0);
   const a = headContext(dropped, v);
-  const out = project(a, inp.w.o);
+  const out = project(a, inp.w.o, loraDropout(inp.w.o, drop, 'o'));
   const y = tf.add(inp.x, applyDropout(out, drop, 1)) as Tensor2D;
   return { n, r, src, q, k, v, probs, dropped, a, y };
 }
@@ -219,7 +219,7 @@ function backward(
   const { w } = inp;
   const out: Partial<Record<InputName, Tensor>> = {};
   const grads = (name: (typeof PROJECTIONS)[number], d: Tensor2D, x: Tensor2D): Tensor2D => {
-    const g = projectGrads(d, x, w[name], wanted.has(name));
+    const g = projectGrads(d, x, w[name], wanted.has(name), loraDropout(w[name], drop, name));
     if (g.dw !== undefined) out[name] = g.dw;
     if (g.da !== undefined) out[`${name}.lora_a`] = g.da;
     if (g.db !== undefined) out[`${name}.lora_b`] = g.db;

@@ -8,7 +8,7 @@ import type { T5Activation } from '../t5/config';
 import { gatedActivation, gatedActivationGrads } from './activations';
 import { keyedOp } from './customOp';
 import { applyDropout, type DropoutSpec } from './dropout';
-import { project, projectGrads, type Projection } from './projection';
+import { loraDropout, project, projectGrads, type Projection } from './projection';
 import { rmsNormForward, rmsNormGrads } from './rmsNorm';
 
 /** `wi` for the plain FFN, `wi0`/`wi1` for the gated one. */
@@ -39,11 +39,11 @@ function forwardWithActivations(
 ) {
   const { y: n, r } = rmsNormForward(x, w.norm, eps);
   const [a, b] = inputProjections(w);
-  const h0 = project(n, w[a!]!);
-  const h1 = b !== undefined ? project(n, w[b]!) : undefined;
+  const h0 = project(n, w[a!]!, loraDropout(w[a!]!, drop, a!));
+  const h1 = b !== undefined ? project(n, w[b]!, loraDropout(w[b]!, drop, b)) : undefined;
   const m = gatedActivation(h0, h1, activation) as Tensor2D;
   const md = applyDropout(m, drop, 0);
-  const y = tf.add(x, applyDropout(project(md, w.wo), drop, 1)) as Tensor2D;
+  const y = tf.add(x, applyDropout(project(md, w.wo, loraDropout(w.wo, drop, 'wo')), drop, 1)) as Tensor2D;
   return { n, r, h0, h1, md, y };
 }
 
@@ -107,7 +107,7 @@ export function feedForwardSublayer(
           }
           const out: Partial<Record<InputName, Tensor>> = {};
           const grads = (name: ProjectionName, d: Tensor2D, input: Tensor2D): Tensor2D => {
-            const g = projectGrads(d, input, w[name]!, wanted.has(name));
+            const g = projectGrads(d, input, w[name]!, wanted.has(name), loraDropout(w[name]!, drop, name));
             if (g.dw !== undefined) out[name] = g.dw;
             if (g.da !== undefined) out[`${name}.lora_a`] = g.da;
             if (g.db !== undefined) out[`${name}.lora_b`] = g.db;

@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor2D } from '@tensorflow/tfjs-core';
+import { applyDropout, dropoutAt, type DropoutSpec } from './dropout';
 import { linear, linearGrads } from './linear';
 
 export interface LoraWeights {
@@ -14,6 +15,8 @@ export interface LoraWeights {
   b: Tensor2D;
   /** `lora_alpha / r`. */
   scale: number;
+  /** PEFT's `lora_dropout`: dropout on the adapter's input in training (default 0). */
+  dropout?: number;
 }
 
 export interface Projection {
@@ -22,14 +25,31 @@ export interface Projection {
   lora?: LoraWeights;
 }
 
-/** `x·Wᵀ (+ scale·(x·Aᵀ)·Bᵀ)` for `x` `[n, in]`. */
-export function project(x: Tensor2D, p: Projection): Tensor2D {
+/**
+ * The adapter's input dropout for projection `name` of a sublayer in a training pass (`pass`, the
+ * sublayer's dropout, whatever the model's rate): undefined when there is none to apply.
+ */
+export function loraDropout(
+  p: Projection,
+  pass: DropoutSpec | undefined,
+  name: string,
+): DropoutSpec | undefined {
+  const rate = p.lora?.dropout ?? 0;
+  if (rate === 0 || pass === undefined) return undefined;
+  return { rate, seed: dropoutAt(pass, `lora.${name}`)!.seed };
+}
+
+/**
+ * `x·Wᵀ (+ scale·(dropout(x)·Aᵀ)·Bᵀ)` for `x` `[n, in]`; `drop` is the adapter's input dropout
+ * ({@link loraDropout}), as PEFT applies `lora_dropout` before `lora_A`.
+ */
+export function project(x: Tensor2D, p: Projection, drop?: DropoutSpec): Tensor2D {
   if (p.lora === undefined) return linear(x, p.w);
   const { a, b, scale } = p.lora;
   // The adapter's products are small (rank r): plain transposed matmuls, no cached `[in, out]` copies
   // (the cache would keep one per adapter tensor alive after the adapter is gone).
   return tf.tidy(() => {
-    const u = tf.matMul(x, a, false, true);
+    const u = tf.matMul(applyDropout(x, drop), a, false, true);
     return tf.add(linear(x, p.w), tf.mul(tf.matMul(u, b, false, true), tf.scalar(scale))) as Tensor2D;
   });
 }
@@ -42,18 +62,27 @@ export interface ProjectionGrads {
 }
 
 /**
- * Gradients of {@link project} given `dy` `[n, out]`. `dw` only when `wantW` (a frozen base weight
+ * Gradients of {@link project} given `dy` `[n, out]` (and the forward's `drop`). `dw` only when `wantW` (a frozen base weight
  * costs no weight-gradient product); `da`/`db` whenever there is an adapter.
  */
-export function projectGrads(dy: Tensor2D, x: Tensor2D, p: Projection, wantW = true): ProjectionGrads {
+export function projectGrads(
+  dy: Tensor2D,
+  x: Tensor2D,
+  p: Projection,
+  wantW = true,
+  drop?: DropoutSpec,
+): ProjectionGrads {
   return tf.tidy((): tf.TensorContainer => {
     const base = wantW ? linearGrads(dy, x, p.w) : { dx: tf.matMul(dy, p.w) as Tensor2D, dw: undefined };
     if (p.lora === undefined) return base as unknown as tf.TensorContainer;
     const { a, b, scale } = p.lora;
-    const u = tf.matMul(x, a, false, true) as Tensor2D; // [n, r]
+    // The same mask as the forward pass: it is drawn again from its seed, not kept.
+    const xd = applyDropout(x, drop);
+    const u = tf.matMul(xd, a, false, true) as Tensor2D; // [n, r]
     const gB = linearGrads(dy, u, b, scale); // dB = s·dyᵀu, du = s·dy·B
-    const gA = linearGrads(gB.dx, x, a); // dA = duᵀx, dx += du·A
-    const out: ProjectionGrads = { dx: tf.add(base.dx, gA.dx) as Tensor2D, da: gA.dw, db: gB.dw };
+    const gA = linearGrads(gB.dx, xd, a); // dA = duᵀ·xd, dx += mask ⊙ du·A
+    const dx = tf.add(base.dx, applyDropout(gA.dx, drop)) as Tensor2D;
+    const out: ProjectionGrads = { dx, da: gA.dw, db: gB.dw };
     if (base.dw !== undefined) out.dw = base.dw;
     return out as unknown as tf.TensorContainer;
   }) as unknown as ProjectionGrads;

@@ -182,6 +182,10 @@ export class T5Model implements Seq2SeqLM {
           module,
         );
       }
+      const dropout = lora.dropout ?? 0;
+      if (!(dropout >= 0 && dropout < 1)) {
+        throw new ModelInputError(`LoRA dropout ${dropout} is outside [0, 1)`, module);
+      }
     }
     if (lora === undefined) delete p.lora;
     else p.lora = lora;
@@ -562,7 +566,8 @@ export class T5Model implements Seq2SeqLM {
   // ---- dropout ---------------------------------------------------------------------------------
 
   private dropout(options: ForwardOptions): DropoutSpec | undefined {
-    if (options.training !== true || this.config.dropoutRate === 0) return undefined;
+    // A training pass always has a spec, even at rate 0: LoRA's input dropout seeds from it.
+    if (options.training !== true) return undefined;
     const seed = options.seed ?? (this.dropoutSeed = (this.dropoutSeed * 1103515245 + 12345) % 2 ** 31);
     return { rate: this.config.dropoutRate, seed };
   }

@@ -33,7 +33,12 @@ export class LoraAdapter {
   ) {
     const scale = config.alpha / config.r;
     for (const [path, m] of modules) {
-      model.setLora(path, { a: m.a as unknown as Tensor2D, b: m.b as unknown as Tensor2D, scale });
+      model.setLora(path, {
+        a: m.a as unknown as Tensor2D,
+        b: m.b as unknown as Tensor2D,
+        scale,
+        dropout: config.dropout,
+      });
     }
   }
 

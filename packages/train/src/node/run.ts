@@ -208,9 +208,6 @@ export async function runTraining(input: RunConfig, options: RunOptions = {}): P
 
     let adapter: LoraAdapter | undefined;
     if (config.lora !== undefined) {
-      if (config.lora.dropout > 0) {
-        throw new RunConfigError('LoRA dropout is not supported yet; use dropout=0', '--lora');
-      }
       adapter =
         checkpoint !== undefined
           ? loraAdapterFromFiles(model, adapterFilesIn(checkpoint.files, resumeFrom!), resumeFrom)

@@ -1,0 +1,105 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { Tensor2D } from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../src/backend/index';
+import { dropoutMask } from '../src/kernels/dropout';
+import { releaseTransposedWeight } from '../src/kernels/linear';
+import { project, projectGrads, type Projection } from '../src/kernels/projection';
+import { crossEntropyLoss } from '../src/loss/crossEntropy';
+import { computeGradients } from '../src/t5/gradients';
+import { T5Model } from '../src/t5/model';
+import { fixtureDir, loadFixture, maxAbsDiff, referenceBatch } from './t5-fixtures';
+
+const uniform = (shape: [number, number], seed: number) =>
+  tf.randomUniform(shape, -1, 1, 'float32', seed) as Tensor2D;
+
+for (const backend of ['wasm', 'cpu'] as const) {
+  describe(`LoRA input dropout (PEFT lora_dropout) on ${backend}`, () => {
+    beforeAll(async () => {
+      await initBackend(backend);
+    });
+
+    it('project and projectGrads apply the seeded mask before lora_A, as an explicit formula with that mask', () => {
+      const before = tf.memory().numTensors;
+      tf.tidy(() => {
+        const [x, w, a, b, dy] = [
+          uniform([6, 5], 1),
+          uniform([4, 5], 2),
+          uniform([2, 5], 3),
+          uniform([4, 2], 4),
+          uniform([6, 4], 5),
+        ];
+        const p: Projection = { w, lora: { a, b, scale: 1.5, dropout: 0.4 } };
+        const drop = { rate: 0.4, seed: 99 };
+        const mask = dropoutMask(x.shape, drop.rate, drop.seed);
+        const explicit = (xx: Tensor2D, ww: Tensor2D, aa: Tensor2D, bb: Tensor2D) =>
+          tf.add(
+            tf.matMul(xx, ww, false, true),
+            tf.mul(tf.matMul(tf.matMul(tf.mul(xx, mask), aa, false, true), bb, false, true), 1.5),
+          ) as Tensor2D;
+        const y = project(x, p, drop);
+        const want = explicit(x, w, a, b);
+        expect(maxAbsDiff(y.dataSync(), want.dataSync())).toBeLessThan(1e-5);
+        // Without the spec (inference) the adapter sees x itself.
+        const plain = project(x, p);
+        expect(maxAbsDiff(plain.dataSync(), want.dataSync())).toBeGreaterThan(1e-3);
+
+        const g = projectGrads(dy, x, p, true, drop);
+        // By hand: with u = (x⊙m)·Aᵀ and e = s·dy·B, dW = dyᵀx, dB = s·dyᵀu, dA = eᵀ(x⊙m), dx = dy·W + m⊙(e·A).
+        const xm = tf.mul(x, mask) as Tensor2D;
+        const e = tf.mul(tf.matMul(dy, b), 1.5) as Tensor2D;
+        const dw = tf.matMul(dy, x, true, false);
+        const db = tf.mul(tf.matMul(dy, tf.matMul(xm, a, false, true), true, false), 1.5);
+        const da = tf.matMul(e, xm, true, false);
+        const dx = tf.add(tf.matMul(dy, w), tf.mul(mask, tf.matMul(e, a)));
+        expect(maxAbsDiff(g.dx.dataSync(), dx.dataSync())).toBeLessThan(1e-5);
+        expect(maxAbsDiff(g.dw.dataSync(), dw.dataSync())).toBeLessThan(1e-5);
+        expect(maxAbsDiff(g.da.dataSync(), da.dataSync())).toBeLessThan(1e-5);
+        expect(maxAbsDiff(g.db.dataSync(), db.dataSync())).toBeLessThan(1e-5);
+        // linear() keeps a transposed copy of each base weight it sees.
+        releaseTransposedWeight(w);
+      });
+      expect(tf.memory().numTensors).toBe(before);
+    });
+
+    it.skipIf(!fixtureDir('flan-t5-tiny'))(
+      "a T5 with dropout_rate 0 drops only the adapters' inputs in training; seeded, and absent in evaluation",
+      () => {
+        const f = loadFixture('flan-t5-tiny');
+        const model = T5Model.fromTensors({ ...f.config, dropoutRate: 0 }, f.tensors);
+        const batch = referenceBatch(f.reference);
+        const adapters: Tensor2D[] = [];
+        for (const module of model.adaptableModules().keys()) {
+          if (!/\.(q|v)$/.test(module)) continue;
+          const [out, inp] = model.adaptableModules().get(module)!;
+          const a = uniform([2, inp], adapters.length + 10);
+          const b = tf.mul(uniform([out, 2], adapters.length + 20), 0.1) as Tensor2D;
+          adapters.push(a, b);
+          model.setLora(module, { a, b, scale: 2, dropout: 0.5 });
+        }
+        const lossOf = (training: boolean, seed: number) =>
+          tf.tidy(
+            () =>
+              crossEntropyLoss(model.forwardLogits2d(batch, { training, seed }), batch.labels).dataSync()[0]!,
+          );
+        expect(lossOf(false, 1)).toBe(lossOf(false, 2));
+        expect(lossOf(true, 7)).toBe(lossOf(true, 7));
+        expect(lossOf(true, 7)).not.toBe(lossOf(true, 8));
+        expect(Math.abs(lossOf(true, 7) - lossOf(false, 7))).toBeGreaterThan(1e-4);
+        const { loss } = computeGradients(model, batch, { training: true, seed: 7 });
+        expect(loss.dataSync()[0]).toBe(lossOf(true, 7));
+        loss.dispose();
+        expect(() =>
+          model.setLora('encoder.block.0.layer.0.SelfAttention.q', {
+            a: adapters[0]!,
+            b: adapters[1]!,
+            scale: 1,
+            dropout: 1,
+          }),
+        ).toThrow(/LoRA dropout 1 is outside \[0, 1\)/);
+        tf.dispose([...adapters, ...Object.values(batch)]);
+        model.dispose();
+      },
+    );
+  });
+}
