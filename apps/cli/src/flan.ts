@@ -8,6 +8,7 @@ import { registerGenerate } from './commands/generate';
 import { registerScore } from './commands/score';
 import { registerTrain } from './commands/train';
 import { registerEval } from './commands/eval';
+import { registerWeb } from './commands/web';
 
 const program = new Command('flan')
   .description('Instruction finetuning of T5 / Flan-T5 in TypeScript')
@@ -22,6 +23,7 @@ for (const register of [
   registerScore,
   registerTrain,
   registerEval,
+  registerWeb,
 ]) {
   register(program);
 }
