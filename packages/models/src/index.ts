@@ -16,6 +16,7 @@ export {
 } from './checkpoint/safetensors';
 export { loadT5, t5FromCheckpoint, t5ToFiles } from './pretrained';
 export { loadCheckpointFromFiles } from './checkpoint/bytes-store';
+export { causalToFiles } from './checkpoint/causal-files';
 
 // The T5 network, backends (compute).
 export { T5Model, ModelInputError, type ForwardOptions } from './t5/model';

@@ -53,9 +53,9 @@ for (const backend of ['wasm', 'cpu'] as const) {
         const da = tf.matMul(e, xm, true, false);
         const dx = tf.add(tf.matMul(dy, w), tf.mul(mask, tf.matMul(e, a)));
         expect(maxAbsDiff(g.dx.dataSync(), dx.dataSync())).toBeLessThan(1e-5);
-        expect(maxAbsDiff(g.dw.dataSync(), dw.dataSync())).toBeLessThan(1e-5);
-        expect(maxAbsDiff(g.da.dataSync(), da.dataSync())).toBeLessThan(1e-5);
-        expect(maxAbsDiff(g.db.dataSync(), db.dataSync())).toBeLessThan(1e-5);
+        expect(maxAbsDiff(g.dw!.dataSync(), dw.dataSync())).toBeLessThan(1e-5);
+        expect(maxAbsDiff(g.da!.dataSync(), da.dataSync())).toBeLessThan(1e-5);
+        expect(maxAbsDiff(g.db!.dataSync(), db.dataSync())).toBeLessThan(1e-5);
         // linear() keeps a transposed copy of each base weight it sees.
         releaseTransposedWeight(w);
       });

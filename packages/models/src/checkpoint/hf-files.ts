@@ -32,6 +32,14 @@ function sortKeys(value: unknown): unknown {
  * config fields by type (an int `initializer_factor` is rejected), so these keep a decimal point.
  */
 const FLOAT_KEYS = new Set([
+  // decoder-only configs
+  'rope_theta',
+  'rms_norm_eps',
+  'factor',
+  'low_freq_factor',
+  'high_freq_factor',
+  'attention_dropout',
+  // T5 configs and generation configs
   'classifier_dropout',
   'dropout_rate',
   'initializer_factor',
