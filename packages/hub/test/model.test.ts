@@ -1,10 +1,11 @@
-import { cpSync, createReadStream, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, createReadStream, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '@flan-ts/models';
-import { sharedFile } from '@flan-ts/test-support';
+import { runExample, sharedFile } from '@flan-ts/test-support';
+import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadPretrainedModel as loadFromUrl } from '../src/index';
 import { loadPretrainedModel } from '../src/node';
@@ -74,5 +75,21 @@ describe.skipIf(!llama || !t5)('loadPretrainedModel', () => {
       remote.dispose();
       local.dispose();
     });
+  });
+});
+
+const readme = readFileSync(join(import.meta.dirname, '..', 'README.md'), 'utf8');
+const section = readme.slice(readme.indexOf('## Any architecture'));
+describe.skipIf(!llama)('README loadPretrainedModel example', () => {
+  it('loads llama-tiny as a causal model and frees it', async () => {
+    const example = /```ts\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
+    const calls = await runExample(example, {
+      '@flan-ts/hub/node': 'packages/hub/src/node.ts',
+      '@flan-ts/models': 'packages/models/src/index.ts',
+    });
+    expect(calls).toHaveLength(1);
+    expect(calls[0]![0]).toBe(2);
+    expect(calls[0]![1]).toMatch(/has no tokenizer/);
+    expect(tf.memory().numTensors).toBe(0);
   });
 });
