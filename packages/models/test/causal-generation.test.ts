@@ -112,6 +112,22 @@ for (const backend of BACKENDS) {
           expect(Math.abs(s.sumLogprob - rc.sum_logprob[j]!)).toBeLessThan(1e-4);
         });
         const { best } = await rankClassify(model, rc.prompt, rc.candidates);
+        // Batched with another prompt of another length, or one pair per batch: the same log-probs.
+        const other = { inputIds: [291, 139], targets: [[7, 8, 9], [10]] };
+        const together = await scoreTargets(model, [{ inputIds: rc.prompt, targets: rc.candidates }, other], {
+          batchSize: 8,
+        });
+        const alone = await scoreTargets(model, [{ inputIds: rc.prompt, targets: rc.candidates }, other], {
+          batchSize: 1,
+        });
+        together
+          .flat()
+          .forEach((s, i) =>
+            expect(maxAbsDiff(s.tokenLogprobs, alone.flat()[i]!.tokenLogprobs)).toBeLessThan(1e-5),
+          );
+        together[0]!.forEach((s, j) =>
+          expect(maxAbsDiff(s.tokenLogprobs, rc.token_logprobs[j]!)).toBeLessThan(1e-4),
+        );
         expect(best).toBe(rc.argmax_sum_logprob);
         expect(tf.memory().numTensors).toBe(before);
       });

@@ -1,8 +1,8 @@
 /**
  * Log-probabilities of given targets by teacher forcing. Under a Seq2SeqLM the decoder reads the
- * start token followed by the target, and position t scores target token t. Under a CausalLM the
- * model reads prompt + target (positions 0…, right-padded in a batch), and target token j is scored
- * by the logits at position `promptLength − 1 + j`. Targets are used as given: the T5 tokenizer
+ * start token followed by the target, and position t scores target token t. Under a CausalLM a
+ * target continues the prompt: target token j is scored by the logits after prompt + target[<j]
+ * (each prompt prefilled once per batch, causal-score.ts). Targets are used as given: the T5 tokenizer
  * already appends eos, which is then scored like any other token (as the paper's rank
  * classification does).
  */
@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor1D, Tensor2D } from '@tensorflow/tfjs-core';
 import { isCausalLM, type CausalLM } from '../causal/interface';
 import type { Seq2SeqLM } from '../t5/interface';
+import { scoreCausalBatch } from './causal-score';
 import { ScoringError } from './errors';
 
 /** One input and the targets to score against it. */
@@ -68,16 +69,15 @@ export async function scoreTargets(
   });
   const results: TargetScore[][] = requests.map((r) => new Array<TargetScore>(r.targets.length));
   const pairs: Pair[] = requests.flatMap((r, request) => r.targets.map((_, target) => ({ request, target })));
-  // The positions a pair occupies in the logits: the target (encoder-decoder) or prompt + target.
-  const widthOf = (p: Pair) =>
-    requests[p.request]!.targets[p.target]!.length +
-    (isCausalLM(model) ? requests[p.request]!.inputIds.length : 0);
+  // The logits rows a pair needs: one per target token (decoder-only: the prompt's last row, then
+  // one per fed target token).
+  const widthOf = (p: Pair) => requests[p.request]!.targets[p.target]!.length;
   let batch: Pair[] = [];
   let batchWidth = 0;
   const flush = async (): Promise<void> => {
     if (batch.length === 0) return;
     const scores = isCausalLM(model)
-      ? await scoreCausalBatch(model, requests, batch)
+      ? await scoreCausalBatch(model, { requests, pairs: batch })
       : await scoreBatch(model, requests, batch);
     batch.forEach((p, i) => (results[p.request]![p.target] = scores[i]!));
     batch = [];
@@ -158,72 +158,6 @@ async function scoreBatch(
       const tokenLogprobs = target.map((_, t) =>
         Math.fround(chosen[row * tgtLen + t]! - lse[row * tgtLen + t]!),
       );
-      const logprob = tokenLogprobs.reduce((a, b) => a + b, 0);
-      if (Number.isNaN(logprob)) throw new ScoringError(`the model's logits for pair ${row} contain NaN`);
-      return { tokenLogprobs, sumLogprob: Math.fround(logprob) };
-    });
-  } finally {
-    tf.dispose([logNormalizer, picked]);
-  }
-}
-
-/**
- * One batch under a decoder-only model: each pair is the row prompt + target, right-padded; only the
- * logits of the positions that score a target token are normalised and read.
- */
-async function scoreCausalBatch(
-  model: CausalLM,
-  requests: readonly ScoringRequest[],
-  pairs: readonly Pair[],
-): Promise<TargetScore[]> {
-  const rows = pairs.map((p) => [
-    ...requests[p.request]!.inputIds,
-    ...requests[p.request]!.targets[p.target]!,
-  ]);
-  const width = Math.max(...rows.map((r) => r.length));
-  const vocab = model.vocabSize;
-  const ids = new Int32Array(rows.length * width).fill(model.padTokenId);
-  const mask = new Int32Array(rows.length * width);
-  const positions: number[] = [];
-  const targetIds: number[] = [];
-  rows.forEach((row, r) => {
-    row.forEach((id, c) => {
-      ids[r * width + c] = id;
-      mask[r * width + c] = 1;
-    });
-    const promptLength = requests[pairs[r]!.request]!.inputIds.length;
-    for (let c = promptLength; c < row.length; c++) {
-      positions.push(r * width + c - 1);
-      targetIds.push(row[c]!);
-    }
-  });
-  const [logNormalizer, picked] = tf.tidy(() => {
-    const logits = model.forward({
-      inputIds: tf.tensor2d(ids, [rows.length, width], 'int32'),
-      attentionMask: tf.tensor2d(mask, [rows.length, width], 'int32'),
-    });
-    if (logits.shape[0] !== rows.length || logits.shape[1] !== width || logits.shape[2] !== vocab) {
-      throw new ScoringError(
-        `the model returned logits of shape [${logits.shape.join(', ')}], expected [${rows.length}, ${width}, ${vocab}]`,
-      );
-    }
-    const scored = tf.gather(tf.reshape(logits, [-1, vocab]), tf.tensor1d(positions, 'int32'));
-    const flatIndex = tf.tensor1d(
-      targetIds.map((id, i) => i * vocab + id),
-      'int32',
-    );
-    return [tf.logSumExp(scored, 1) as Tensor1D, tf.gather(tf.reshape(scored, [-1]), flatIndex) as Tensor1D];
-  });
-  try {
-    const [lse, chosen] = await Promise.all([logNormalizer.data(), picked.data()]);
-    let at = 0;
-    return pairs.map((p, row) => {
-      const target = requests[p.request]!.targets[p.target]!;
-      const tokenLogprobs = target.map(() => {
-        const value = Math.fround(chosen[at]! - lse[at]!);
-        at += 1;
-        return value;
-      });
       const logprob = tokenLogprobs.reduce((a, b) => a + b, 0);
       if (Number.isNaN(logprob)) throw new ScoringError(`the model's logits for pair ${row} contain NaN`);
       return { tokenLogprobs, sumLogprob: Math.fround(logprob) };
