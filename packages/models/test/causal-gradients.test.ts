@@ -105,10 +105,10 @@ for (const backend of BACKENDS) {
             const q = params.get('model.layers.0.self_attn.q_proj.weight')!;
             expect(
               maxAbsDiff(q.dataSync(), expected.get('adamw.model.layers.0.self_attn.q_proj.weight')!.data),
-            ).toBeLessThan(2e-6);
+            ).toBeLessThan(1e-6);
             expect(
               maxAbsDiff(params.get('model.norm.weight')!.dataSync(), adamw['model.norm.weight_after_step']),
-            ).toBeLessThan(2e-6);
+            ).toBeLessThan(1e-6);
             const worst = { name: '', rel: 0 };
             for (const [param, norm] of Object.entries(adamw.param_norms_after_step)) {
               const rel = Math.abs(l2(params.get(param)!.dataSync()) - norm) / norm;
