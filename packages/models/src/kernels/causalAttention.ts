@@ -56,7 +56,8 @@ export interface CausalAttentionInputs {
 
 /** A `[batch, 1, queryLen, keyLen]` mask repeated for the G query heads of each kv head. */
 export function groupedMask(mask: Tensor4D, groups: number): Tensor4D {
-  return groups === 1 ? tf.clone(mask) : tf.tile(mask, [1, 1, groups, 1]);
+  // Concat, not tile: wasm's Tile is ~30x slower here.
+  return groups === 1 ? tf.clone(mask) : tf.concat(new Array<Tensor4D>(groups).fill(mask), 2);
 }
 
 /** `[N, heads, D]` (token-major) ↔ `[batch, kvHeads, G·len, D]` (grouped heads). */
