@@ -24,7 +24,8 @@ import { initBackend } from '../src/backend/index';
 import { parseCausalConfig } from '../src/causal/config';
 import { CausalLMModel } from '../src/causal/model';
 import { expectedCausalTensors } from '../src/causal/parameters';
-import { loadCausalLM, saveCausalLM } from '../src/checkpoint/node/causal';
+import { loadCausalLM } from '../src/checkpoint/node/causal';
+import { saveCausalLM } from '../src/checkpoint/node/save-causal';
 import type { DecoderCache } from '../src/t5/interface';
 
 const SMOLLM2_135M = {

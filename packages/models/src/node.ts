@@ -12,11 +12,5 @@ export { initNodeBackend, releaseWebGpu } from './backend/node';
 export { writeFileAtomic } from './checkpoint/node/atomic-file';
 
 // Decoder-only checkpoints from local directories and the hub cache (these replace the browser loaders), and saving.
-export {
-  loadCausalLM,
-  loadCausalCheckpoint,
-  loadAnyCheckpoint,
-  loadModel,
-  saveCausalLM,
-  type SaveCausalOptions,
-} from './checkpoint/node/causal';
+export { loadCausalLM, loadCausalCheckpoint, loadAnyCheckpoint, loadModel } from './checkpoint/node/causal';
+export { saveCausalLM, type SaveCausalOptions } from './checkpoint/node/save-causal';

@@ -18,7 +18,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/backend/index';
 import { parseCausalConfig } from '../src/causal/config';
-import { loadCausalLM, loadModel, saveCausalLM } from '../src/checkpoint/node/causal';
+import { loadCausalLM, loadModel } from '../src/checkpoint/node/causal';
+import { saveCausalLM } from '../src/checkpoint/node/save-causal';
 import { serializeSafetensors } from '../src/checkpoint/safetensors';
 import { fixtureDir } from './t5-fixtures';
 import {
