@@ -21,6 +21,7 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileS
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { format, resolveConfig } from 'prettier';
 import { FLAN_T5_SMALL, writeRandomModel } from '../../models/bench/model';
 import { loadTokenizerDirectory } from '../../tokenizer/src/node';
 import { encodePrompt, planBatches, type PromptRecord } from '../src/index';
@@ -234,9 +235,10 @@ const table = [
   `A full four-benchmark run of the shared data (MMLU ${counts.mmlu} × direct, rank and CoT; BBH ${counts.bbh} × direct and CoT; TyDiQA ${counts.tydiqa}; MGSM ${counts.mgsm}; direct formats at the MMLU direct rate, CoT at the BBH CoT rate with ${quick ? 8 : cotTokens} new tokens), one thread: ours ≈ ${hours(estimate('ours'))}, PyTorch ≈ ${hours(estimate('torch'))}.`,
 ].join('\n');
 process.stdout.write(table + '\n');
-if (!quick)
-  writeFileSync(
-    join(benchDir, 'results.md'),
-    `# @flan-ts/eval benchmark\n\n\`npm run bench -w @flan-ts/eval\`, ${new Date().toISOString().slice(0, 10)}.\n\n${table}\n`,
-  );
+if (!quick) {
+  const path = join(benchDir, 'results.md');
+  const text = `# @flan-ts/eval benchmark\n\n\`npm run bench -w @flan-ts/eval\`, ${new Date().toISOString().slice(0, 10)}.\n\n${table}\n`;
+  // Formatted as the repository's prettier config would, so the committed file passes the check.
+  writeFileSync(path, await format(text, { ...(await resolveConfig(path)), filepath: path }));
+}
 rmSync(work, { recursive: true, force: true });
