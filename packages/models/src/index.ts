@@ -69,7 +69,7 @@ export {
 
 // Decoder-only models (Llama, Qwen3, Mistral, Qwen2): the network, its loss and gradients, and
 // loading by URL or hub id (loadModel picks T5 or causal from config.json).
-export { CausalLMModel } from './causal/model';
+export { CausalLMModel, type CausalForwardOptions } from './causal/model';
 export {
   parseCausalConfig,
   toHuggingFaceCausalConfig,

@@ -77,6 +77,21 @@ for (const backend of BACKENDS) {
         tf.dispose(Object.values(batch));
       });
 
+      it('recompute (activation checkpointing) gives the same loss and gradients, leak-free', () => {
+        const { reference: ref } = loadCausalFixture(name);
+        const batch = causalBatch(ref);
+        const before = tf.memory().numTensors;
+        const kept = computeCausalGradients(model, batch);
+        const redone = computeCausalGradients(model, batch, { recompute: true });
+        expect(redone.loss.dataSync()[0]).toBe(kept.loss.dataSync()[0]);
+        for (const [param, g] of kept.grads) {
+          expect(maxAbsDiff(redone.grads.get(param)!.dataSync(), g.dataSync()), param).toBeLessThan(1e-7);
+        }
+        tf.dispose([kept.loss, redone.loss, ...kept.grads.values(), ...redone.grads.values()]);
+        expect(tf.memory().numTensors).toBe(before);
+        tf.dispose(Object.values(batch));
+      });
+
       it.skipIf(name !== 'llama-tiny')(
         'one AdamW step (torch semantics, by hand) gives the recorded parameters and loss',
         () => {

@@ -9,14 +9,14 @@ import type { Scalar, Tensor, Tensor2D, Variable } from '@tensorflow/tfjs-core';
 import { crossEntropyLoss, IGNORE_INDEX, type LossOptions } from '../loss/crossEntropy';
 import type { LossAndGradients } from '../t5/gradients';
 import type { CausalLMInputs } from './interface';
-import type { CausalLMModel } from './model';
+import type { CausalForwardOptions, CausalLMModel } from './model';
 
 /** A teacher-forced batch: the inputs and `labels` `[batch, len]` int32, unshifted (HF: `labels=input_ids`, −100 ignored). */
 export interface CausalTrainingBatch extends CausalLMInputs {
   labels: Tensor2D;
 }
 
-export interface CausalGradientOptions extends LossOptions {
+export interface CausalGradientOptions extends LossOptions, CausalForwardOptions {
   /** Only these parameters (by HF name) get gradients; default all. */
   parameters?: readonly string[];
   /** Differentiate with respect to these variables instead (e.g. a LoRA adapter's), by name. Overrides `parameters`. */
@@ -35,7 +35,7 @@ export function shiftLabels(labels: Tensor2D): Tensor2D {
 export function causalLmLoss(
   model: CausalLMModel,
   batch: CausalTrainingBatch,
-  options: LossOptions = {},
+  options: LossOptions & CausalForwardOptions = {},
 ): Scalar {
   const [b, t] = batch.inputIds.shape;
   if (batch.labels.shape[0] !== b || batch.labels.shape[1] !== t) {
@@ -43,7 +43,9 @@ export function causalLmLoss(
       `causal loss: labels shape [${batch.labels.shape.join(', ')}] differs from inputIds [${b}, ${t}]`,
     );
   }
-  return tf.tidy(() => crossEntropyLoss(model.forwardLogits2d(batch), shiftLabels(batch.labels), options));
+  return tf.tidy(() =>
+    crossEntropyLoss(model.forwardLogits2d(batch, options), shiftLabels(batch.labels), options),
+  );
 }
 
 /**

@@ -33,23 +33,34 @@ export function gatedMlpForward(x: Tensor2D, w: GatedMlpWeights, eps: number): T
 
 /**
  * {@link gatedMlpForward} differentiable with respect to `x` and the weights:
- * `dg = dm·u·σ(g)·(1 + g·(1 − σ(g)))`, `du = dm·silu(g)`.
+ * `dg = dm·u·σ(g)·(1 + g·(1 − σ(g)))`, `du = dm·silu(g)`. With `recompute` only `x` is kept and the
+ * backward pass reruns the forward.
  */
-export function gatedMlpSublayer(x: Tensor2D, w: GatedMlpWeights, eps: number): Tensor2D {
+export function gatedMlpSublayer(x: Tensor2D, w: GatedMlpWeights, eps: number, recompute = false): Tensor2D {
   const inputs: Partial<Record<InputName, Tensor>> = { x, norm: w.norm };
   for (const name of ['gate', 'up', 'down'] as const) denseInputs(name, w[name], inputs);
   return keyedOp(inputs, (save) => {
-    const f = tf.tidy(() => {
-      const all = forwardWithActivations(x, w, eps);
-      return { y: all.y, acts: [all.n, all.r, all.g, all.u, all.m] };
-    });
-    save([x, ...f.acts]);
-    tf.dispose(f.acts);
+    let value: Tensor2D;
+    if (recompute) {
+      value = gatedMlpForward(x, w, eps);
+      save([x]);
+    } else {
+      const f = tf.tidy(() => {
+        const all = forwardWithActivations(x, w, eps);
+        return { y: all.y, acts: [all.n, all.r, all.g, all.u, all.m] };
+      });
+      value = f.y;
+      save([x, ...f.acts]);
+      tf.dispose(f.acts);
+    }
     return {
-      value: f.y,
+      value,
       gradFunc: (dy, saved, wanted) => {
-        const [xs, n, r, g, u, m] = saved as Tensor2D[];
         const grads = tf.tidy(() => {
+          const xs = saved[0] as Tensor2D;
+          const [n, r, g, u, m] = recompute
+            ? (({ n, r, g, u, m }) => [n, r, g, u, m])(forwardWithActivations(xs, w, eps))
+            : (saved.slice(1) as Tensor2D[]);
           const out: Partial<Record<InputName, Tensor>> = {};
           const dm = denseGrads('down', dy as Tensor2D, m!, w.down, wanted, out);
           const s = tf.sigmoid(g!);
@@ -61,7 +72,7 @@ export function gatedMlpSublayer(x: Tensor2D, w: GatedMlpWeights, eps: number): 
             denseGrads('gate', dg, n!, w.gate, wanted, out),
             denseGrads('up', du, n!, w.up, wanted, out),
           ) as Tensor2D;
-          const gNorm = rmsNormGrads(dn, xs!, w.norm, r!);
+          const gNorm = rmsNormGrads(dn, xs, w.norm, r!);
           out.x = tf.add(dy, gNorm.dx);
           if (wanted.has('norm')) out.norm = gNorm.dw;
           return out as tf.NamedTensorMap;
