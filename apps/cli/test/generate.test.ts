@@ -1,9 +1,19 @@
-import { existsSync, readFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { sharedFile } from '@flan-ts/test-support';
-import { describe, expect, it } from 'vitest';
+import { expectedCausalTensors, parseCausalConfig, serializeSafetensors } from '@flan-ts/models';
+import { sharedFile, uniformFloats } from '@flan-ts/test-support';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runFlan } from './run-flan';
 
 interface Reference {
@@ -270,3 +280,82 @@ for (const [name, backend] of [
     });
   });
 }
+
+const qwenTokenizer = sharedFile('fixtures/tokenizers/qwen3/tokenizer.json');
+describe.skipIf(!qwenTokenizer)(
+  'flan generate and score on a decoder-only model with a BPE tokenizer',
+  () => {
+    // A one-layer random Llama whose vocabulary is the Qwen3 tokenizer's, so text goes in and out.
+    let dir: string;
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), 'flan-causal-text-'));
+      const config = {
+        model_type: 'llama',
+        vocab_size: 151669,
+        hidden_size: 16,
+        intermediate_size: 32,
+        num_hidden_layers: 1,
+        num_attention_heads: 2,
+        num_key_value_heads: 1,
+        rope_theta: 10000.0,
+        rms_norm_eps: 1e-6,
+        tie_word_embeddings: true,
+        eos_token_id: 151645,
+        pad_token_id: 151643,
+      };
+      const tensors = expectedCausalTensors(parseCausalConfig(config))
+        .filter((t) => t.required)
+        .map((t, i) => {
+          const size = t.shape.reduce((a, b) => a * b, 1);
+          const data =
+            t.shape.length === 1 ? new Float32Array(size).fill(1) : uniformFloats(size, 50 + i, -0.5, 0.5);
+          return { name: t.name, shape: [...t.shape], data };
+        });
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
+      writeFileSync(join(dir, 'model.safetensors'), serializeSafetensors(tensors));
+      for (const f of ['tokenizer.json', 'tokenizer_config.json'])
+        copyFileSync(join(dirname(qwenTokenizer!), f), join(dir, f));
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('text prompts in, decoded text out, identical to the ids path; --stop cuts the text', async () => {
+      const plain = await flan(
+        ['generate', '--model', dir, '--max-new-tokens', '6', '--ignore-eos'],
+        'Hello world\n',
+      );
+      expect(plain.stderr).toBe('');
+      expect(plain.code).toBe(0);
+      const [out] = jsonLines(plain.stdout) as { inputs: string; new_tokens: number[]; text: string }[];
+      expect(out!.inputs).toBe('Hello world');
+      expect(out!.new_tokens).toHaveLength(6);
+      expect(typeof out!.text).toBe('string');
+      const ids = await flan(
+        ['generate', '--model', dir, '--jsonl', '--max-new-tokens', '6', '--ignore-eos'],
+        JSON.stringify({ input_ids: [9707, 1879] }),
+      );
+      expect((jsonLines(ids.stdout)[0] as { new_tokens: number[] }).new_tokens).toEqual(out!.new_tokens);
+      // The first visible character of the text: the row must stop at the token that produced it.
+      const stop = out!.text.trim().slice(0, 1);
+      expect(stop).not.toBe('');
+      const cut = await flan(
+        ['generate', '--model', dir, '--max-new-tokens', '6', '--ignore-eos', '--stop', stop],
+        'Hello world\n',
+      );
+      const [c] = jsonLines(cut.stdout) as { new_tokens: number[]; text: string }[];
+      expect(c!.text).toContain(stop);
+      expect(c!.new_tokens).toEqual(out!.new_tokens.slice(0, c!.new_tokens.length));
+      expect(c!.text.length).toBeLessThanOrEqual(out!.text.length);
+    });
+
+    it('scores text targets as continuations of the text prompt', async () => {
+      const line = JSON.stringify({ inputs: 'The answer is', targets: [' yes', ' no'] });
+      const { code, stdout, stderr } = await flan(['score', '--model', dir, '--jsonl'], line);
+      expect(stderr).toBe('');
+      expect(code).toBe(0);
+      const out = JSON.parse(stdout) as { sum_logprobs: number[]; token_logprobs: number[][] };
+      expect(out.sum_logprobs).toHaveLength(2);
+      expect(out.token_logprobs.every((t) => t.length >= 1 && t.every((x) => x < 0))).toBe(true);
+    });
+  },
+);
