@@ -35,8 +35,9 @@ export async function assembleAny(
   if (checkpoint.architecture === 't5') {
     return { architecture: 't5', ...(await assemble(source, checkpoint, loaders.t5, options)) };
   }
-  const { CausalLMModel } = await import('@flan-ts/models');
-  const model = CausalLMModel.fromTensors(checkpoint.config, checkpoint.tensors);
+  const { causalFromCheckpoint } = await import('@flan-ts/models');
+  // The eos ids of generation_config.json, as HF's generate uses them.
+  const model = causalFromCheckpoint(checkpoint);
   checkpoint.tensors.clear();
   let tokenizer: TextTokenizer | undefined;
   try {

@@ -121,6 +121,24 @@ describe.skipIf(!ready)('decoder-only checkpoints', () => {
     model.dispose();
   });
 
+  it("generation_config.json's eos ids stop generation, as in HF's generate", async () => {
+    const source = causalFixtureDir('llama-tiny')!;
+    const out = join(dir, 'llama-eos');
+    mkdirSync(out, { recursive: true });
+    for (const f of ['config.json', 'model.safetensors']) copyFileSync(join(source, f), join(out, f));
+    writeFileSync(
+      join(out, 'generation_config.json'),
+      JSON.stringify({ eos_token_id: [2, 19], pad_token_id: 0 }),
+    );
+    const model = await loadCausalLM(out);
+    expect(model.eosTokenIds).toEqual([2, 19]);
+    expect(model.config.eosTokenIds).toEqual([2, 19]);
+    model.dispose();
+    const plain = await loadCausalLM(source);
+    expect(plain.eosTokenIds).toEqual([2]);
+    plain.dispose();
+  });
+
   it('names the file and tensor of a missing, unexpected or misshapen tensor', async () => {
     const source = causalFixtureDir('llama-tiny')!;
     const tensors = [...readSafetensorsFile(join(source, 'model.safetensors')).values()];

@@ -236,3 +236,24 @@ export function toHuggingFaceCausalConfig(config: CausalLMConfig): Record<string
   if (config.modelType === 'qwen3' || config.modelType === 'qwen2') out.use_sliding_window = false;
   return out;
 }
+
+/**
+ * The config with `generation_config.json`'s token ids where it gives them, as Hugging Face's
+ * `generate` reads them (Llama 3 Instruct lists its end-of-turn ids there, not in `config.json`).
+ * Invalid entries are ignored (the file is advice to generation, not part of the network).
+ */
+export function withGenerationIds(
+  config: CausalLMConfig,
+  generationConfig: Record<string, unknown> | undefined,
+): CausalLMConfig {
+  if (generationConfig === undefined) return config;
+  const isId = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+  const eos = generationConfig.eos_token_id;
+  const eosTokenIds = isId(eos)
+    ? [eos]
+    : Array.isArray(eos) && eos.every(isId)
+      ? [...eos]
+      : config.eosTokenIds;
+  const pad = generationConfig.pad_token_id;
+  return { ...config, eosTokenIds, padTokenId: config.padTokenId ?? (isId(pad) ? pad : undefined) };
+}

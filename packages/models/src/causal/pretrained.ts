@@ -9,6 +9,7 @@ import { CheckpointError } from '../checkpoint/errors';
 import { remoteStore, type LoadCheckpointOptions } from '../checkpoint/load-remote';
 import type { CheckpointStore } from '../checkpoint/store';
 import { T5Model } from '../t5/model';
+import { withGenerationIds } from './config';
 import { CausalLMModel } from './model';
 
 /** A ready model of either family with what its checkpoint carried besides the weights. */
@@ -24,17 +25,20 @@ export type LoadedModel =
 
 /** The network of a loaded decoder-only checkpoint (its tensors are copied to the current backend). */
 export function causalFromCheckpoint(
-  checkpoint: Pick<LoadedCausalCheckpoint, 'config' | 'tensors'>,
+  checkpoint: Pick<LoadedCausalCheckpoint, 'config' | 'tensors'> &
+    Partial<Pick<LoadedCausalCheckpoint, 'generationConfig'>>,
 ): CausalLMModel {
-  return CausalLMModel.fromTensors(checkpoint.config, checkpoint.tensors);
+  return CausalLMModel.fromTensors(
+    withGenerationIds(checkpoint.config, checkpoint.generationConfig),
+    checkpoint.tensors,
+  );
 }
 
 /** The model of a loaded checkpoint of either family; frees the host copies of its tensors. */
 export function modelFromCheckpoint(checkpoint: AnyLoadedCheckpoint): LoadedModel {
   const { tensors, ...rest } = checkpoint;
   try {
-    if (rest.architecture === 'causal')
-      return { ...rest, model: CausalLMModel.fromTensors(rest.config, tensors) };
+    if (rest.architecture === 'causal') return { ...rest, model: causalFromCheckpoint({ ...rest, tensors }) };
     return { ...rest, architecture: 't5', model: T5Model.fromTensors(rest.config, tensors) };
   } finally {
     tensors.clear();
