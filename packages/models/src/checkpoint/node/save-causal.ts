@@ -6,6 +6,7 @@ import { copyFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { toHuggingFaceCausalConfig } from '../../causal/config';
 import type { CausalLMModel } from '../../causal/model';
+import { huggingFaceJson } from '../hf-files';
 import type { GenerationConfigJson } from '../load';
 import {
   encodeSafetensorsHeader,
@@ -25,36 +26,6 @@ export interface SaveCausalOptions {
   generationConfig?: GenerationConfigJson;
   /** Files copied into the directory as they are (e.g. the tokenizer files). */
   copyFiles?: readonly string[];
-}
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value === null || typeof value !== 'object') return value;
-  return Object.fromEntries(
-    Object.keys(value)
-      .sort()
-      .map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]),
-  );
-}
-
-/** Keys Python writes as floats (transformers 5 validates config fields by type). */
-const FLOAT_KEYS = new Set([
-  'rope_theta',
-  'rms_norm_eps',
-  'factor',
-  'low_freq_factor',
-  'high_freq_factor',
-  'attention_dropout',
-]);
-const FLOAT_MARK = '\u0000float:';
-
-function huggingFaceJson(value: unknown): Uint8Array {
-  const text = JSON.stringify(
-    sortKeys(value),
-    (key, v) => (FLOAT_KEYS.has(key) && Number.isInteger(v) ? `${FLOAT_MARK}${v}.0` : v),
-    2,
-  ).replace(/"\\u0000float:(-?\d+\.0)"/g, '$1');
-  return new TextEncoder().encode(`${text}\n`);
 }
 
 async function writeSafetensors(
