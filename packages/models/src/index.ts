@@ -31,7 +31,10 @@ export {
   BackendError,
   BACKEND_NAMES,
   type BackendName,
+  type BackendOptions,
 } from './backend/index';
+export { setNumThreads, threadsInUse, threadStatus, stopThreads, type ThreadStatus } from './threads/index';
+export { gemmUsesFusedMultiplyAdd as wasmUsesFusedMultiplyAdd } from './kernels/wasm/gemm';
 export {
   crossEntropyLoss,
   tokenCrossEntropy,

@@ -5,6 +5,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { installWasmKernels } from '../kernels/wasm/install';
+import { sharedMemoryAllowed, withSharedTfjsMemory } from '../kernels/wasm/shared-memory';
+import { setNumThreads } from '../threads/index';
 
 /** Backends the models run on. */
 export type BackendName = 'wasm' | 'cpu' | 'webgpu';
@@ -36,19 +38,40 @@ export async function setWasmPaths(prefix: string): Promise<void> {
   wasm.setWasmPaths(prefix);
 }
 
+/** Options of `initBackend` (the wasm backend's; the others ignore them). */
+export interface BackendOptions {
+  /**
+   * Threads of the wasm kernels, the calling thread included (default: the number of cores). Needs
+   * shared memory: in a browser, a cross-origin isolated page; otherwise one thread is used
+   * (`threadStatus()` says why). Same as calling `setNumThreads`.
+   */
+  threads?: number;
+  /**
+   * The GEMM variant: relaxed SIMD's fused multiply-add (`true`), plain multiply + add (`false`), or
+   * `'auto'` (default): fused where the engine supports relaxed SIMD (Node >= 22, Chromium; Node 20
+   * with `--experimental-wasm-relaxed-simd`). Fixed by the first `initBackend('wasm')` of a process.
+   */
+  fusedMultiplyAdd?: boolean | 'auto';
+}
+
 /**
  * Loads the backend's module, makes it the active tfjs backend and waits until it is ready.
- * Returns the name tfjs reports. Idempotent: calling it again with the active backend is cheap.
+ * Returns the name tfjs reports. Idempotent: calling it again with the active backend is cheap
+ * (a `threads` option still applies).
  *
  * @example
  * ```ts
- * await initBackend('wasm');
+ * await initBackend('wasm', { threads: 2 });
  * ```
  */
-export async function initBackend(name: BackendName = 'wasm'): Promise<BackendName> {
+export async function initBackend(
+  name: BackendName = 'wasm',
+  options: BackendOptions = {},
+): Promise<BackendName> {
   if (!isBackendName(name)) {
     throw new BackendError(`unknown backend (supported: ${BACKEND_NAMES.join(', ')})`, String(name));
   }
+  if (options.threads !== undefined) await setNumThreads(options.threads);
   if (tf.getBackend() === name && tf.engine().backendName === name) return name;
   try {
     if (name === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
@@ -66,13 +89,27 @@ export async function initBackend(name: BackendName = 'wasm'): Promise<BackendNa
     );
   }
   let ok: boolean;
-  try {
-    ok = await tf.setBackend(name);
+  // The wasm heap is made shared as tfjs creates it (the first time only), so that kernel workers can use it.
+  const shared = name === 'wasm' && tf.findBackend('wasm') === null ? sharedMemoryAllowed() : undefined;
+  const activate = async (): Promise<boolean> => {
+    const set = await tf.setBackend(name);
     await tf.ready();
+    return set;
+  };
+  try {
+    ok = shared?.allowed === true ? await withSharedTfjsMemory(activate) : await activate();
   } catch (error) {
     throw new BackendError(`initialisation failed: ${(error as Error).message}`, name);
   }
   if (!ok || tf.getBackend() !== name) throw new BackendError('initialisation failed', name);
-  if (name === 'wasm') await installWasmKernels();
+  if (name === 'wasm') {
+    await installWasmKernels({
+      fusedMultiplyAdd: options.fusedMultiplyAdd,
+      unsharedReason:
+        shared === undefined
+          ? 'tfjs-backend-wasm was initialised before initBackend, so its heap is not shared memory'
+          : shared.reason,
+    });
+  }
   return name;
 }

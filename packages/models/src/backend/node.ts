@@ -4,7 +4,7 @@
  * tfjs-backend-webgpu registers itself only if `navigator.gpu` exists when it is first imported, so
  * the globals are installed before `initBackend` imports it.
  */
-import { BackendError, type BackendName, initBackend } from './index';
+import { BackendError, type BackendName, type BackendOptions, initBackend } from './index';
 
 interface DawnModule {
   create(flags: string[]): unknown;
@@ -43,7 +43,8 @@ async function installDawn(): Promise<void> {
 }
 
 /**
- * `initBackend` for Node: `wasm` (the default), `cpu`, or `webgpu` through Dawn.
+ * `initBackend` for Node: `wasm` (the default), `cpu`, or `webgpu` through Dawn; `options.threads`
+ * sets the wasm kernels' threads (default `os.availableParallelism()`).
  *
  * @example
  * ```ts
@@ -51,9 +52,12 @@ async function installDawn(): Promise<void> {
  * await initNodeBackend(process.env.FLAN_BACKEND === 'webgpu' ? 'webgpu' : 'wasm');
  * ```
  */
-export async function initNodeBackend(name: BackendName = 'wasm'): Promise<BackendName> {
+export async function initNodeBackend(
+  name: BackendName = 'wasm',
+  options: BackendOptions = {},
+): Promise<BackendName> {
   if (name === 'webgpu') await installDawn();
-  return initBackend(name);
+  return initBackend(name, options);
 }
 
 /**

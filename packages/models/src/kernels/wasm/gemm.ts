@@ -6,8 +6,19 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
-import { wasmBase64 } from './generated/gemm';
-import { heapOffset, instantiateKernelModule, replaceWasmKernel, withScratch } from './runtime';
+import { currentPool, enableThreads } from '../../threads/index';
+import { GEMM_ENTRY_WORDS } from '../../threads/worker-source';
+import { wasmBase64 as relaxedWasmBase64 } from './generated/gemm-relaxed';
+import { wasmBase64 as plainWasmBase64 } from './generated/gemm';
+import { splitGemm } from './gemm-split';
+import {
+  backendMemoryIsShared,
+  heapOffset,
+  kernelModuleBytes,
+  loadKernelModule,
+  replaceWasmKernel,
+  withScratch,
+} from './runtime';
 import type { WasmBackendInternals } from './runtime';
 
 interface GemmExports {
@@ -53,6 +64,20 @@ export interface GemmSpec {
 }
 
 let gemmExports: GemmExports | undefined;
+let gemmFusedMultiplyAdd = false;
+
+/**
+ * Below this many floating-point operations (`2·m·n·k` summed over the batch) a product runs on the
+ * calling thread: waking a worker and waiting for it costs ~20-40 µs here, as much as ~1 MFLOP of
+ * GEMM at 30-45 GFLOP/s. Measured with `scripts/bench-threads.ts` (2 threads, loaded 2-core machine):
+ * the 2-thread time first beats the 1-thread time between 2^20 and 2^21 flops.
+ */
+export const MIN_PARALLEL_FLOPS = 2 ** 21;
+
+/** Bytes of scratch per thread, rounded so that each thread's block starts on a cache line. */
+function roundScratch(bytes: number): number {
+  return (bytes + 63) & ~63;
+}
 
 /** Runs `spec` on tensors already on the wasm backend; `c` is written (never read). */
 export function runGemm(
@@ -69,9 +94,15 @@ export function runGemm(
   const aBase = heapOffset(backend, a);
   const bBase = heapOffset(backend, b);
   const cBase = heapOffset(backend, c);
+  const transA = spec.transA ? 1 : 0;
+  const transB = spec.transB ? 1 : 0;
+  const pool = currentPool();
+  const flops = 2 * m * n * k * spec.batches.length;
+  if (pool !== undefined && flops >= MIN_PARALLEL_FLOPS && k > 0) {
+    runGemmThreaded(backend, g, pool, aBase, bBase, cBase, spec);
+    return;
+  }
   withScratch(backend, g.gemmScratchBytes(m, n, k), (scratch) => {
-    const transA = spec.transA ? 1 : 0;
-    const transB = spec.transB ? 1 : 0;
     for (const o of spec.batches) {
       g.gemm(
         aBase + 4 * o.a,
@@ -90,6 +121,91 @@ export function runGemm(
       );
     }
   });
+}
+
+/**
+ * `runGemm` over the pool: the output is split into blocks (`splitGemm`), thread 0 (the caller) runs
+ * its own blocks directly and the workers read theirs from a job table in the heap. One allocation
+ * holds the table and every thread's scratch.
+ */
+function runGemmThreaded(
+  backend: WasmBackendInternals,
+  g: GemmExports,
+  pool: NonNullable<ReturnType<typeof currentPool>>,
+  aBase: number,
+  bBase: number,
+  cBase: number,
+  spec: GemmSpec,
+): void {
+  const threads = pool.size + 1;
+  const parts = splitGemm(spec, threads);
+  const scratchBytes = parts.map((list) =>
+    roundScratch(list.reduce((most, p) => Math.max(most, g.gemmScratchBytes(p.m, p.n, spec.k)), 0)),
+  );
+  const entries = parts.reduce((sum, list, t) => sum + (t === 0 ? 0 : list.length), 0);
+  const tableBytes = roundScratch(entries * GEMM_ENTRY_WORDS * 4);
+  const total = tableBytes + scratchBytes.reduce((x, y) => x + y, 0);
+  withScratch(backend, total, (block) => {
+    // Views of the heap are taken after the allocation, which may have grown it.
+    const heap = new Uint32Array(backend.wasm.asm!.memory!.buffer);
+    const scratchOf: number[] = [];
+    let scratch = block + tableBytes;
+    for (const bytes of scratchBytes) {
+      scratchOf.push(scratch);
+      scratch += bytes;
+    }
+    const jobs = [];
+    let entry = block;
+    for (let t = 1; t < threads; t++) {
+      const list = parts[t]!;
+      jobs.push({ pointer: entry, count: list.length });
+      for (const p of list) {
+        const w = entry >>> 2;
+        heap[w] = aBase + 4 * p.a;
+        heap[w + 1] = bBase + 4 * p.b;
+        heap[w + 2] = cBase + 4 * p.c;
+        heap[w + 3] = scratchOf[t]!;
+        heap[w + 4] = p.m;
+        heap[w + 5] = p.n;
+        heap[w + 6] = spec.k;
+        heap[w + 7] = spec.lda;
+        heap[w + 8] = spec.ldb;
+        heap[w + 9] = spec.ldc;
+        heap[w + 10] = spec.transA ? 1 : 0;
+        heap[w + 11] = spec.transB ? 1 : 0;
+        heap[w + 12] = 0;
+        entry += GEMM_ENTRY_WORDS * 4;
+      }
+    }
+    pool.dispatch(jobs);
+    try {
+      for (const p of parts[0]!) {
+        g.gemm(
+          aBase + 4 * p.a,
+          bBase + 4 * p.b,
+          cBase + 4 * p.c,
+          scratchOf[0]!,
+          p.m,
+          p.n,
+          spec.k,
+          spec.lda,
+          spec.ldb,
+          spec.ldc,
+          spec.transA ? 1 : 0,
+          spec.transB ? 1 : 0,
+          0,
+        );
+      }
+    } finally {
+      // The workers use the block: it is freed only after they are done.
+      pool.wait();
+    }
+  });
+}
+
+/** Whether the installed GEMM uses relaxed SIMD's fused multiply-add (`gemm-relaxed`). */
+export function gemmUsesFusedMultiplyAdd(): boolean {
+  return gemmFusedMultiplyAdd;
 }
 
 /** Whether the gemm module is installed (the kernels below are registered). */
@@ -287,11 +403,38 @@ function headContext(backend: WasmBackendInternals, p: TensorInfo, v: TensorInfo
   return out;
 }
 
-/** Registers this module's kernels on the wasm backend; false when they could not be installed. */
-export async function installGemmKernels(backend: WasmBackendInternals): Promise<boolean> {
-  const exports = await instantiateKernelModule<GemmExports>(backend, wasmBase64);
-  if (exports === undefined) return false;
-  gemmExports = exports;
+/** Whether this engine runs relaxed SIMD (validated on the relaxed GEMM module itself). */
+export function relaxedSimdSupported(): boolean {
+  return WebAssembly.validate(kernelModuleBytes(relaxedWasmBase64));
+}
+
+/** Options of `installGemmKernels`. */
+export interface GemmInstallOptions {
+  /** Use the fused multiply-add variant: `'auto'` (default) when the engine validates it. */
+  fusedMultiplyAdd?: boolean | 'auto';
+  /** Why the heap is not shared, when it is not (reported by `threadStatus`). */
+  unsharedReason?: string;
+}
+
+/**
+ * Registers this module's kernels on the wasm backend and hands the module to the thread pool when
+ * the heap is shared; false when they could not be installed.
+ */
+export async function installGemmKernels(
+  backend: WasmBackendInternals,
+  options: GemmInstallOptions = {},
+): Promise<boolean> {
+  const wantFma = options.fusedMultiplyAdd ?? 'auto';
+  const fma = wantFma === 'auto' ? relaxedSimdSupported() : wantFma;
+  const loaded = await loadKernelModule<GemmExports>(backend, fma ? relaxedWasmBase64 : plainWasmBase64);
+  if (loaded === undefined) return false;
+  gemmExports = loaded.exports;
+  gemmFusedMultiplyAdd = fma;
+  const backendShared = backendMemoryIsShared(backend);
+  await enableThreads(
+    backendShared ? { module: loaded.module, memory: loaded.memory } : undefined,
+    options.unsharedReason ?? 'the wasm heap is not shared memory',
+  );
   replaceWasmKernel(tf.BatchMatMul, (fallback) => (args) => {
     const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
     const attrs = args.attrs as NamedAttrMap & { transposeA: boolean; transposeB: boolean };

@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { DataType, TensorInfo } from '@tensorflow/tfjs-core';
+import { withSharedMemory } from './binary';
 
 /** The parts of tfjs-backend-wasm 4.x's `BackendWasm` that the kernels use. */
 export interface WasmBackendInternals {
@@ -27,30 +28,70 @@ export function wasmBackendInternals(): WasmBackendInternals | undefined {
   return tf.findBackend('wasm') as unknown as WasmBackendInternals;
 }
 
+/** The backend's heap memory, when tfjs exports it. */
+export function backendMemory(backend: WasmBackendInternals): WebAssembly.Memory | undefined {
+  const memory = backend.wasm.asm?.memory;
+  return memory instanceof WebAssembly.Memory ? memory : undefined;
+}
+
+/** Whether the backend's heap is a `SharedArrayBuffer` (see `shared-memory.ts`), so workers can use it. */
+export function backendMemoryIsShared(backend: WasmBackendInternals): boolean {
+  const memory = backendMemory(backend);
+  return typeof SharedArrayBuffer !== 'undefined' && memory?.buffer instanceof SharedArrayBuffer;
+}
+
+/** Decodes a `generated/` module's base64. */
+export function kernelModuleBytes(wasmBase64: string): Uint8Array<ArrayBuffer> {
+  return Uint8Array.from(atob(wasmBase64), (c) => c.charCodeAt(0));
+}
+
+/** A compiled kernel module and its instance on the backend's memory. */
+export interface LoadedKernelModule<Exports> {
+  /** The compiled module, for workers to instantiate against the same (shared) memory. */
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+  exports: Exports;
+}
+
 /**
- * Instantiates a module from `generated/` against the backend's memory. Undefined when the memory
- * cannot be shared (a tfjs build that does not export it, or a shared-memory threaded build).
+ * Compiles a module from `generated/` and instantiates it against the backend's memory; its memory
+ * import is marked shared when the backend's heap is shared. Undefined when the memory cannot be
+ * used (a tfjs build that does not export it, or a module this engine cannot compile).
  */
+export async function loadKernelModule<Exports>(
+  backend: WasmBackendInternals,
+  wasmBase64: string,
+): Promise<LoadedKernelModule<Exports> | undefined> {
+  const memory = backendMemory(backend);
+  if (memory === undefined) return undefined;
+  let bytes: Uint8Array<ArrayBuffer> | undefined = kernelModuleBytes(wasmBase64);
+  if (backendMemoryIsShared(backend)) bytes = withSharedMemory(bytes);
+  if (bytes === undefined) return undefined;
+  try {
+    const module = await WebAssembly.compile(bytes);
+    const instance = await WebAssembly.instantiate(module, { env: kernelImports(memory) });
+    return { module, memory, exports: instance.exports as Exports };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The imports of every kernel module (also built by the worker source in `threads/worker-source.ts`). */
+export function kernelImports(memory: WebAssembly.Memory): WebAssembly.ModuleImports {
+  return {
+    memory,
+    abort: () => {
+      throw new Error('wasm kernel aborted');
+    },
+  };
+}
+
+/** `loadKernelModule`'s exports alone. */
 export async function instantiateKernelModule<Exports>(
   backend: WasmBackendInternals,
   wasmBase64: string,
 ): Promise<Exports | undefined> {
-  const memory = backend.wasm.asm?.memory;
-  if (!(memory instanceof WebAssembly.Memory)) return undefined;
-  const bytes = Uint8Array.from(atob(wasmBase64), (c) => c.charCodeAt(0));
-  try {
-    const { instance } = await WebAssembly.instantiate(bytes, {
-      env: {
-        memory,
-        abort: () => {
-          throw new Error('wasm kernel aborted');
-        },
-      },
-    });
-    return instance.exports as Exports;
-  } catch {
-    return undefined;
-  }
+  return (await loadKernelModule<Exports>(backend, wasmBase64))?.exports;
 }
 
 /** Byte offset of a tensor's data in the wasm heap. */
