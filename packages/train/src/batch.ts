@@ -24,9 +24,41 @@ export interface IdBatch {
   decoder_positions?: number[][];
 }
 
-/** Positions that carry a loss (label ≠ -100): the weight of the batch in token-weighted means. */
-export function targetTokenCount(batch: IdBatch): number {
+/**
+ * A decoder-only training batch as plain id arrays, Hugging Face's names: `labels` unshifted (HF's
+ * causal-LM loss scores position t against `labels[t+1]`), −100 on the prompt and on padding, so
+ * the loss falls on the response only (TRL's completion-only loss).
+ */
+export interface CausalIdBatch {
+  /** `[batch, length]` ids, right-padded with the pad id. */
+  input_ids: number[][];
+  /** `[batch, length]`, 1 for real tokens, 0 for padding. */
+  attention_mask: number[][];
+  /** `[batch, length]` the ids where a loss is taken, else −100. */
+  labels: number[][];
+  /**
+   * Packed rows only (HF's `DataCollatorWithFlattening`): `[batch, length]` segment ids (1, 2, ... per
+   * example, 0 on padding) and positions restarting at 0 per example; attention stays in each example.
+   */
+  segment_ids?: number[][];
+  position_ids?: number[][];
+}
+
+/** Either layout: encoder-decoder ({@link IdBatch}) or decoder-only ({@link CausalIdBatch}). */
+export type AnyIdBatch = IdBatch | CausalIdBatch;
+
+/** Whether a batch is in the decoder-only layout (it has no decoder inputs). */
+export function isCausalIdBatch(batch: AnyIdBatch): batch is CausalIdBatch {
+  return !('decoder_input_ids' in batch);
+}
+
+/**
+ * Positions that carry a loss: the weight of the batch in token-weighted means. Encoder-decoder:
+ * labels ≠ −100; decoder-only: the shifted labels (`labels[:, 1:]`), the targets the loss scores.
+ */
+export function targetTokenCount(batch: AnyIdBatch): number {
+  const from = isCausalIdBatch(batch) ? 1 : 0;
   let n = 0;
-  for (const row of batch.labels) for (const l of row) if (l !== -100) n++;
+  for (const row of batch.labels) for (let i = from; i < row.length; i++) if (row[i] !== -100) n++;
   return n;
 }

@@ -1,7 +1,7 @@
 /** The held-out loss: token-weighted mean cross-entropy over batches, without gradients or dropout. */
 import * as tf from '@tensorflow/tfjs-core';
-import { tokenCrossEntropy, type T5Model } from '@flan-ts/models';
-import type { IdBatch } from './batch';
+import type { AnyIdBatch } from './batch';
+import { evaluationLosses, type TrainableModel } from './model';
 import { batchTensors } from './trainer-batch';
 
 export interface HeldOutLoss {
@@ -11,14 +11,17 @@ export interface HeldOutLoss {
   tokens: number;
 }
 
-export async function heldOutLoss(model: T5Model, batches: Iterable<IdBatch>): Promise<HeldOutLoss> {
+export async function heldOutLoss(
+  model: TrainableModel,
+  batches: Iterable<AnyIdBatch>,
+): Promise<HeldOutLoss> {
   let sum = 0;
   let tokens = 0;
   for (const batch of batches) {
     const { tensors: inputs, release } = batchTensors(batch);
     const [summed, count] = tf.tidy(() => {
-      const perToken = tokenCrossEntropy(model.forward(inputs), inputs.labels);
-      const weight = tf.cast(tf.notEqual(inputs.labels, tf.scalar(-100, 'int32')), 'float32');
+      const { losses: perToken, labels } = evaluationLosses(model, inputs);
+      const weight = tf.cast(tf.notEqual(labels, tf.scalar(-100, 'int32')), 'float32');
       return [tf.sum(tf.mul(perToken, weight)), tf.sum(weight)];
     });
     sum += (await summed.data())[0]!;

@@ -1,6 +1,13 @@
 // @flan-ts/train: instruction finetuning of T5 / Flan-T5 (browser-safe; files and signals are in ./node).
 
-export type { IdBatch } from './batch';
+export {
+  isCausalIdBatch,
+  targetTokenCount,
+  type AnyIdBatch,
+  type CausalIdBatch,
+  type IdBatch,
+} from './batch';
+export { isDecoderOnly, type TrainableModel } from './model';
 // LoRA (PEFT semantics and file layout).
 export { LoraAdapter, applyLora, mergeLora, peftKey, type LoraModule } from './lora/adapter';
 export {
@@ -25,7 +32,7 @@ export {
 export * from './optim/index';
 export { Trainer, type TrainerOptions, type StepResult, type GradientsFn } from './trainer';
 export { TrainingError } from './training-error';
-export type { StepBatch } from './trainer-batch';
+export type { StepBatch, TensorBatch } from './trainer-batch';
 // Data path (sources, padding with length buckets, seqio packing, the batcher).
 export * from './data/index';
 // The training loop, checkpoints' state, metrics and the run's settings.

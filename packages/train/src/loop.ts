@@ -3,7 +3,7 @@
  * stop on request. Browser-safe and I/O-free: saving, metrics sinks and the held-out evaluation are
  * callbacks, so the CLI writes files and a Web Worker posts messages through the same loop.
  */
-import { targetTokenCount, type IdBatch } from './batch';
+import { targetTokenCount, type AnyIdBatch } from './batch';
 import type { RunMetrics, TrainMetrics } from './report/metrics';
 
 /** Token counts of one micro-batch (the data path reports them; computed from the batch otherwise). */
@@ -16,7 +16,7 @@ export interface BatchStats {
 }
 
 export interface MicroBatch {
-  batch: IdBatch;
+  batch: AnyIdBatch;
   stats?: BatchStats;
 }
 
@@ -32,7 +32,7 @@ export interface BatchStream {
 export interface SteppingTrainer {
   /** Optimizer steps taken so far (a resumed trainer starts where its checkpoint was). */
   readonly stepCount: number;
-  step(batch: IdBatch | IdBatch[]): Promise<{ loss: number; gradNorm: number; learningRate?: number }>;
+  step(batch: AnyIdBatch | AnyIdBatch[]): Promise<{ loss: number; gradNorm: number; learningRate?: number }>;
 }
 
 export interface FitProgress {

@@ -29,9 +29,15 @@ export interface RunConfig {
   clipNorm: number;
   /** Dropout rate; undefined keeps the config's. */
   dropout?: number;
-  lora?: Pick<LoraConfig, 'r' | 'alpha' | 'dropout' | 'targetModules'>;
+  /** LoRA instead of full finetuning; `targetModules` absent: PEFT's default for the architecture. */
+  lora?: Pick<LoraConfig, 'r' | 'alpha' | 'dropout'> & { targetModules?: string[] };
   /** Recompute each sublayer's activations in the backward pass (less memory, about a third more compute). */
   recompute?: boolean;
+  /**
+   * Decoder-only models: examples become conversations rendered by the model's chat template
+   * (`tokenizer_config.json`), the loss on the assistant's reply; also needed for `{messages}` lines.
+   */
+  chatTemplate?: boolean;
   evalData?: string;
   evalEvery?: number;
   saveEvery?: number;
@@ -123,7 +129,11 @@ export function validateRunConfig(c: RunConfig): RunConfig {
  * `target_modules` also accepted); targets run to the next `key=`.
  */
 export function parseLoraFlag(text: string): NonNullable<RunConfig['lora']> {
-  const out = { r: 8, alpha: 16, dropout: 0, targetModules: ['q', 'v'] as string[] };
+  const out: { r: number; alpha: number; dropout: number; targetModules?: string[] } = {
+    r: 8,
+    alpha: 16,
+    dropout: 0,
+  };
   if (text.trim() === '' || text === 'true') return out;
   let key: string | undefined;
   let targetsSeen = false;
@@ -131,7 +141,7 @@ export function parseLoraFlag(text: string): NonNullable<RunConfig['lora']> {
     const eq = part.indexOf('=');
     if (eq < 0) {
       if (key !== 'targets') throw new RunConfigError(`"${part}" is not key=value`, '--lora');
-      out.targetModules.push(part.trim());
+      out.targetModules!.push(part.trim());
       continue;
     }
     key = part.slice(0, eq).trim();
@@ -149,7 +159,7 @@ export function parseLoraFlag(text: string): NonNullable<RunConfig['lora']> {
       key = 'targets';
       if (!targetsSeen) out.targetModules = [];
       targetsSeen = true;
-      if (value !== '') out.targetModules.push(value);
+      if (value !== '') out.targetModules!.push(value);
     } else throw new RunConfigError(`unknown key "${key}" (r, alpha, dropout, targets)`, '--lora');
   }
   if (!Number.isInteger(out.r) || out.r < 1)
@@ -157,6 +167,6 @@ export function parseLoraFlag(text: string): NonNullable<RunConfig['lora']> {
   if (!(out.alpha > 0)) throw new RunConfigError(`alpha must be positive, got ${out.alpha}`, '--lora');
   if (!(out.dropout >= 0 && out.dropout < 1))
     throw new RunConfigError(`dropout must be in [0, 1), got ${out.dropout}`, '--lora');
-  if (out.targetModules.length === 0) throw new RunConfigError('targets is empty', '--lora');
+  if (out.targetModules?.length === 0) throw new RunConfigError('targets is empty', '--lora');
   return out;
 }

@@ -1,5 +1,6 @@
 /**
- * One optimizer step at a time for a `T5Model`: loss and gradients (models' `computeGradients`),
+ * One optimizer step at a time for a `T5Model` or a decoder-only `CausalLMModel`: loss and gradients
+ * (models' `computeGradients` / `computeCausalGradients`),
  * token-weighted gradient accumulation over micro-batches, a finiteness check, global-norm clipping,
  * the learning-rate schedule and an in-place, per-parameter optimizer update.
  *
@@ -9,13 +10,7 @@
  * variables only (`computeGradients(…, { variables })`), and optimizer state exists only for them.
  * `gradients` replaces the loss-and-gradient computation entirely (any model, any loss).
  */
-import {
-  computeGradients,
-  type GradientOptions,
-  type LossAndGradients,
-  type T5Model,
-  type TrainingBatch,
-} from '@flan-ts/models';
+import type { GradientOptions, LossAndGradients } from '@flan-ts/models';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Scalar, Tensor, Variable } from '@tensorflow/tfjs-core';
 import {
@@ -29,11 +24,16 @@ import {
   type Schedule,
   type ScheduleConfig,
 } from './optim/index';
-import { batchTensors, countLossTokens, type StepBatch } from './trainer-batch';
+import { lossAndGradients, type TrainableModel } from './model';
+import { batchTensors, countLossTokens, type StepBatch, type TensorBatch } from './trainer-batch';
 import { TrainingError } from './training-error';
 
 /** Computes the mean loss and the gradients of `options.variables` for one (micro-)batch. */
-export type GradientsFn = (batch: TrainingBatch, options: GradientOptions) => LossAndGradients;
+// A method signature (bivariant in its parameter), so a function written for one architecture's batch
+// type fits: it receives the batches given to `step`.
+export type GradientsFn = {
+  gradients(batch: TensorBatch, options: GradientOptions): LossAndGradients;
+}['gradients'];
 
 export interface TrainerOptions {
   /** The optimizer (`name`: `adafactor` = Hugging Face's, `adafactor-t5x`, `adamw`). */
@@ -91,7 +91,7 @@ export class Trainer {
   private disposed = false;
 
   constructor(
-    readonly model: T5Model,
+    readonly model: TrainableModel,
     private readonly options: TrainerOptions,
   ) {
     if (options.clipNorm !== undefined && !(options.clipNorm > 0 && Number.isFinite(options.clipNorm)))
@@ -254,8 +254,8 @@ export class Trainer {
       if (this.options.gradients)
         return this.options.gradients(tensors, { ...options, variables: this.trainable });
       if (this.options.trainable)
-        return computeGradients(this.model, tensors, { ...options, variables: this.trainable });
-      return computeGradients(this.model, tensors, { ...options, parameters: [...this.trainable.keys()] });
+        return lossAndGradients(this.model, tensors, { ...options, variables: this.trainable });
+      return lossAndGradients(this.model, tensors, { ...options, parameters: [...this.trainable.keys()] });
     }
   }
 
@@ -281,7 +281,7 @@ function selectTrainable(
   return new Map([...all].filter(([name]) => !set.has(name)));
 }
 
-/** A dropout seed in [0, 2²⁰) from the run seed, the step and the micro-batch (the model scales it by 1000). */
+/** A dropout seed in [0, 2²⁰) from the run seed, the step and the micro-batch. */
 function dropoutSeed(seed: number, step: number, micro: number): number {
   let h = (seed ^ 0x9e3779b9) >>> 0;
   for (const x of [step, micro]) h = (Math.imul(h ^ x, 0x85ebca6b) + 0x27d4eb2f) >>> 0;

@@ -5,6 +5,7 @@ import { arraySource, MixtureSampler, Registry, resolveMixture } from '@flan-ts/
 import { sharedFile } from '@flan-ts/test-support';
 import { loadTokenizer } from '@flan-ts/tokenizer/node';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { IdBatch } from '../src/batch';
 import {
   Batcher,
   DataError,
@@ -106,7 +107,8 @@ describe('packing (seqio EncDecFeatureConverter(pack=True), packing.json)', () =
     });
     const first = (await batcher.next())!;
     expect(await batcher.next()).toBeUndefined();
-    const { batch, metrics } = first;
+    const { metrics } = first;
+    const batch = first.batch as IdBatch;
     expect(batch.input_ids).toEqual(fixture.rows.map((r) => r['encoder_input_tokens']));
     expect(batch.encoder_segment_ids).toEqual(fixture.rows.map((r) => r['encoder_segment_ids']));
     expect(batch.encoder_positions).toEqual(fixture.rows.map((r) => r['encoder_positions']));

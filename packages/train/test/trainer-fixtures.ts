@@ -1,7 +1,7 @@
 /** The training references of `shared/fixtures/training/flan-t5-tiny` (README section 7) for the trainer tests. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { crossEntropyLoss, type T5Model } from '@flan-ts/models';
+import { crossEntropyLoss, type T5Model, type TrainingBatch } from '@flan-ts/models';
 import { loadT5 } from '@flan-ts/models/node';
 import { sharedFile } from '@flan-ts/test-support';
 import * as tf from '@tensorflow/tfjs-core';
@@ -73,7 +73,7 @@ export function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>, floor = 1
 export async function evalLoss(model: T5Model, batch: IdBatch): Promise<number> {
   const { tensors, release } = batchTensors(batch);
   try {
-    const loss = tf.tidy(() => crossEntropyLoss(model.forward(tensors), tensors.labels));
+    const loss = tf.tidy(() => crossEntropyLoss(model.forward(tensors as TrainingBatch), tensors.labels));
     const v = (await loss.data())[0]!;
     loss.dispose();
     return v;

@@ -50,3 +50,5 @@ export function sharedFiles<const T extends readonly string[]>(
 
 export { seededUniform, uniformFloats } from './random';
 export { runExample } from './readme';
+
+export { tinyByteLevelBpe, type TinyBpe } from './tiny-bpe';

@@ -24,6 +24,7 @@ interface TrainFlags {
   dropout?: number;
   lora?: string | true;
   recompute?: boolean;
+  chatTemplate?: boolean;
   evalData?: string;
   evalEvery?: number;
   saveEvery?: number;
@@ -54,7 +55,7 @@ export function registerTrain(program: Command): void {
     )
     .requiredOption('--model <dir|hub id>', 'Hugging Face T5 checkpoint to start from')
     .option('--mixture <mixture.json>', 'a mixture config (@flan-ts/templates)')
-    .option('--data <file.jsonl>', 'examples: {inputs, targets} texts or {input_ids, target_ids}')
+    .option('--data <file.jsonl>', 'examples: {inputs, targets} texts, {messages} (with --chat-template) or {input_ids, target_ids}')
     .requiredOption('--out <dir>', 'where checkpoints, metrics, the report and the final model go')
     .option('--steps <n>', 'optimizer steps', integerFlag('--steps', 1), 100)
     .option(
@@ -89,10 +90,14 @@ export function registerTrain(program: Command): void {
     .option('--weight-decay <w>', 'decoupled weight decay', numberFlag('--weight-decay'), 0)
     .option('--clip-norm <c>', 'global gradient-norm clipping (0: off)', numberFlag('--clip-norm'), 0)
     .option('--dropout <p>', "dropout rate (default: the model config's)", numberFlag('--dropout'))
-    .option('--lora [settings]', 'LoRA instead of full finetuning, e.g. r=8,alpha=16,targets=q,v')
+    .option('--lora [settings]', 'LoRA instead of full finetuning, e.g. r=8,alpha=16,targets=q,v (default targets: q,v for T5, q_proj,v_proj for Llama/Qwen)')
     .option(
       '--recompute',
       'recompute activations per sublayer in the backward pass (less memory, ~1/3 slower)',
+    )
+    .option(
+      '--chat-template',
+      "decoder-only models: examples as conversations through the model's chat template (loss on the reply)",
     )
     .option('--eval-data <file.jsonl>', 'held-out examples for the held-out loss')
     .option('--eval-every <n>', 'held-out loss every n steps', integerFlag('--eval-every', 1))
@@ -157,6 +162,7 @@ export function registerTrain(program: Command): void {
             dropout: flags.dropout,
             lora,
             ...(flags.recompute ? { recompute: true } : {}),
+            ...(flags.chatTemplate ? { chatTemplate: true } : {}),
             evalData: flags.evalData,
             evalEvery: flags.evalEvery,
             saveEvery: flags.saveEvery,

@@ -4,7 +4,8 @@
  * the model so the checkpoint loads on its own (the tokenizer). Written and read through a
  * {@link CheckpointStore}.
  */
-import { t5ToFiles, type T5Model } from '@flan-ts/models';
+import { causalToFiles, t5ToFiles } from '@flan-ts/models';
+import { isDecoderOnly, type TrainableModel } from '../model';
 import type { Tensor } from '@tensorflow/tfjs-core';
 import type { LoraAdapter } from '../lora/adapter';
 import { loraAdapterFileMap } from '../lora/files';
@@ -19,7 +20,7 @@ import {
 import { checkpointName, pruneStore, type CheckpointStore } from './store';
 
 export interface CheckpointContents {
-  model: T5Model;
+  model: TrainableModel;
   /** For a LoRA run: the adapter is saved instead of the full model. */
   adapter?: LoraAdapter;
   optimizerState: ReadonlyMap<string, Tensor>;
@@ -29,8 +30,12 @@ export interface CheckpointContents {
 }
 
 /** The model (or adapter) files: what `flan generate --model/--adapter` and Hugging Face load. */
-export async function modelFiles(model: T5Model, adapter?: LoraAdapter): Promise<Map<string, Uint8Array>> {
-  return adapter !== undefined ? loraAdapterFileMap(adapter) : t5ToFiles(model);
+export async function modelFiles(
+  model: TrainableModel,
+  adapter?: LoraAdapter,
+): Promise<Map<string, Uint8Array>> {
+  if (adapter !== undefined) return loraAdapterFileMap(adapter);
+  return isDecoderOnly(model) ? causalToFiles(model) : t5ToFiles(model);
 }
 
 /** Every file of the checkpoint, by name. */

@@ -4,8 +4,9 @@
  * part of a checkpoint: a batcher created from it (over the source restored from `state.source`) emits
  * exactly the batches an uninterrupted run would have.
  */
-import type { IdBatch } from '../batch';
+import type { AnyIdBatch } from '../batch';
 import { bucketByLength } from './buckets';
+import { fitsCausalRow, packedCausalBatch, padCausalBatch } from './causal';
 import { DataError } from './errors';
 import { featureLengths, trimExample, type Example, type FeatureLengths } from './example';
 import { batchMetrics, type BatchMetrics } from './metrics';
@@ -26,6 +27,14 @@ export interface BatcherOptions extends Partial<FeatureLengths>, PadOptions {
   dropRemainder?: boolean;
   /** Resume from a saved {@link Batcher.state} (the source must be restored from `state.source`). */
   state?: BatcherState;
+  /**
+   * The rows' layout: `'encoder-decoder'` (default, T5: {@link IdBatch}) or `'decoder-only'`
+   * (Llama, Qwen3: {@link CausalIdBatch}, `inputs ++ targets` in one row of `inputLength +
+   * targetLength`, the loss on the targets).
+   */
+  layout?: 'encoder-decoder' | 'decoder-only';
+  /** Decoder-only rows: the id padding positions hold (the model's pad id). Default 0. */
+  padId?: number;
 }
 
 /** The batcher's position, JSON. */
@@ -45,7 +54,7 @@ export interface BatcherState {
 
 /** One batch and what it holds. */
 export interface DataBatch {
-  batch: IdBatch;
+  batch: AnyIdBatch;
   metrics: BatchMetrics;
 }
 
@@ -132,7 +141,8 @@ export class Batcher implements AsyncIterable<DataBatch> {
           this.open = [];
           break;
         }
-        if (this.open.length > 0 && !fitsRow(this.open, example, this.lengths)) {
+        const fits = this.options.layout === 'decoder-only' ? fitsCausalRow : fitsRow;
+        if (this.open.length > 0 && !fits(this.open, example, this.lengths)) {
           this.queue.push(this.open);
           this.open = [];
         }
@@ -164,16 +174,22 @@ export class Batcher implements AsyncIterable<DataBatch> {
       this.queue = [];
       return undefined;
     }
-    const batch =
-      this.mode === 'pack'
-        ? packedBatch(rows, this.lengths)
-        : padBatch(
-            rows.map((r) => r[0]!),
-            this.lengths,
-            this.options,
-          );
+    const batch = this.layOut(rows);
     const examples = rows.reduce((n, r) => n + r.length, 0);
     return { batch, metrics: batchMetrics(batch, examples) };
+  }
+
+  private layOut(rows: Example[][]): AnyIdBatch {
+    const single = () => rows.map((r) => r[0]!);
+    if (this.options.layout === 'decoder-only') {
+      const padId = this.options.padId ?? 0;
+      return this.mode === 'pack'
+        ? packedCausalBatch(rows, this.lengths, padId)
+        : padCausalBatch(single(), this.lengths, padId, this.options);
+    }
+    return this.mode === 'pack'
+      ? packedBatch(rows, this.lengths)
+      : padBatch(single(), this.lengths, this.options);
   }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<DataBatch> {

@@ -9,11 +9,19 @@ export {
   type Example,
   type FeatureLengths,
 } from './example';
-export { idRecord, parseJsonLine, textRecord, type IdRecord, type TextRecord } from './jsonl';
+export { idRecord, messagesRecord, parseJsonLine, textRecord, type IdRecord, type TextRecord } from './jsonl';
 export { readLines, type Line, type TextInput } from './lines';
 export { batchMetrics, type BatchMetrics } from './metrics';
 export { fitsRow, packRow, packRows, packedBatch, type PackedRow } from './pack';
 export { shuffleExamples, type ShuffleOptions } from './shuffle';
+export { causalRowLength, fitsCausalRow, packedCausalBatch, padCausalBatch } from './causal';
+export {
+  chatEncoder,
+  encoderDecoderEncoder,
+  promptCompletionEncoder,
+  type ExampleEncoder,
+  type SpecialTokensTokenizer,
+} from './encoders';
 export { IGNORE_INDEX, padBatch, shiftRight, type PadOptions } from './pad';
 export {
   idJsonlExamples,
@@ -26,4 +34,5 @@ export {
   type JsonlSourceOptions,
   type SourceState,
   type TextExampleSampler,
+  type TextToExample,
 } from './sources';

@@ -41,6 +41,31 @@ export function textRecord(value: Record<string, unknown>, source: string, line:
   return { inputs: value['inputs'] as string, targets: value['targets'] as string };
 }
 
+/** A conversation line: `{messages: [{role, content}, ...]}` ending with the assistant's reply. */
+export function messagesRecord(
+  value: Record<string, unknown>,
+  source: string,
+  line: number,
+): { role: string; content: string }[] {
+  const messages = value['messages'];
+  if (!Array.isArray(messages) || messages.length === 0)
+    throw new DataError(source, line, 'field "messages" must be a non-empty array');
+  return messages.map((m: unknown, i) => {
+    const turn = m as Record<string, unknown> | null;
+    if (turn === null || typeof turn !== 'object' || Array.isArray(turn))
+      throw new DataError(source, line, `messages[${i}] must be an object with role and content`);
+    for (const field of ['role', 'content'] as const) {
+      if (typeof turn[field] !== 'string')
+        throw new DataError(
+          source,
+          line,
+          `messages[${i}].${field} must be a string, got ${typeName(turn[field])}`,
+        );
+    }
+    return { role: turn['role'] as string, content: turn['content'] as string };
+  });
+}
+
 /** Checks a `{input_ids, target_ids}` record: arrays of non-negative integers (below `vocabSize` when given). */
 export function idRecord(
   value: Record<string, unknown>,

@@ -6,7 +6,7 @@ import {
   idJsonlExamples,
   textJsonlExamples,
   type ExampleSource,
-  type ExampleTokenizer,
+  type TextToExample,
   type JsonlSourceOptions,
 } from './sources';
 
@@ -34,7 +34,7 @@ export async function checkReadable(path: string): Promise<void> {
 /** Examples from a JSONL file of `{inputs, targets}` texts (see {@link textJsonlExamples}). */
 export function textJsonlFile(
   path: string,
-  tokenizer: ExampleTokenizer,
+  tokenizer: TextToExample,
   options: Omit<JsonlSourceOptions, 'name'> = {},
 ): ExampleSource {
   return textJsonlExamples(() => fileChunks(path), tokenizer, { ...options, name: path });

@@ -4,9 +4,10 @@
  * neither replaying nor skipping one. Browser-safe: sources take text, bytes or streams (files are read by
  * `@flan-ts/train/node`).
  */
+import { encoderDecoderEncoder, type ExampleEncoder } from './encoders';
 import { DataError } from './errors';
 import type { Example } from './example';
-import { idRecord, parseJsonLine, textRecord } from './jsonl';
+import { idRecord, messagesRecord, parseJsonLine, textRecord } from './jsonl';
 import { readLines, type Line, type TextInput } from './lines';
 
 /**
@@ -51,6 +52,15 @@ export function tokenizeText(text: string, tokenizer: ExampleTokenizer): number[
   return ids;
 }
 
+/** An encoder, or a T5 tokenizer (inputs and targets each with eos). */
+export type TextToExample = ExampleEncoder | ExampleTokenizer;
+
+function encoderOf(x: TextToExample): ExampleEncoder {
+  return typeof (x as ExampleEncoder).text === 'function'
+    ? (x as ExampleEncoder)
+    : encoderDecoderEncoder(x as ExampleTokenizer);
+}
+
 /** The sampler surface a mixture source needs (`MixtureSampler` of `@flan-ts/templates`). */
 export interface TextExampleSampler {
   next(): Promise<{ inputs: string; targets: string }>;
@@ -65,18 +75,15 @@ export interface TextExampleSampler {
  */
 export function mixtureExamples(
   sampler: TextExampleSampler,
-  tokenizer: ExampleTokenizer,
+  tokenizer: TextToExample,
   name = 'mixture',
 ): ExampleSource {
+  const encoder = encoderOf(tokenizer);
   return {
     name,
     async next() {
       const drawn = await sampler.next();
-      return {
-        inputs: tokenizeText(drawn.inputs, tokenizer),
-        targets: tokenizeText(drawn.targets, tokenizer),
-        eos: tokenizer.eosId,
-      };
+      return encoder.text(drawn.inputs, drawn.targets);
     },
     state: () => ({ kind: 'mixture', sampler: sampler.state() }),
     close: async () => {
@@ -170,20 +177,34 @@ function jsonlSource(
   };
 }
 
-/** Examples from JSONL of `{inputs, targets}` texts, tokenized with eos appended. */
+/**
+ * Examples from JSONL of `{inputs, targets}` texts, tokenized by the encoder (a T5 tokenizer: each
+ * with eos appended); with an encoder that takes conversations, `{messages}` lines too.
+ */
 export function textJsonlExamples(
   input: JsonlInput,
-  tokenizer: ExampleTokenizer,
+  tokenizer: TextToExample,
   options: JsonlSourceOptions = {},
 ): ExampleSource {
   const name = options.name ?? '<jsonl>';
+  const encoder = encoderOf(tokenizer);
   return jsonlSource(input, options, (value, line) => {
+    if ('messages' in value) {
+      if (encoder.conversation === undefined)
+        throw new DataError(
+          name,
+          line,
+          'a {messages} line needs a chat template (flan train --chat-template)',
+        );
+      try {
+        return encoder.conversation(messagesRecord(value, name, line));
+      } catch (error) {
+        if (error instanceof DataError) throw error;
+        throw new DataError(name, line, (error as Error).message);
+      }
+    }
     const record = textRecord(value, name, line);
-    return {
-      inputs: tokenizeText(record.inputs, tokenizer),
-      targets: tokenizeText(record.targets, tokenizer),
-      eos: tokenizer.eosId,
-    };
+    return encoder.text(record.inputs, record.targets);
   });
 }
 

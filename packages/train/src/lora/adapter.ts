@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor2D, Variable } from '@tensorflow/tfjs-core';
-import type { T5Model } from '@flan-ts/models';
+import { isDecoderOnly, type TrainableModel } from '../model';
 import { createRng } from '@flan-ts/templates';
 import { LoraConfigError, matchesTarget, resolveLoraConfig, type LoraConfig } from './config';
 
@@ -27,7 +27,7 @@ export class LoraAdapter {
 
   /** @internal Use {@link applyLora} or `loadLoraAdapter`. */
   constructor(
-    readonly model: T5Model,
+    readonly model: TrainableModel,
     readonly config: LoraConfig,
     readonly modules: ReadonlyMap<string, LoraModule>,
   ) {
@@ -76,7 +76,10 @@ export class LoraAdapter {
 }
 
 /** The model's dense layers that `targetModules` selects, in the model's order; none is an error. */
-export function targetModulesOf(model: T5Model, config: LoraConfig): [string, readonly [number, number]][] {
+export function targetModulesOf(
+  model: TrainableModel,
+  config: LoraConfig,
+): [string, readonly [number, number]][] {
   const found = [...model.adaptableModules()].filter(([path]) => matchesTarget(path, config.targetModules));
   if (found.length === 0) {
     throw new LoraConfigError(
@@ -91,8 +94,10 @@ export function targetModulesOf(model: T5Model, config: LoraConfig): [string, re
  * Wraps the target modules of `model` with fresh adapters, initialised as PEFT does: A Kaiming-uniform
  * (`a = √5`, i.e. U(−1/√in, 1/√in)), B zeros, so the model's outputs are unchanged at first.
  */
-export function applyLora(model: T5Model, config: Partial<LoraConfig> = {}, seed = 0): LoraAdapter {
-  const c = resolveLoraConfig(config);
+export function applyLora(model: TrainableModel, config: Partial<LoraConfig> = {}, seed = 0): LoraAdapter {
+  // PEFT's default targets per architecture: q and v for T5, q_proj and v_proj for Llama-family models.
+  const targetModules = config.targetModules ?? (isDecoderOnly(model) ? ['q_proj', 'v_proj'] : ['q', 'v']);
+  const c = resolveLoraConfig({ ...config, targetModules });
   // The project's seeded generator: adapters made with the same seed are identical.
   const rng = createRng(seed);
   const modules = new Map<string, LoraModule>();

@@ -8,8 +8,8 @@ import {
   readFloat32,
   serializeSafetensors,
   type NamedFloat32Tensor,
-  type T5Model,
 } from '@flan-ts/models';
+import { isDecoderOnly, type TrainableModel } from '../model';
 import { LoraAdapter, peftKey, targetModulesOf, variableFrom, type LoraModule } from './adapter';
 import { parseAdapterConfig, pythonJsonDump, toAdapterConfigJson } from './config';
 
@@ -35,7 +35,11 @@ export class AdapterFileError extends Error {
  * Reads a PEFT adapter onto `model`: every target module of the config must have its A and B with
  * shapes that fit, and the file may hold nothing else. `source` names the files in errors.
  */
-export function loraAdapterFromFiles(model: T5Model, files: AdapterFiles, source = '<adapter>'): LoraAdapter {
+export function loraAdapterFromFiles(
+  model: TrainableModel,
+  files: AdapterFiles,
+  source = '<adapter>',
+): LoraAdapter {
   const config = parseAdapterConfig(files.config, `${source}/adapter_config.json`);
   const weightsName = `${source}/adapter_model.safetensors`;
   const file = parseSafetensors(files.weights, weightsName);
@@ -83,7 +87,9 @@ export async function loraAdapterToFiles(adapter: LoraAdapter): Promise<AdapterF
   }
   tensors.sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
   return {
-    config: pythonJsonDump(toAdapterConfigJson(adapter.config)),
+    config: pythonJsonDump(
+      toAdapterConfigJson(adapter.config, isDecoderOnly(adapter.model) ? 'CAUSAL_LM' : 'SEQ_2_SEQ_LM'),
+    ),
     weights: serializeSafetensors(tensors, { format: 'pt' }),
   };
 }

@@ -1,7 +1,8 @@
 /** PEFT adapter directories on disk (Node). */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic, type T5Model } from '@flan-ts/models/node';
+import { writeFileAtomic } from '@flan-ts/models/node';
+import type { TrainableModel } from '../model';
 import type { LoraAdapter } from './adapter';
 import {
   ADAPTER_CONFIG_FILE,
@@ -12,7 +13,7 @@ import {
 } from './files';
 
 /** Reads `dir/adapter_config.json` and `dir/adapter_model.safetensors` onto `model` (see `loraAdapterFromFiles`). */
-export async function loadLoraAdapter(model: T5Model, dir: string): Promise<LoraAdapter> {
+export async function loadLoraAdapter(model: TrainableModel, dir: string): Promise<LoraAdapter> {
   const read = async (name: string) => {
     try {
       return await readFile(join(dir, name));

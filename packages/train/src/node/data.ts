@@ -1,11 +1,10 @@
 /** The run's data: a mixture config or a JSONL file as a resumable stream of micro-batches (Node). */
 import { open } from 'node:fs/promises';
-import type { Tokenizer } from '@flan-ts/tokenizer';
-import type { IdBatch } from '../batch';
+import type { AnyIdBatch } from '../batch';
 import { Batcher, type BatcherState } from '../data/batcher';
 import { DataError } from '../data/errors';
 import { checkReadable, idJsonlFile, textJsonlFile } from '../data/node';
-import { mixtureExamples, type ExampleSource, type SourceState } from '../data/sources';
+import { mixtureExamples, type ExampleSource, type SourceState, type TextToExample } from '../data/sources';
 import type { BatchStream } from '../loop';
 import type { RunConfig } from '../run-config';
 
@@ -33,8 +32,19 @@ async function jsonlKind(path: string): Promise<'text' | 'ids'> {
 }
 
 export interface DataOptions {
-  tokenizer: Tokenizer | undefined;
+  /**
+   * How texts become ids: a T5 tokenizer (inputs and targets each with eos) or an encoder for a
+   * decoder-only model (`promptCompletionEncoder`, `chatEncoder`); undefined when the checkpoint has
+   * no tokenizer (`tokenizerProblem` says why).
+   */
+  encoder: TextToExample | undefined;
+  /** Counts tokens for the mixture's few-shot budget (the tokenizer). */
+  tokenCounter: { countTokens(text: string): number } | undefined;
   tokenizerProblem?: string;
+  /** The rows' layout (the model's architecture). Default encoder-decoder. */
+  layout?: 'encoder-decoder' | 'decoder-only';
+  /** Decoder-only rows: the model's pad id. */
+  padId?: number;
   vocabSize: number;
   /** Passes over a JSONL file (training repeats it; held-out data is read once). */
   epochs: number;
@@ -49,9 +59,9 @@ export async function exampleSource(
   options: DataOptions,
 ): Promise<ExampleSource> {
   const needTokenizer = (what: string) => {
-    if (options.tokenizer === undefined)
+    if (options.encoder === undefined)
       throw new DataError(what, 0, `needs a tokenizer: ${options.tokenizerProblem}`);
-    return options.tokenizer;
+    return options.encoder;
   };
   if (spec.data !== undefined) {
     const kind = await jsonlKind(spec.data);
@@ -60,7 +70,7 @@ export async function exampleSource(
     return textJsonlFile(spec.data, needTokenizer(spec.data), common);
   }
   const path = spec.mixture!;
-  const tokenizer = needTokenizer(path);
+  const encoder = needTokenizer(path);
   const { loadMixtureConfig, resolveMixture, MixtureSampler } = await import('@flan-ts/templates/node');
   const config = loadMixtureConfig(path, { onInvalid: (error) => options.log(`skipped ${error.message}`) });
   const mixture = await resolveMixture(config.registry, config.mixture);
@@ -69,9 +79,16 @@ export async function exampleSource(
     seed: spec.seed,
     ...(saved ? { state: saved } : {}),
     ...(config.shuffleBuffer !== undefined ? { shuffleBuffer: config.shuffleBuffer } : {}),
-    tokenCounter: tokenizer,
+    ...(options.tokenCounter ? { tokenCounter: options.tokenCounter } : {}),
   });
-  return mixtureExamples(sampler, tokenizer, path);
+  return mixtureExamples(sampler, encoder, path);
+}
+
+function layoutOf(options: Pick<DataOptions, 'layout' | 'padId'>) {
+  return {
+    ...(options.layout ? { layout: options.layout } : {}),
+    ...(options.padId !== undefined ? { padId: options.padId } : {}),
+  };
 }
 
 /** The micro-batch stream of a run (its state is the batcher's, saved in checkpoints). */
@@ -90,6 +107,7 @@ export async function trainingBatches(
     targetLength: config.targetLength,
     mode: config.pack ? 'pack' : 'pad',
     seed: config.seed,
+    ...layoutOf(options),
     ...(state ? { state } : {}),
   });
   return {
@@ -114,7 +132,7 @@ export async function heldOutBatches(
   path: string,
   config: RunConfig,
   options: Omit<DataOptions, 'epochs' | 'state'>,
-): Promise<IdBatch[]> {
+): Promise<AnyIdBatch[]> {
   const source = await exampleSource({ data: path, seed: config.seed }, { ...options, epochs: 1 });
   const batcher = new Batcher(source, {
     batchSize: config.batchSize,
@@ -122,8 +140,9 @@ export async function heldOutBatches(
     targetLength: config.targetLength,
     mode: 'pad',
     seed: config.seed,
+    ...layoutOf(options),
   });
-  const out: IdBatch[] = [];
+  const out: AnyIdBatch[] = [];
   try {
     for await (const { batch } of batcher) out.push(batch);
   } finally {

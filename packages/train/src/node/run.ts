@@ -7,10 +7,11 @@
  */
 import { appendFile, copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { loadPretrained } from '@flan-ts/hub/node';
-import { initNodeBackend, releaseWebGpu, saveT5, writeFileAtomic, type T5Model } from '@flan-ts/models/node';
+import { loadPretrainedModel } from '@flan-ts/hub/node';
+import type { TokenizerConfig } from '@flan-ts/tokenizer';
+import { initNodeBackend, releaseWebGpu, saveCausalLM, saveT5, writeFileAtomic } from '@flan-ts/models/node';
 import * as tf from '@tensorflow/tfjs-core';
-import type { IdBatch } from '../batch';
+import { isCausalIdBatch, type AnyIdBatch } from '../batch';
 import { configDifferences, TRAINER_STATE_FORMAT, type TrainerState } from '../checkpoint/state';
 import {
   optimizerStateOf,
@@ -19,6 +20,9 @@ import {
   type StoredCheckpoint,
 } from '../checkpoint/contents';
 import { DirectoryCheckpointStore } from '../checkpoint/directory-store';
+import { chatEncoder, promptCompletionEncoder } from '../data/encoders';
+import type { TextToExample } from '../data/sources';
+import { isDecoderOnly, type TrainableModel } from '../model';
 import { newestCheckpoint } from '../checkpoint/store';
 import type { BatcherState } from '../data/batcher';
 import { huggingFaceTrainScript } from '../export/hf-script';
@@ -111,7 +115,8 @@ interface ExportedExample {
 }
 
 /** The examples of a batch as they were trained: rows (or packed segments) without padding. */
-function batchExamples(batch: IdBatch): ExportedExample[] {
+function batchExamples(batch: AnyIdBatch): ExportedExample[] {
+  if (isCausalIdBatch(batch)) throw new Error('--export-hf: decoder-only batches are not exported');
   const out: ExportedExample[] = [];
   batch.input_ids.forEach((row, r) => {
     const labels = batch.labels[r]!;
@@ -138,13 +143,39 @@ function batchExamples(batch: IdBatch): ExportedExample[] {
 /** Writes the model (or adapter) and the tokenizer files into `dir` (it must exist). */
 async function writeModelFiles(
   dir: string,
-  model: T5Model,
+  model: TrainableModel,
   adapter: LoraAdapter | undefined,
   copyFiles: readonly string[],
 ): Promise<void> {
   if (adapter !== undefined) await saveLoraAdapter(adapter, dir);
+  else if (isDecoderOnly(model)) await saveCausalLM(model, dir);
   else await saveT5(model, dir);
   for (const file of copyFiles) await copyFile(file, join(dir, basename(file)));
+}
+
+/** Settings that exist for one architecture only fail before any step, naming the flag. */
+function checkArchitectureFlags(config: RunConfig, decoderOnly: boolean): void {
+  if (decoderOnly) {
+    if (config.dropout !== undefined)
+      throw new RunConfigError('decoder-only models are trained without dropout here', '--dropout');
+    if (config.recompute)
+      throw new RunConfigError('not available for decoder-only models yet', '--recompute');
+    if (config.exportHf !== undefined)
+      throw new RunConfigError('writes a Seq2SeqTrainer script: T5 models only', '--export-hf');
+  } else if (config.chatTemplate) {
+    throw new RunConfigError(
+      'chat templates are for decoder-only models; T5 trains on inputs/targets',
+      '--chat-template',
+    );
+  }
+}
+
+/** The chat template of the model's `tokenizer_config.json`, or an error naming the flag. */
+async function chatTemplateOf(tokenizerConfig: TokenizerConfig | undefined, model: string) {
+  const { ChatTemplate } = await import('@flan-ts/tokenizer');
+  if (tokenizerConfig?.chatTemplate === undefined)
+    throw new RunConfigError(`${model} has no chat_template in tokenizer_config.json`, '--chat-template');
+  return ChatTemplate.fromConfig(tokenizerConfig);
 }
 
 /** Runs (or resumes) a training run; see the module comment. */
@@ -185,13 +216,15 @@ export async function runTraining(input: RunConfig, options: RunOptions = {}): P
   await initNodeBackend(config.backend);
   // A full-finetuning resume loads the checkpoint's weights; a LoRA one, the base model plus its adapter.
   const weightsFrom = resumeFrom !== undefined && config.lora === undefined ? resumeFrom : config.model;
-  const pretrained = await loadPretrained(weightsFrom, {
+  const pretrained = await loadPretrainedModel(weightsFrom, {
     config: config.dropout !== undefined ? { dropoutRate: config.dropout } : {},
   });
   const { model, tokenizer } = pretrained;
+  const decoderOnly = pretrained.architecture === 'causal';
   const closers: (() => Promise<void> | void)[] = [() => model.dispose()];
   if (config.backend === 'webgpu') closers.push(() => releaseWebGpu());
   try {
+    checkArchitectureFlags(config, decoderOnly);
     if (tokenizer !== undefined && tokenizer.vocabSize > model.vocabSize) {
       throw new RunConfigError(
         `the tokenizer has ${tokenizer.vocabSize} tokens, more than the model's vocabulary of ${model.vocabSize}`,
@@ -216,10 +249,19 @@ export async function runTraining(input: RunConfig, options: RunOptions = {}): P
       for (const v of model.parameters().values()) v.trainable = false;
     }
 
+    let encoder: TextToExample | undefined;
+    if (pretrained.architecture === 't5') encoder = pretrained.tokenizer;
+    else if (pretrained.tokenizer !== undefined) {
+      encoder = config.chatTemplate
+        ? chatEncoder(pretrained.tokenizer, await chatTemplateOf(pretrained.tokenizer.config, config.model))
+        : promptCompletionEncoder(pretrained.tokenizer, pretrained.model.eosTokenId);
+    }
     const dataOptions = {
-      tokenizer,
+      encoder,
+      tokenCounter: tokenizer,
       tokenizerProblem: pretrained.tokenizerProblem,
       vocabSize: model.vocabSize,
+      ...(decoderOnly ? { layout: 'decoder-only' as const, padId: model.padTokenId } : {}),
       log,
     };
     const evalBatches =
@@ -353,7 +395,9 @@ export async function runTraining(input: RunConfig, options: RunOptions = {}): P
         clipNorm: config.clipNorm,
         ...(config.dropout !== undefined ? { dropout: config.dropout } : {}),
         seed: config.seed,
-        ...(config.lora ? { lora: config.lora } : {}),
+        ...(config.lora
+          ? { lora: { ...config.lora, targetModules: config.lora.targetModules ?? ['q', 'v'] } }
+          : {}),
         packed: config.pack,
       });
       await writeFileAtomic(join(config.exportHf, 'train_hf.py'), (h) => h.writeFile(script, 'utf8'));
