@@ -55,7 +55,10 @@ export function registerTrain(program: Command): void {
     )
     .requiredOption('--model <dir|hub id>', 'Hugging Face T5 checkpoint to start from')
     .option('--mixture <mixture.json>', 'a mixture config (@flan-ts/templates)')
-    .option('--data <file.jsonl>', 'examples: {inputs, targets} texts, {messages} (with --chat-template) or {input_ids, target_ids}')
+    .option(
+      '--data <file.jsonl>',
+      'examples: {inputs, targets} texts, {messages} (with --chat-template) or {input_ids, target_ids}',
+    )
     .requiredOption('--out <dir>', 'where checkpoints, metrics, the report and the final model go')
     .option('--steps <n>', 'optimizer steps', integerFlag('--steps', 1), 100)
     .option(
@@ -90,7 +93,10 @@ export function registerTrain(program: Command): void {
     .option('--weight-decay <w>', 'decoupled weight decay', numberFlag('--weight-decay'), 0)
     .option('--clip-norm <c>', 'global gradient-norm clipping (0: off)', numberFlag('--clip-norm'), 0)
     .option('--dropout <p>', "dropout rate (default: the model config's)", numberFlag('--dropout'))
-    .option('--lora [settings]', 'LoRA instead of full finetuning, e.g. r=8,alpha=16,targets=q,v (default targets: q,v for T5, q_proj,v_proj for Llama/Qwen)')
+    .option(
+      '--lora [settings]',
+      'LoRA instead of full finetuning, e.g. r=8,alpha=16,targets=q,v (default targets: q,v for T5, q_proj,v_proj for Llama/Qwen)',
+    )
     .option(
       '--recompute',
       'recompute activations per sublayer in the backward pass (less memory, ~1/3 slower)',
