@@ -6,7 +6,7 @@
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import type { RunEvaluationOptions } from '@flan-ts/eval/node';
-import { backendFlag, integerFlag, numberFlag, type Backend } from '../flags';
+import { backendFlag, integerFlag, numberFlag, threadsOption, type Backend } from '../flags';
 import { CliError } from '../io';
 import { loadSeq2Seq } from '../seq2seq';
 import { evalProgressDisplay } from './eval-progress';
@@ -96,8 +96,7 @@ function asCliError(error: unknown): unknown {
 }
 
 export function registerEvalRun(evalCommand: Command): void {
-  evalCommand
-    .command('run')
+  threadsOption(evalCommand.command('run'))
     .description(
       'evaluate a model on MMLU, BBH, TyDiQA and MGSM as the paper does; writes results.json, results.md and report.html',
     )

@@ -1,7 +1,7 @@
 /** `flan generate`: continuations of prompts, one per input line, as JSONL. */
 import type { Command } from 'commander';
 import type { GenerationOptions } from '@flan-ts/models';
-import { integerFlag, numberFlag } from '../flags';
+import { integerFlag, numberFlag, threadsOption } from '../flags';
 import {
   CliError,
   InvalidLineError,
@@ -31,7 +31,7 @@ type GenerateFlags = Omit<GenerationOptions, 'stopStrings' | 'decode' | 'allowed
   };
 
 export function registerGenerate(program: Command): void {
-  lineInputOptions(modelOptions(program.command('generate')))
+  lineInputOptions(modelOptions(threadsOption(program.command('generate'))))
     .description(
       'Generate continuations (T5, or a decoder-only model: Llama, Qwen3, ...): a prompt per input line (or JSONL ' +
         'objects with "inputs" text or "input_ids"); writes JSONL with "new_tokens" (ending at eos when emitted) and ' +

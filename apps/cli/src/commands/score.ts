@@ -1,6 +1,6 @@
 /** `flan score`: log-probabilities of given targets for each input, as JSONL (rank classification). */
 import type { Command } from 'commander';
-import { integerFlag } from '../flags';
+import { integerFlag, threadsOption } from '../flags';
 import { InvalidLineError, jsonLine, parseJsonObject, runBatchedLines, lineInputOptions } from '../io';
 import {
   encodeText,
@@ -44,7 +44,7 @@ function recordTargets(record: Record<string, unknown>, loaded: RecordEncoder): 
 }
 
 export function registerScore(program: Command): void {
-  lineInputOptions(modelOptions(program.command('score')))
+  lineInputOptions(modelOptions(threadsOption(program.command('score'))))
     .description(
       'Score targets: JSONL objects with "inputs" (text) or "input_ids", and "targets" (texts) or "target_ids" (id lists); ' +
         'writes each object with "sum_logprobs" (one per target) and "token_logprobs" (one list per target). ' +
