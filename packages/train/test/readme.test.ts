@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 
 const readme = readFileSync(join(fileURLToPath(new URL('..', import.meta.url)), 'README.md'), 'utf8');
-const example = /```ts\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
+const [example = '', causalExample = ''] = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
 
 describe.skipIf(!sharedFile('fixtures/models/flan-t5-tiny/config.json'))('README example', () => {
   it('finetunes for 10 steps (the loss falls), saves, reloads and generates, leaving no tensors', async () => {
@@ -23,4 +23,19 @@ describe.skipIf(!sharedFile('fixtures/models/flan-t5-tiny/config.json'))('README
     expect(typeof calls[1]![0]).toBe('string');
     expect(tf.memory().numTensors).toBe(0);
   });
+
+  it.skipIf(!sharedFile('fixtures/models/llama-tiny/config.json'))(
+    'the decoder-only example LoRA-finetunes llama-tiny (the loss falls) and saves the adapter',
+    async () => {
+      const calls = await runExample(causalExample, {
+        '@flan-ts/models': 'packages/models/src/index.ts',
+        '@flan-ts/models/node': 'packages/models/src/node.ts',
+        '@flan-ts/train/node': 'packages/train/src/node.ts',
+      });
+      expect(calls).toHaveLength(1);
+      const [first, last] = calls[0] as [number, number];
+      expect(last).toBeLessThan(first - 0.5);
+      expect(tf.memory().numTensors).toBe(0);
+    },
+  );
 });
