@@ -6,8 +6,9 @@
  *   ours     CausalLMModel on tfjs-backend-wasm (one thread, as tfjs runs it in Node)
  *   PyTorch  the plain Llama of peers/causal_llama.py on Debian's python3-torch, CPU, one thread
  *
- * Measures prefill (batch 1 × 256 tokens, logits of the last position) and greedy decoding with the
- * KV cache (32 steps after that prompt). Reports tokens/s by wall clock and by the process's CPU
+ * Measures prefill (batch 1 × 256 tokens, logits of the last position), greedy decoding with the
+ * KV cache (32 steps after that prompt) and a full-parameter training step's forward and backward
+ * (batch 2 × 128, no optimizer). Reports tokens/s by wall clock and by the process's CPU
  * time (the machine is shared: CPU-time ratios are the comparable figure), and the load average.
  *
  *   cd packages/models && npx tsx bench/causal.ts            (BENCH_QUICK=1: fewer repetitions)
@@ -22,6 +23,7 @@ import { sharedFile, uniformFloats } from '@flan-ts/test-support';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/backend/index';
 import { parseCausalConfig } from '../src/causal/config';
+import { computeCausalGradients } from '../src/causal/gradients';
 import { CausalLMModel } from '../src/causal/model';
 import { expectedCausalTensors } from '../src/causal/parameters';
 import { loadCausalLM } from '../src/checkpoint/node/causal';
@@ -48,6 +50,9 @@ const SMOLLM2_135M = {
 interface Spec {
   modelDir: string;
   promptIds: number[];
+  /** The training batch (each row's tokens are its labels). */
+  trainIds: number[][];
+  trainRepeats: number;
   decodeSteps: number;
   warmup: number;
   repeats: number;
@@ -61,6 +66,7 @@ interface Timing {
 interface EngineResult {
   prefill: Timing;
   decode: Timing;
+  train: Timing;
   peak_rss_bytes: number;
 }
 
@@ -131,6 +137,17 @@ async function runOurs(spec: Spec): Promise<EngineResult> {
   );
   start.cache.dispose();
   prompt.dispose();
+  const inputIds = tf.tensor2d(spec.trainIds, undefined, 'int32');
+  result.train = await timed(
+    async () => {
+      const { loss, grads } = computeCausalGradients(model, { inputIds, labels: inputIds });
+      await loss.data();
+      tf.dispose([loss, ...grads.values()]);
+    },
+    1,
+    spec.trainRepeats,
+  );
+  inputIds.dispose();
   model.dispose();
   return { ...(result as EngineResult), peak_rss_bytes: process.resourceUsage().maxRSS * 1024 };
 }
@@ -202,6 +219,8 @@ async function main(): Promise<void> {
       decodeSteps: 32,
       warmup: 1,
       repeats: quick ? 1 : 3,
+      trainIds: [0, 1].map((r) => Array.from(uniformFloats(128, 11 + r, 1, 49151), Math.floor)),
+      trainRepeats: quick ? 1 : 2,
     };
     const specPath = join(work, 'spec.json');
     writeFileSync(specPath, JSON.stringify(spec));
@@ -227,6 +246,7 @@ async function main(): Promise<void> {
       [
         ['prefill 1×256 (tokens/s)', 'prefill', 256],
         [`decode with cache, ${spec.decodeSteps} steps after 256 (tokens/s)`, 'decode', spec.decodeSteps],
+        ['train step (forward + backward), 2×128 (tokens/s)', 'train', 256],
       ] as const
     ).map(([label, key, tokens]) => {
       const [oc, tc] = [rate(ours[key], tokens, 'cpu_s'), rate(torch[key], tokens, 'cpu_s')];

@@ -152,6 +152,22 @@ def bench(spec_path):
         result = {"prefill": timed(prefill, spec["warmup"], spec["repeats"])}
         prefill_state = prefill()
         result["decode"] = timed(decode, spec["warmup"], spec["repeats"])
+
+    # One training step's forward and backward (HF ForCausalLMLoss: labels shifted left, mean).
+    train_ids = torch.tensor(spec["trainIds"])
+    train_positions = torch.arange(train_ids.shape[1])[None].expand(train_ids.shape[0], -1)
+    for w in model.w.values():
+        w.requires_grad_(True)
+
+    def train_step():
+        for w in model.w.values():
+            w.grad = None
+        h, _ = model.forward(train_ids, train_positions)
+        logits = model.logits(h)[:, :-1]
+        loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), train_ids[:, 1:].reshape(-1))
+        loss.backward()
+
+    result["train"] = timed(train_step, 1, spec["trainRepeats"])
     result["peak_rss_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     print(json.dumps(result))
 
