@@ -77,7 +77,9 @@ function runOptions(flags: RunFlags): RunEvaluationOptions {
     workerCommand: ({ index, count }) => {
       const args = process.argv
         .slice(2)
-        .filter((a, i, all) => a !== '--workers' && all[i - 1] !== '--workers');
+        .filter(
+          (a, i, all) => a !== '--workers' && all[i - 1] !== '--workers' && !a.startsWith('--workers='),
+        );
       return {
         command: process.execPath,
         args: [process.argv[1]!, ...args, '--resume', '--shard', `${index}/${count}`],
