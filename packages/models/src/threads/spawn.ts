@@ -80,9 +80,23 @@ export function defaultSpawner(): { spawn?: WorkerSpawner; reason?: string } {
   return { spawn: webSpawner() };
 }
 
-/** The number of cores: `os.availableParallelism()` in Node, `navigator.hardwareConcurrency` elsewhere. */
+/**
+ * The default thread count: `FLAN_THREADS` when set (Node; like `OMP_NUM_THREADS`), else the number of
+ * cores: `os.availableParallelism()` in Node, `navigator.hardwareConcurrency` elsewhere.
+ */
 export function defaultThreadCount(): number {
-  const process = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  const process = (
+    globalThis as {
+      process?: { getBuiltinModule?: (id: string) => unknown; env?: Record<string, string | undefined> };
+    }
+  ).process;
+  const fromEnv = process?.env?.FLAN_THREADS;
+  if (fromEnv !== undefined && fromEnv.trim() !== '') {
+    const n = Number(fromEnv);
+    if (!Number.isInteger(n) || n < 1)
+      throw new RangeError(`FLAN_THREADS must be a whole number >= 1, got "${fromEnv}"`);
+    return n;
+  }
   const os = process?.getBuiltinModule?.('node:os') as
     { availableParallelism?: () => number; cpus(): unknown[] } | undefined;
   if (os !== undefined) return Math.max(1, os.availableParallelism?.() ?? os.cpus().length);

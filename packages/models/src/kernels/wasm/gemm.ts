@@ -74,6 +74,19 @@ let gemmFusedMultiplyAdd = false;
  */
 export const MIN_PARALLEL_FLOPS = 2 ** 21;
 
+let minParallelFlops = MIN_PARALLEL_FLOPS;
+let threadedCalls = 0;
+
+/** Test and benchmark hook: the flop count from which products are split (`MIN_PARALLEL_FLOPS`). */
+export function setMinParallelFlops(flops: number): void {
+  minParallelFlops = flops;
+}
+
+/** Test hook: how many GEMM families have run split over the pool so far. */
+export function threadedGemmCalls(): number {
+  return threadedCalls;
+}
+
 /** Bytes of scratch per thread, rounded so that each thread's block starts on a cache line. */
 function roundScratch(bytes: number): number {
   return (bytes + 63) & ~63;
@@ -98,7 +111,8 @@ export function runGemm(
   const transB = spec.transB ? 1 : 0;
   const pool = currentPool();
   const flops = 2 * m * n * k * spec.batches.length;
-  if (pool !== undefined && flops >= MIN_PARALLEL_FLOPS && k > 0) {
+  if (pool !== undefined && flops >= minParallelFlops && k > 0) {
+    threadedCalls++;
     runGemmThreaded(backend, g, pool, aBase, bBase, cBase, spec);
     return;
   }
