@@ -105,6 +105,7 @@ export type Event =
   | { type: 'preview'; examples: PreviewExample[]; records: number; heldOut: number }
   | { type: 'checkpoints'; names: string[]; resumable: { step: number; steps: number } | undefined }
   | { type: 'train-started'; step: number; steps: number; resumed: boolean }
+  | { type: 'checkpoint-saved'; step: number; where: string }
   | { type: 'train-point'; point: TrainPoint; steps: number; etaSeconds: number | undefined }
   | { type: 'train-state'; state: 'running' | 'paused' | 'stopped' | 'done'; step: number; message: string }
   | { type: 'token'; which: Which; text: string }

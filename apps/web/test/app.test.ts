@@ -6,7 +6,8 @@
  * limit 3, the LoRA adapter downloaded and read back in PEFT layout, a too-large model refused and a
  * malformed data file named by its line. Screenshots of each stage land in apps/web/test-output/.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
@@ -17,6 +18,7 @@ import { serve } from './server';
 const appDir = join(import.meta.dirname, '..');
 const dist = join(appDir, 'dist');
 const shots = join(appDir, 'test-output');
+const tmp = mkdtempSync(join(tmpdir(), 'flan-web-'));
 const tiny = sharedFile('fixtures/models/flan-t5-tiny');
 const bbh = sharedFile('data/bbh');
 const hasChromium = chromiumAvailable();
@@ -117,6 +119,137 @@ describe.skipIf(!ready)('the web app in headless Chromium', () => {
     expect(first[0]).toMatch(/^What is \d plus \d\?$/);
     expect(Number(first[1])).toBeGreaterThan(5);
     await shot('4-data');
+
+    // Records + the Flan CoT templates in the few-shot CoT format (10 records of the shared gsm8k set).
+    const cot = join(tmp, 'gsm8k-10.jsonl');
+    writeFileSync(
+      cot,
+      readFileSync(sharedFile('data/flan/cot/gsm8k.jsonl')!, 'utf8').split('\n').slice(0, 10).join('\n'),
+    );
+    await page.selectOption('#data-kind', 'cot');
+    await page.selectOption('#data-format', 'few-shot-cot');
+    await page.setInputFiles('#data-file', cot);
+    await page.waitForSelector('#data-summary:has-text("8 training records, 2 held out")');
+    const cotFirst = await page.$$eval('#preview-table tbody tr:first-child td', (tds) =>
+      tds.map((td) => td.textContent!),
+    );
+    expect(cotFirst[2]).toMatch(/[Tt]he answer is .+\.$/);
+    // Exemplars with their rationales and answers precede the question.
+    expect(cotFirst[0]).toMatch(/[Tt]he answer is/);
+    expect(Number(cotFirst[1])).toBeGreaterThan(100);
+    await shot('4b-data-cot');
+    await page.selectOption('#data-kind', 'pairs');
+    await page.selectOption('#data-format', 'zero-shot');
+    await page.setInputFiles('#data-file', join(import.meta.dirname, 'data/sums.jsonl'));
+    await page.waitForSelector('#data-summary:has-text("24 training records")');
+  });
+
+  /** The metrics table: [step, training loss, validation loss] per row. */
+  const metrics = () =>
+    page.$$eval('#metrics-table tbody tr', (trs) =>
+      trs.map((tr) =>
+        [...tr.children].slice(0, 3).map((c) => (c.textContent === '' ? null : Number(c.textContent))),
+      ),
+    );
+
+  async function settings(values: Record<string, string>): Promise<void> {
+    for (const [id, v] of Object.entries(values)) await page.fill(`#${id}`, v);
+  }
+
+  it('finetunes on WebGPU: the training and validation loss shown fall', async () => {
+    await settings({
+      steps: '3',
+      'save-every': '3',
+      'eval-every': '3',
+      'batch-size': '4',
+      'input-length': '32',
+      'target-length': '8',
+      lr: '0.003',
+    });
+    await page.click('#train-start');
+    await page.waitForSelector('#train-status:has-text("finished at step 3 of 3")', { timeout: 280_000 });
+    const rows = await metrics();
+    expect(rows.map((r) => r[0])).toEqual([0, 1, 2, 3]);
+    const train = rows.map((r) => r[1]).filter((v): v is number => v !== null);
+    const valid = rows.map((r) => r[2]).filter((v): v is number => v !== null);
+    expect(train).toHaveLength(3);
+    expect(train[2]!).toBeLessThan(train[0]!);
+    expect(valid).toHaveLength(2);
+    expect(valid[1]!).toBeLessThan(valid[0]!);
+    expect(await page.textContent('#train-stats')).toMatch(/step 3 of 3 · loss \d+\.\d{4} · \d+ tokens\/s/);
+    expect(await page.textContent('#memory')).toMatch(/GPU \d/);
+    await shot('5-finetune-webgpu');
+  });
+
+  it('finetunes LoRA on WASM, pauses, survives a reload and resumes from the OPFS checkpoint', async () => {
+    await loadModel('wasm');
+    await page.waitForSelector('#download-status:has-text("loaded")');
+    expect(await page.textContent('#model-info')).toContain('wasm (chosen in the page)');
+    const lora = {
+      steps: '40',
+      'save-every': '4',
+      'eval-every': '10',
+      'batch-size': '4',
+      'input-length': '32',
+      'target-length': '8',
+      lr: '0.01',
+      'lora-r': '4',
+      'lora-alpha': '8',
+    };
+    await settings(lora);
+    await page.selectOption('#method', 'lora');
+    await page.click('#train-start');
+    const checkpointAt = (step: number) =>
+      page.waitForFunction(
+        (n) => Number(document.getElementById('checkpoint-status')!.dataset.step) >= n,
+        step,
+        {
+          timeout: 120_000,
+        },
+      );
+    await checkpointAt(4);
+    await page.click('#train-pause');
+    await page.waitForSelector('#train-status:has-text("paused after step")');
+    expect(await page.isEnabled('#train-resume')).toBe(true);
+    expect(await page.isEnabled('#train-pause')).toBe(false);
+    await page.click('#train-resume');
+    await page.waitForSelector('#train-status:has-text("running from step")');
+    await checkpointAt(8);
+    await page.click('#train-pause');
+    await page.waitForSelector('#train-status:has-text("paused after step")');
+    const before = await metrics();
+    await shot('6a-paused');
+
+    // A reload ends the worker mid-run; the page finds the checkpoint in OPFS.
+    await page.reload();
+    await loadModel('wasm');
+    await page.waitForSelector('#checkpoint-status:has-text("a checkpoint at step")');
+    const saved = Number(/step (\d+) of 40/.exec((await page.textContent('#checkpoint-status'))!)![1]);
+    expect(saved).toBeGreaterThanOrEqual(8);
+    expect(saved).toBeLessThanOrEqual(before.at(-1)![0]!);
+    await page.setInputFiles('#data-file', join(import.meta.dirname, 'data/sums.jsonl'));
+    await settings(lora);
+    await page.selectOption('#method', 'lora');
+    await page.click('#train-continue');
+    await page.waitForSelector('#train-status:has-text("finished at step 40 of 40")', { timeout: 120_000 });
+    const after = await metrics();
+    // The run went on from the checkpoint's step; the curve before it came back with the checkpoint.
+    expect(await page.$eval('#train-status', (p) => Number(p.dataset.startedAt))).toBe(saved);
+    expect(after.filter((r) => r[1] !== null).map((r) => r[0])).toEqual(
+      Array.from({ length: 40 }, (_, i) => i + 1),
+    );
+    for (const row of before.filter((r) => r[0]! <= saved))
+      expect(after.find((r) => r[0] === row[0])).toEqual(row);
+    // The first step after the checkpoint repeats the interrupted run's exactly (same data position).
+    const uninterrupted = before.find((r) => r[0] === saved + 1)?.[1];
+    if (uninterrupted !== undefined && uninterrupted !== null)
+      expect(after.find((r) => r[0] === saved + 1)![1]).toBeCloseTo(uninterrupted, 3);
+    const firstLoss = before.find((r) => r[0] === 1)![1]!;
+    expect(after.at(-1)![1]!).toBeLessThan(firstLoss);
+    await shot('6b-resumed');
+    // Four loads (one after a reload) downloaded the weights once: the others read Cache Storage.
+    expect(site.requests.filter((r) => r === 'GET /models/flan-t5-tiny/model.safetensors')).toHaveLength(1);
+    expect(await page.textContent('#download-status')).toContain('loaded');
   });
 
   it('generates a streamed answer, base and finetuned side by side', async () => {
@@ -124,27 +257,77 @@ describe.skipIf(!ready)('the web app in headless Chromium', () => {
     await page.fill('#max-new', '8');
     await page.click('#generate');
     await page.waitForSelector('#out-tuned[data-done="true"]', { timeout: 120_000 });
-    expect((await page.textContent('#out-tuned'))!.length).toBeGreaterThan(0);
+    const base = await page.$eval('#out-base', (o) => ({
+      text: o.textContent,
+      tokens: Number(o.dataset.tokens),
+    }));
+    expect(base.text!.length).toBeGreaterThan(0);
+    // Tokens arrived one at a time (8 new tokens, or fewer when eos came first).
+    expect(base.tokens).toBeGreaterThan(1);
     await shot('7-generate');
   });
 
-  it('evaluates two BBH tasks with limit 3 and shows the table', async () => {
+  it('evaluates two BBH tasks with limit 3 and shows the table, base beside finetuned', async () => {
     await page.fill('#bbh-url', `${site.url}/data/bbh/`);
     await page.fill('#bbh-tasks', 'navigate,web_of_lies');
     await page.fill('#bbh-limit', '3');
-    await page.uncheck('#eval-compare');
     await page.click('#eval-run');
     await page.waitForSelector('#eval-table:not([hidden])', { timeout: 240_000 });
-    const rows = await page.$$eval('#eval-table tbody tr', (trs) =>
+    const rows = await page.$$eval('#eval-table tr', (trs) =>
       trs.map((tr) => [...tr.children].map((c) => c.textContent)),
     );
-    expect(rows.map((r) => r.slice(0, 2))).toEqual([
+    expect(rows[0]).toEqual(['task', 'n', 'base', 'finetuned']);
+    expect(rows.slice(1).map((r) => r.slice(0, 2))).toEqual([
       ['navigate', '3'],
       ['web_of_lies', '3'],
       ['average (macro)', '6'],
     ]);
-    for (const r of rows) expect(Number(r[2])).toBeGreaterThanOrEqual(0);
+    // Accuracy over 3 examples is a multiple of 33.3 %.
+    for (const r of rows.slice(1, 3))
+      for (const v of r.slice(2)) expect([0, 33.3, 66.7, 100]).toContain(Number(v));
+    expect(await page.textContent('#eval-sizes')).toBe(
+      'navigate: 250 examples, web_of_lies: 250 examples · evaluating 6',
+    );
     await shot('8-evaluate');
+  });
+
+  it('downloads the LoRA adapter in PEFT layout, which the train package reads back', async () => {
+    await page.click('#export-adapter');
+    await page.waitForSelector('#export-links a[download="adapter_model.safetensors"]');
+    const files: Record<string, Buffer> = {};
+    for (const name of ['adapter_config.json', 'adapter_model.safetensors']) {
+      const [download] = await Promise.all([
+        page.waitForEvent('download'),
+        page.click(`a[download="${name}"]`),
+      ]);
+      files[name] = readFileSync((await download.path())!);
+    }
+    await shot('9-export');
+    const { initNodeBackend, loadT5 } = await import('@flan-ts/models/node');
+    const { loraAdapterFromFiles, parseAdapterConfig } = await import('@flan-ts/train');
+    const text = files['adapter_config.json']!.toString('utf8');
+    const config = parseAdapterConfig(text);
+    expect(config.r).toBe(4);
+    expect(config.alpha).toBe(8);
+    expect(JSON.parse(text).peft_type).toBe('LORA');
+    await initNodeBackend('cpu');
+    const model = await loadT5(tiny!);
+    const adapter = loraAdapterFromFiles(model, {
+      config: text,
+      weights: new Uint8Array(files['adapter_model.safetensors']!),
+    });
+    // q and v of 3 encoder self-attentions, 2 decoder self- and 2 cross-attentions: 7 × 2 modules, A and B each.
+    expect(adapter.variables().size).toBe(28);
+    const b = [...adapter.variables()].find(([k]) => k.endsWith('lora_B.weight'))![1];
+    // Trained: B starts at zero in LoRA, so a nonzero B is the finetuning's.
+    expect(Math.max(...Array.from(await b.data()).map(Math.abs))).toBeGreaterThan(0);
+    adapter.dispose();
+    model.dispose();
+
+    // A narrow window: one column, nothing wider than the viewport.
+    await page.setViewportSize({ width: 420, height: 800 });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(420);
+    await shot('10-narrow');
     expect(errors).toEqual([]);
   });
 });

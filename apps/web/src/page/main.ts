@@ -1,16 +1,10 @@
 /** The page: reads the controls, sends requests to the worker and shows its events. No model code here. */
 import type { BenchmarkScore } from '@flan-ts/eval';
-import type { DataSpec, Event, Request, TrainPoint, TrainSettings, Which } from '../protocol';
+import type { DataSpec, Event, Request, TrainSettings, Which } from '../protocol';
 import { LossChart } from './chart';
+import { $, cell, checked, metricsRow, mib, num, setText, showInfo, showScores, value } from './dom';
 import { bbhPromptRecords, evaluateIn } from './evaluate';
 import { downloadLinks, pickDirectory, readFiles } from './files';
-
-const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
-const value = (id: string) => $<HTMLInputElement>(id).value;
-const num = (id: string) => Number(value(id));
-const checked = (id: string) => $<HTMLInputElement>(id).checked;
-const setText = (id: string, text: string) => ($(id).textContent = text);
-const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
 
 const worker = new Worker(new URL('../worker/main.ts', import.meta.url), { type: 'module' });
 const send = (r: Request) => {
@@ -60,17 +54,6 @@ drop.addEventListener('keydown', (e) => {
   if (e.key === 'Enter' || e.key === ' ') $('model-files').click();
 });
 
-function showInfo(rows: [string, string][]): void {
-  $('model-info').replaceChildren(
-    ...rows.flatMap(([k, v]) => {
-      const dt = document.createElement('dt');
-      dt.textContent = k;
-      const dd = document.createElement('dd');
-      dd.textContent = v;
-      return [dt, dd];
-    }),
-  );
-}
 let backendRows: [string, string][] = [];
 
 // ---- data
@@ -193,31 +176,12 @@ async function evaluate(): Promise<void> {
     setText('eval-error', (error as Error).message);
   }
 }
-function showScores(scores: Partial<Record<Which, BenchmarkScore>>): void {
-  const table = $<HTMLTableElement>('eval-table');
-  const which = Object.keys(scores) as Which[];
-  const label = { base: 'base', tuned: 'finetuned' };
-  const head = document.createElement('tr');
-  for (const h of ['task', 'n', ...which.map((w) => label[w])]) cell(head, h, true);
-  table.tHead!.replaceChildren(head);
-  const first = scores[which[0]!]!;
-  const rows = Object.entries(first.tasks).map(([task, t]) => {
-    const row = document.createElement('tr');
-    cell(row, task);
-    cell(row, String(t.n));
-    for (const w of which) cell(row, pct(scores[w]!.tasks[task]?.accuracy));
-    return row;
-  });
-  const avg = document.createElement('tr');
-  cell(avg, 'average (macro)', true);
-  cell(avg, String(first.n));
-  for (const w of which) cell(avg, pct(scores[w]!.macro));
-  table.tBodies[0]!.replaceChildren(...rows, avg);
-  table.hidden = false;
-}
 $('generate').addEventListener('click', () => {
-  setText('out-base', '');
-  setText('out-tuned', '');
+  for (const id of ['out-base', 'out-tuned']) {
+    setText(id, '');
+    delete $(id).dataset.tokens;
+    delete $(id).dataset.done;
+  }
   send({
     type: 'generate',
     prompt: value('prompt'),
@@ -237,31 +201,7 @@ $('export-model').addEventListener('click', () => send({ type: 'export', what: '
 $('export-adapter').addEventListener('click', () => send({ type: 'export', what: 'adapter' }));
 
 // ---- events
-/** The chart's numbers as a table (for screen readers, and to read exact values). */
-function metricsRow(p: TrainPoint): void {
-  const body = $<HTMLTableElement>('metrics-table').tBodies[0]!;
-  let row = body.querySelector<HTMLTableRowElement>(`tr[data-step="${p.step}"]`);
-  if (!row) {
-    row = document.createElement('tr');
-    row.dataset.step = String(p.step);
-    for (let i = 0; i < 5; i++) cell(row, i === 0 ? String(p.step) : '');
-    body.append(row);
-  }
-  const set = (i: number, text: string) => {
-    row.children[i]!.textContent = text;
-  };
-  if (p.kind === 'eval') return set(2, p.loss.toFixed(4));
-  set(1, p.loss.toFixed(4));
-  set(3, p.learningRate?.toExponential(2) ?? '');
-  set(4, (p.tokensPerSecond ?? 0).toFixed(0));
-}
-function cell(row: HTMLTableRowElement, text: string, header = false): void {
-  const c = document.createElement(header ? 'th' : 'td');
-  c.textContent = text;
-  row.append(c);
-}
-const pct = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '–' : v.toFixed(1));
-
+let lastValidation = '';
 worker.onmessage = (e: MessageEvent<Event>) => {
   const ev = e.data;
   switch (ev.type) {
@@ -322,27 +262,35 @@ worker.onmessage = (e: MessageEvent<Event>) => {
     }
     case 'checkpoints':
       $('train-continue').hidden = ev.resumable === undefined;
-      if (ev.resumable)
-        setText(
-          'train-status',
-          `a checkpoint at step ${ev.resumable.step} of ${ev.resumable.steps} is in this browser (OPFS): resume it, or start anew`,
-        );
+      setText(
+        'checkpoint-status',
+        ev.resumable
+          ? `a checkpoint at step ${ev.resumable.step} of ${ev.resumable.steps} is in this browser (OPFS): resume it, or start anew`
+          : '',
+      );
+      break;
+    case 'checkpoint-saved':
+      $('checkpoint-status').dataset.step = String(ev.step);
+      setText('checkpoint-status', `latest checkpoint: ${ev.where} (step ${ev.step})`);
       break;
     case 'train-started':
       controls('running');
+      $('train-status').dataset.startedAt = String(ev.step);
       setText('train-status', `${ev.resumed ? 'resumed' : 'started'} at step ${ev.step} of ${ev.steps}`);
       break;
     case 'train-point':
       chart.add(ev.point);
       metricsRow(ev.point);
-      if (ev.point.kind === 'train')
+      if (ev.point.kind === 'eval')
+        lastValidation = ` · validation loss ${ev.point.loss.toFixed(4)} (step ${ev.point.step})`;
+      else
         setText(
           'train-stats',
           `step ${ev.point.step} of ${ev.steps} · loss ${ev.point.loss.toFixed(4)} · ` +
             `${(ev.point.tokensPerSecond ?? 0).toFixed(0)} tokens/s` +
-            (ev.etaSeconds !== undefined ? ` · ETA ${Math.ceil(ev.etaSeconds)} s` : ''),
+            (ev.etaSeconds !== undefined ? ` · ETA ${Math.ceil(ev.etaSeconds)} s` : '') +
+            lastValidation,
         );
-      else setText('train-status', `step ${ev.point.step}: validation loss ${ev.point.loss.toFixed(4)}`);
       break;
     case 'train-state':
       controls(ev.state === 'running' ? 'running' : ev.state === 'paused' ? 'paused' : 'idle');
@@ -358,9 +306,13 @@ worker.onmessage = (e: MessageEvent<Event>) => {
           (ev.wasmHeapBytes !== undefined ? `, WASM heap ${mib(ev.wasmHeapBytes)}` : ''),
       );
       break;
-    case 'token':
-      setText(ev.which === 'base' ? 'out-base' : 'out-tuned', ev.text);
+    case 'token': {
+      const out = $(ev.which === 'base' ? 'out-base' : 'out-tuned');
+      out.textContent = ev.text;
+      // How many streamed updates arrived (the tests check that tokens came one by one).
+      out.dataset.tokens = String(Number(out.dataset.tokens ?? 0) + 1);
       break;
+    }
     case 'generated':
       setText(ev.which === 'base' ? 'out-base' : 'out-tuned', ev.text);
       $(ev.which === 'base' ? 'out-base' : 'out-tuned').dataset.done = 'true';

@@ -28,13 +28,14 @@ import {
   type BatcherState,
   type BatchStream,
   type ExampleSource,
-  type IdBatch,
+  type AnyIdBatch,
   type LoraAdapter,
+  type RunMetrics,
   type StoredCheckpoint,
 } from '@flan-ts/train';
 import type { SamplerState } from '@flan-ts/templates';
 import * as tf from '@tensorflow/tfjs-core';
-import type { DataSpec, Event, TrainSettings } from '../protocol';
+import type { DataSpec, Event, TrainPoint, TrainSettings } from '../protocol';
 import { memoryInUse } from './backend';
 import { prepareData, sampler, type PreparedData } from './data';
 import type { Loaded } from './load';
@@ -58,7 +59,7 @@ function recorded(spec: DataSpec, s: TrainSettings): Record<string, unknown> {
 const RESUMABLE = ['steps', 'saveEvery', 'evalEvery'];
 
 /** The held-out examples, each once, as padded batches. */
-async function heldOutBatches(data: PreparedData, loaded: Loaded, s: TrainSettings): Promise<IdBatch[]> {
+async function heldOutBatches(data: PreparedData, loaded: Loaded, s: TrainSettings): Promise<AnyIdBatch[]> {
   if (!data.heldOut) return [];
   const all = mixtureExamples(sampler(data.heldOut, s.seed), loaded.tokenizer);
   let left = data.heldOutRecords;
@@ -76,9 +77,37 @@ async function heldOutBatches(data: PreparedData, loaded: Loaded, s: TrainSettin
     mode: 'pad',
     seed: s.seed,
   });
-  const out: IdBatch[] = [];
+  const out: AnyIdBatch[] = [];
   for await (const { batch } of batcher) out.push(batch);
   return out;
+}
+
+const METRICS_FILE = 'metrics.jsonl';
+
+function metricsFile(history: readonly RunMetrics[]): Uint8Array {
+  return new TextEncoder().encode(history.map((m) => `${JSON.stringify(m)}\n`).join(''));
+}
+
+function readMetrics(checkpoint: StoredCheckpoint): RunMetrics[] {
+  const bytes = checkpoint.files.get(METRICS_FILE);
+  if (!bytes) return [];
+  return new TextDecoder()
+    .decode(bytes)
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as RunMetrics);
+}
+
+function pointOf(m: RunMetrics): TrainPoint {
+  if (m.kind === 'eval') return { kind: 'eval', step: m.step, loss: m.eval_loss };
+  return {
+    kind: 'train',
+    step: m.step,
+    loss: m.loss,
+    learningRate: m.learning_rate,
+    tokensPerSecond: m.tokens_per_second,
+    memoryBytes: m.memory_bytes,
+  };
 }
 
 export class TrainingSession {
@@ -199,6 +228,9 @@ export class TrainingSession {
       resumed: checkpoint !== undefined,
     });
     const seconds: number[] = [];
+    const history = checkpoint ? readMetrics(checkpoint) : [];
+    for (const m of history)
+      post({ type: 'train-point', point: pointOf(m), steps: s.steps, etaSeconds: undefined });
     try {
       const result = await fit(trainer, stream, {
         steps: s.steps,
@@ -224,43 +256,27 @@ export class TrainingSession {
               ...(this.adapter ? { adapter: this.adapter } : {}),
               optimizerState: optimizerState.tensors,
               state,
-              extraFiles: this.loaded.tokenizerFiles,
+              // The curve so far travels with the checkpoint, so a resumed page redraws it.
+              extraFiles: new Map([...this.loaded.tokenizerFiles, [METRICS_FILE, metricsFile(history)]]),
             },
             KEEP,
           );
-          post({
-            type: 'train-state',
-            state: this.paused ? 'paused' : 'running',
-            step: position.step,
-            message: `checkpoint ${store.describe(name)} written`,
-          });
+          post({ type: 'checkpoint-saved', step: position.step, where: store.describe(name) });
         },
         onMetrics: (m) => {
-          if (m.kind === 'eval') {
-            post({
-              type: 'train-point',
-              point: { kind: 'eval', step: m.step, loss: m.eval_loss },
-              steps: s.steps,
-              etaSeconds: undefined,
-            });
-            return;
+          history.push(m);
+          if (m.kind === 'train') {
+            this.step = m.step;
+            seconds.push(m.seconds);
           }
-          this.step = m.step;
-          seconds.push(m.seconds);
           const recent = seconds.slice(-10);
-          const eta = ((s.steps - m.step) * recent.reduce((a, b) => a + b, 0)) / recent.length;
+          const eta =
+            ((s.steps - this.step) * recent.reduce((a, b) => a + b, 0)) / Math.max(recent.length, 1);
           post({
             type: 'train-point',
-            point: {
-              kind: 'train',
-              step: m.step,
-              loss: m.loss,
-              learningRate: m.learning_rate,
-              tokensPerSecond: m.tokens_per_second,
-              memoryBytes: m.memory_bytes,
-            },
+            point: pointOf(m),
             steps: s.steps,
-            etaSeconds: eta,
+            etaSeconds: m.kind === 'train' ? eta : undefined,
           });
           post({ type: 'memory', ...memoryInUse() });
         },
