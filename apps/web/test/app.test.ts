@@ -99,8 +99,14 @@ describe.skipIf(!ready)('the web app in headless Chromium', () => {
     );
     expect(site.requests.filter((r) => r.includes('/models/too-large/model.safetensors'))).toEqual([]);
     await shot('2-too-large');
-    await loadModel('webgpu');
-    await page.waitForSelector('#download-status:has-text("loaded")');
+    // The same model from local files (the file chooser; a drop or a directory gives the same files).
+    await page.selectOption('#backend', 'webgpu');
+    await page.setInputFiles(
+      '#model-files',
+      ['config.json', 'model.safetensors', 'spiece.model'].map((f) => join(tiny!, f)),
+    );
+    await page.waitForSelector('#download-status:has-text("loaded local files")');
+    expect(await page.textContent('#model-info')).toContain('3+2 layers, d_model 64');
   });
 
   it('names the line of a malformed data file, then previews a rendered data file with token counts', async () => {
@@ -166,8 +172,15 @@ describe.skipIf(!ready)('the web app in headless Chromium', () => {
       'target-length': '8',
       lr: '0.003',
     });
+    const tensorsBefore = await page.textContent('#memory');
+    expect(tensorsBefore).toMatch(/^memory: \d+ tensors/);
     await page.click('#train-start');
     await page.waitForSelector('#train-status:has-text("finished at step 3 of 3")', { timeout: 280_000 });
+    // Every tensor of the run (gradients, optimizer state, batches) is freed when it ends.
+    await page.waitForFunction(
+      (before) => document.getElementById('memory')!.textContent!.split(',')[0] === before!.split(',')[0],
+      tensorsBefore,
+    );
     const rows = await metrics();
     expect(rows.map((r) => r[0])).toEqual([0, 1, 2, 3]);
     const train = rows.map((r) => r[1]).filter((v): v is number => v !== null);
@@ -179,6 +192,35 @@ describe.skipIf(!ready)('the web app in headless Chromium', () => {
     expect(await page.textContent('#train-stats')).toMatch(/step 3 of 3 · loss \d+\.\d{4} · \d+ tokens\/s/);
     expect(await page.textContent('#memory')).toMatch(/GPU \d/);
     await shot('5-finetune-webgpu');
+
+    // The finetuned model downloads in Hugging Face layout, with its tokenizer.
+    await page.click('#export-model');
+    await page.waitForSelector('#export-links a[download="model.safetensors"]');
+    const names = await page.$$eval('#export-links a', (as) => as.map((a) => a.getAttribute('download')));
+    expect(names.sort()).toEqual([
+      'config.json',
+      'generation_config.json',
+      'model.safetensors',
+      'spiece.model',
+    ]);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.click('a[download="model.safetensors"]'),
+    ]);
+    const { parseSafetensors, readFloat32 } = await import('@flan-ts/models');
+    const exported = parseSafetensors(
+      new Uint8Array(readFileSync((await download.path())!)),
+      'model.safetensors',
+    );
+    const original = parseSafetensors(
+      new Uint8Array(readFileSync(join(tiny!, 'model.safetensors'))),
+      'original',
+    );
+    expect([...exported.tensors.keys()].sort()).toEqual([...original.tensors.keys()].sort());
+    // Three steps changed the weights.
+    const a = readFloat32(exported, 'shared.weight');
+    const b = readFloat32(original, 'shared.weight');
+    expect(a.some((v, i) => v !== b[i])).toBe(true);
   });
 
   it('finetunes LoRA on WASM, pauses, survives a reload and resumes from the OPFS checkpoint', async () => {
@@ -247,7 +289,7 @@ describe.skipIf(!ready)('the web app in headless Chromium', () => {
     const firstLoss = before.find((r) => r[0] === 1)![1]!;
     expect(after.at(-1)![1]!).toBeLessThan(firstLoss);
     await shot('6b-resumed');
-    // Four loads (one after a reload) downloaded the weights once: the others read Cache Storage.
+    // Three loads by URL (one after a reload) downloaded the weights once: the others read Cache Storage.
     expect(site.requests.filter((r) => r === 'GET /models/flan-t5-tiny/model.safetensors')).toHaveLength(1);
     expect(await page.textContent('#download-status')).toContain('loaded');
   });
