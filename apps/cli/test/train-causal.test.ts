@@ -4,11 +4,12 @@
  * rendered as conversations, the loss falls on the assistant's reply only, and the adapter or model
  * it writes is what `flan generate` loads.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sharedFile, tinyByteLevelBpe } from '@flan-ts/test-support';
+import { sharedFile } from '@flan-ts/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeLlamaTinyWithBpe } from './causal-model';
 import { runFlan } from './run-flan';
 
 const llama = sharedFile('fixtures/models/llama-tiny');
@@ -28,22 +29,7 @@ const metrics = (dir: string) =>
 
 describe.skipIf(!llama || !cot)('flan train (decoder-only: llama-tiny + a byte-level BPE tokenizer)', () => {
   beforeAll(async () => {
-    mkdirSync(modelDir);
-    for (const f of ['config.json', 'generation_config.json', 'model.safetensors'])
-      copyFileSync(join(llama!, f), join(modelDir, f));
-    const text = ['gsm8k', 'strategyqa']
-      .map((t) => readFileSync(join(cot!, `${t}.jsonl`), 'utf8'))
-      .join('\n');
-    // llama-tiny's conventions: pad 0, eos 2; its vocabulary has 512 ids.
-    const bpe = tinyByteLevelBpe(text.slice(0, 60_000), {
-      vocabSize: 512,
-      specials: ['<pad>', '<unk>', '<|im_end|>', '<|im_start|>'],
-      eos: '<|im_end|>',
-      pad: '<pad>',
-    });
-    expect(bpe.vocabSize).toBe(512);
-    writeFileSync(join(modelDir, 'tokenizer.json'), bpe.tokenizerJson);
-    writeFileSync(join(modelDir, 'tokenizer_config.json'), bpe.tokenizerConfig);
+    writeLlamaTinyWithBpe(modelDir, llama!, cot!);
     writeFileSync(
       mixture,
       JSON.stringify({

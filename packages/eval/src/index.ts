@@ -119,6 +119,7 @@ export {
 export {
   cutAtStop,
   encodePrompt,
+  encodingFor,
   evaluateBatch,
   evaluatePrompts,
   planBatches,

@@ -8,12 +8,13 @@ import type { Command } from 'commander';
 import type { RunEvaluationOptions } from '@flan-ts/eval/node';
 import { backendFlag, integerFlag, numberFlag, threadsOption, type Backend } from '../flags';
 import { CliError } from '../io';
-import { loadSeq2Seq } from '../seq2seq';
+import { loadLanguageModel } from '../seq2seq';
 import { evalProgressDisplay } from './eval-progress';
 
 interface RunFlags {
   model: string;
   adapter?: string;
+  chatTemplate?: boolean;
   data: string;
   benchmarks: string;
   tasks?: string;
@@ -64,15 +65,34 @@ function runOptions(flags: RunFlags): RunEvaluationOptions {
       : {}),
     workers: flags.workers,
     backend: flags.backend,
+    ...(flags.chatTemplate ? { chatTemplate: true } : {}),
     load: async () => {
-      const loaded = await loadSeq2Seq(flags.model, flags.backend, flags.adapter);
-      const { tokenizer } = loaded;
-      if (tokenizer === undefined) {
+      const loaded = await loadLanguageModel(flags.model, flags.backend, flags.adapter);
+      const { EvalError } = await import('@flan-ts/eval');
+      const fail = async (message: string, option: string) => {
         await loaded.close();
-        const { EvalError } = await import('@flan-ts/eval');
-        throw new EvalError(loaded.tokenizerProblem ?? 'the checkpoint has no tokenizer', 'model');
+        throw new EvalError(message, option);
+      };
+      if (loaded.tokenizer === undefined)
+        return fail(loaded.tokenizerProblem ?? 'the checkpoint has no tokenizer', 'model');
+      if (loaded.architecture === 't5') {
+        if (flags.chatTemplate) return fail('T5 models have no chat template', 'chat-template');
+        return { model: loaded.model, tokenizer: loaded.tokenizer, close: () => loaded.close() };
       }
-      return { model: loaded.model, tokenizer, close: () => loaded.close() };
+      let chat;
+      if (flags.chatTemplate) {
+        const { ChatTemplate } = await import('@flan-ts/tokenizer');
+        const config = loaded.tokenizer.config;
+        if (config?.chatTemplate === undefined)
+          return fail(`${flags.model} has no chat_template in tokenizer_config.json`, 'chat-template');
+        chat = ChatTemplate.fromConfig(config);
+      }
+      return {
+        model: loaded.model,
+        tokenizer: loaded.tokenizer,
+        ...(chat ? { chat } : {}),
+        close: () => loaded.close(),
+      };
     },
     workerCommand: ({ index, count }) => {
       const args = process.argv
@@ -102,7 +122,14 @@ export function registerEvalRun(evalCommand: Command): void {
     .description(
       'evaluate a model on MMLU, BBH, TyDiQA and MGSM as the paper does; writes results.json, results.md and report.html',
     )
-    .requiredOption('--model <dir|hub id|url>', 'Hugging Face T5 checkpoint')
+    .requiredOption(
+      '--model <dir|hub id|url>',
+      'a Hugging Face checkpoint: T5, or decoder-only (Llama, Qwen3)',
+    )
+    .option(
+      '--chat-template',
+      "decoder-only models: each prompt as the user's turn of the model's chat template",
+    )
     .option('--adapter <dir>', 'a LoRA adapter in PEFT layout')
     .requiredOption('--data <dir>', 'benchmark data directory')
     .option('--benchmarks <list>', 'comma-separated: mmlu, bbh, tydiqa, mgsm', 'mmlu,bbh,tydiqa,mgsm')

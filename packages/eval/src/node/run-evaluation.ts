@@ -5,13 +5,15 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Seq2SeqLM } from '@flan-ts/models';
+import type { ChatRenderer } from '@flan-ts/templates';
 import { EvalError } from '../errors';
 import { checkModelTokenizer } from '../run/check-model';
 import {
   encodePrompt,
+  encodingFor,
   evaluateBatch,
   planBatches,
+  type EvalModel,
   type EvalTokenizer,
   type ExampleResult,
 } from '../run/evaluate';
@@ -27,7 +29,10 @@ import { writeResults, type ResultFiles } from './write-results';
 
 /** A loaded model with a tokenizer that matches it. */
 export interface LoadedEvalModel {
-  model: Seq2SeqLM;
+  /** A T5 or a decoder-only model. */
+  model: EvalModel;
+  /** The model's chat template, needed when `chatTemplate` is asked for. */
+  chat?: ChatRenderer;
   tokenizer: EvalTokenizer & { readonly eosId?: number; readonly padId?: number };
   /** Frees the model (called once the run's batches are done). */
   close?(): void | Promise<void>;
@@ -60,6 +65,8 @@ export interface RunEvaluationOptions extends PlanOptions {
   workerCommand?: WorkerCommand;
   /** Recorded in `results.json` (`settings.backend`). */
   backend?: string;
+  /** Decoder-only models: each prompt is the user's turn of the model's chat template (`load` gives it). */
+  chatTemplate?: boolean;
   onProgress?: ProgressCallback;
 }
 
@@ -80,6 +87,7 @@ function runSettings(options: RunEvaluationOptions, mode: AnswerMode): RunSettin
     maxInputTokens: options.maxInputTokens ?? DEFAULT_MAX_INPUT_TOKENS,
     batchSize: options.batchSize ?? 8,
     ...(options.selfConsistency !== undefined ? { selfConsistency: options.selfConsistency } : {}),
+    ...(options.chatTemplate ? { chatTemplate: true } : {}),
   };
 }
 
@@ -147,18 +155,21 @@ async function computeMissing(
   try {
     const { model, tokenizer } = loaded;
     checkModelTokenizer(model, tokenizer);
+    if (options.chatTemplate && loaded.chat === undefined)
+      throw new EvalError(`${options.model} has no chat template to wrap the prompts in`, 'chatTemplate');
+    const encoding = encodingFor(model, tokenizer, options.chatTemplate ? loaded.chat : undefined);
     let batchIndex = 0;
     for (const [unitIndex, u] of units.entries()) {
       const settings = runSettings(options, u.mode);
       const encoded = u.prompts.map((p, i) =>
-        encodePrompt(p, keys[unitIndex]![i]!, tokenizer, settings.maxInputTokens),
+        encodePrompt(p, keys[unitIndex]![i]!, encoding, settings.maxInputTokens),
       );
       for (const batch of planBatches(encoded, settings.batchSize)) {
         const mine = ownsBatch(shard, batchIndex);
         batchIndex += 1;
         const missing = batch.filter((p) => !cached.has(p.key));
         if (!mine || missing.length === 0) continue;
-        await cache.append(await evaluateBatch(model, tokenizer, missing, settings));
+        await cache.append(await evaluateBatch(model, tokenizer, missing, settings, encoding));
         onBatch(unitIndex, missing.length);
       }
     }
@@ -218,6 +229,7 @@ export async function runEvaluation(options: RunEvaluationOptions): Promise<Eval
         : {}),
       ...(options.backend !== undefined ? { backend: options.backend } : {}),
       workers,
+      ...(options.chatTemplate ? { chatTemplate: true } : {}),
     },
     wallSeconds: (Date.now() - started) / 1000,
     cached: progress.cached,

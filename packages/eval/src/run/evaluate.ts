@@ -2,17 +2,22 @@
  * Runs prompt records through a model: batches grouped by prompt length, generation + extraction
  * (with self-consistency when asked) or rank classification, one result per example.
  */
-import { generate, scoreTargets, type Seq2SeqLM } from '@flan-ts/models';
+import { generate, isCausalLM, scoreTargets, type CausalLM, type Seq2SeqLM } from '@flan-ts/models';
+import type { ChatRenderer } from '@flan-ts/templates';
 import { mmluPromptParts, withShots } from '../benchmarks/mmlu';
 import { EvalError } from '../errors';
 import { scoreOutput } from '../extract/index';
 import type { PromptRecord } from '../prompts';
 import { selfConsistency } from '../vote';
+import { promptEncoding, type PromptEncoding } from './prompt-encoding';
 import { defaultMaxNewTokens, fnv1a, rankable, stopStrings, type RunSettings } from './settings';
+
+/** A model the runner evaluates: a T5 (`Seq2SeqLM`) or a decoder-only model (`CausalLM`). */
+export type EvalModel = Seq2SeqLM | CausalLM;
 
 /** What the runner needs of a tokenizer. */
 export interface EvalTokenizer {
-  encode(text: string): { ids: ArrayLike<number> };
+  encode(text: string, options?: { addSpecialTokens?: boolean }): { ids: ArrayLike<number> };
   decode(ids: readonly number[], options?: { skipSpecialTokens?: boolean }): string;
   readonly vocabSize: number;
 }
@@ -38,7 +43,15 @@ export interface ExampleResult {
   correct: boolean;
 }
 
-/** A prompt encoded, truncated from the left when too long (eos kept at the end). */
+/**
+ * How prompts and options become ids for `model` (decoder-only models continue the prompt; `chat`
+ * wraps it in the chat template's user turn).
+ */
+export function encodingFor(model: EvalModel, tokenizer: EvalTokenizer, chat?: ChatRenderer): PromptEncoding {
+  return promptEncoding(tokenizer, isCausalLM(model), chat);
+}
+
+/** A prompt encoded, truncated from the left when too long (for a T5 its eos is then cut too). */
 export interface EncodedPrompt {
   record: PromptRecord;
   key: string;
@@ -51,17 +64,19 @@ export interface EncodedPrompt {
 export function encodePrompt(
   record: PromptRecord,
   key: string,
-  tokenizer: EvalTokenizer,
+  tokenizer: PromptEncoding | EvalTokenizer,
   maxInputTokens: number,
 ): EncodedPrompt {
-  const ids = Array.from(tokenizer.encode(record.prompt).ids);
+  // A tokenizer alone encodes as for a T5 (see encodingFor for decoder-only models).
+  const encoding = 'prompt' in tokenizer ? tokenizer : promptEncoding(tokenizer, false);
+  const ids = encoding.prompt(record.prompt);
   const base = { record, key, promptTokens: ids.length, shotsDropped: 0 };
   if (ids.length <= maxInputTokens) return { ...base, ids, truncated: false };
   // MMLU direct drops exemplars from the end while the prompt is too long, as the MMLU authors' script.
   const parts = record.benchmark === 'mmlu' ? mmluPromptParts(record.prompt, record.format) : undefined;
   if (parts !== undefined)
     for (let k = parts.shots.length - 1; k >= 0; k--) {
-      const fewer = Array.from(tokenizer.encode(withShots(parts, k)).ids);
+      const fewer = encoding.prompt(withShots(parts, k));
       if (fewer.length <= maxInputTokens)
         return { ...base, ids: fewer, truncated: false, shotsDropped: parts.shots.length - k };
     }
@@ -87,10 +102,11 @@ const LETTERS = ['A', 'B', 'C', 'D'];
 
 /** Runs one batch (all of one benchmark and format) and returns a result per prompt, in order. */
 export async function evaluateBatch(
-  model: Seq2SeqLM,
+  model: EvalModel,
   tokenizer: EvalTokenizer,
   batch: readonly EncodedPrompt[],
   settings: RunSettings,
+  encoding: PromptEncoding = encodingFor(model, tokenizer),
 ): Promise<ExampleResult[]> {
   const first = batch[0]!.record;
   const { benchmark, format } = first;
@@ -106,7 +122,7 @@ export async function evaluateBatch(
   });
   if (settings.mode === 'rank' && rankable(benchmark, format)) {
     const bare = format === 'direct_hendrycks';
-    const targets = LETTERS.map((l) => Array.from(tokenizer.encode(bare ? l : `(${l})`).ids));
+    const targets = LETTERS.map((l) => encoding.option(bare ? l : `(${l})`));
     const scores = await scoreTargets(
       model,
       batch.map((p) => ({ inputIds: p.ids, targets })),
@@ -187,24 +203,26 @@ export function cutAtStop(text: string, stops: readonly string[]): string {
  * batch starts and the promise rejects with an {@link EvalError} ("evaluation cancelled").
  */
 export async function evaluatePrompts(
-  model: Seq2SeqLM,
+  model: EvalModel,
   tokenizer: EvalTokenizer,
   prompts: readonly PromptRecord[],
   settings: RunSettings,
   onResult?: (results: ExampleResult[]) => void,
   signal?: { readonly aborted: boolean },
+  chat?: ChatRenderer,
 ): Promise<ExampleResult[]> {
+  const encoding = encodingFor(model, tokenizer, chat);
   const groups = new Map<string, EncodedPrompt[]>();
   prompts.forEach((record, i) => {
     const group = `${record.benchmark}\t${record.format}`;
-    const encoded = encodePrompt(record, String(i), tokenizer, settings.maxInputTokens);
+    const encoded = encodePrompt(record, String(i), encoding, settings.maxInputTokens);
     groups.set(group, [...(groups.get(group) ?? []), encoded]);
   });
   const out = new Array<ExampleResult>(prompts.length);
   for (const encoded of groups.values())
     for (const batch of planBatches(encoded, settings.batchSize)) {
       if (signal?.aborted) throw new EvalError('evaluation cancelled');
-      const results = await evaluateBatch(model, tokenizer, batch, settings);
+      const results = await evaluateBatch(model, tokenizer, batch, settings, encoding);
       results.forEach((r) => (out[Number(r.key)] = r));
       onResult?.(results);
     }

@@ -18,6 +18,7 @@ export interface ResultsContext {
     selfConsistency?: { k: number; temperature: number; topK: number };
     backend?: string;
     workers: number;
+    chatTemplate?: boolean;
   };
   wallSeconds: number;
   /** Results read from the cache instead of computed. */
@@ -38,6 +39,8 @@ export interface EvaluationResults {
     top_k: number | null;
     backend: string | null;
     workers: number;
+    /** Prompts wrapped in the model's chat template (decoder-only models). */
+    chat_template: boolean;
   };
   table5: ReturnType<typeof table5>;
   benchmarks: BenchmarkScore[];
@@ -69,6 +72,7 @@ export function buildResults(results: readonly ExampleResult[], context: Results
       top_k: sc?.topK ?? null,
       backend: context.settings.backend ?? null,
       workers: context.settings.workers,
+      chat_template: context.settings.chatTemplate ?? false,
     },
     table5: table5(scores),
     benchmarks: scores,

@@ -17,6 +17,8 @@ export interface RunSettings {
   batchSize: number;
   /** Self-consistency: k samples per CoT example, majority vote. */
   selfConsistency?: { k: number; temperature: number; topK: number; seed: number };
+  /** Decoder-only models: prompts wrapped in the model's chat template as the user's turn. */
+  chatTemplate?: boolean;
 }
 
 export const DEFAULT_MAX_INPUT_TOKENS = 2048;
@@ -60,6 +62,8 @@ export function settingsKey(benchmark: BenchmarkName, format: string, settings: 
     maxInputTokens: settings.maxInputTokens,
     stop: stopStrings(format),
     selfConsistency: sc ?? null,
+    // Absent unless set, so the keys of earlier caches stay valid.
+    ...(settings.chatTemplate ? { chatTemplate: true } : {}),
   });
 }
 

@@ -3,15 +3,14 @@
  * loads once (lazily, on the first request), streaming each batch's results, and stops between
  * batches on `cancel`. In a Web Worker: `serveEvaluation(self, load)`.
  */
-import type { Seq2SeqLM } from '@flan-ts/models';
 import { checkModelTokenizer, type TokenizerVocabulary } from '../run/check-model';
-import { evaluatePrompts, type EvalTokenizer } from '../run/evaluate';
+import { evaluatePrompts, type EvalModel, type EvalTokenizer } from '../run/evaluate';
 import { aggregate } from '../run/report';
 import type { EvalRequest, EvalResponse, MessagePortLike } from './protocol';
 
 /** The model a worker evaluates with (checked against its tokenizer when loaded). */
 export interface WorkerModel {
-  model: Seq2SeqLM;
+  model: EvalModel;
   tokenizer: EvalTokenizer & Partial<TokenizerVocabulary>;
 }
 
