@@ -44,7 +44,8 @@ function reportMemory(): void {
 async function handle(request: Request): Promise<void> {
   switch (request.type) {
     case 'load': {
-      await session?.stop();
+      // A run in progress has ended by now (requests queue behind it); its adapter goes with the model.
+      session?.adapter?.dispose();
       session = undefined;
       tuned?.model.dispose();
       base?.model.dispose();
