@@ -11,7 +11,8 @@
  * (batch 2 × 128, no optimizer). Reports tokens/s by wall clock and by the process's CPU
  * time (the machine is shared: CPU-time ratios are the comparable figure), and the load average.
  *
- *   cd packages/models && npx tsx bench/causal.ts            (BENCH_QUICK=1: fewer repetitions)
+ *   cd packages/models && npx tsx bench/causal.ts            (BENCH_QUICK=1: fewer repetitions;
+ *                                                             BENCH_THREADS=N: N threads each, default 1)
  *   npx tsx bench/causal.ts --engine ours SPEC_JSON          (one engine, one JSON line; used by the above)
  */
 import { spawnSync } from 'node:child_process';
@@ -49,6 +50,8 @@ const SMOLLM2_135M = {
 
 interface Spec {
   modelDir: string;
+  /** Compute threads of each engine (ours: the wasm kernels' pool; PyTorch: intra-op threads). */
+  threads: number;
   promptIds: number[];
   /** The training batch (each row's tokens are its labels). */
   trainIds: number[][];
@@ -90,7 +93,7 @@ async function timed(fn: () => Promise<void>, warmup: number, repeats: number): 
 
 /** Ours, in this process: prefill and cached greedy decoding. */
 async function runOurs(spec: Spec): Promise<EngineResult> {
-  await initBackend('wasm');
+  await initBackend('wasm', { threads: spec.threads });
   const model = await loadCausalLM(spec.modelDir);
   const n = spec.promptIds.length;
   const prompt = tf.tensor2d([spec.promptIds], [1, n], 'int32');
@@ -152,13 +155,18 @@ async function runOurs(spec: Spec): Promise<EngineResult> {
   return { ...(result as EngineResult), peak_rss_bytes: process.resourceUsage().maxRSS * 1024 };
 }
 
-function runJson<T>(command: string, args: string[]): T {
+function runJson<T>(command: string, args: string[], threads = 1): T {
   const child = spawnSync(command, args, {
     cwd: packageDir,
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
     maxBuffer: 64 * 1024 * 1024,
-    env: { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', PYTHONDONTWRITEBYTECODE: '1' },
+    env: {
+      ...process.env,
+      OMP_NUM_THREADS: String(threads),
+      OPENBLAS_NUM_THREADS: String(threads),
+      PYTHONDONTWRITEBYTECODE: '1',
+    },
   });
   if (child.status !== 0) throw new Error(`${command} ${args.join(' ')} exited with ${child.status}`);
   const lines = child.stdout.trim().split('\n');
@@ -215,6 +223,7 @@ async function main(): Promise<void> {
     await writeRandomModel(modelDir);
     const spec: Spec = {
       modelDir,
+      threads: Number(process.env.BENCH_THREADS ?? 1),
       promptIds: Array.from(uniformFloats(256, 7, 1, 49151), Math.floor),
       decodeSteps: 32,
       warmup: 1,
@@ -226,20 +235,17 @@ async function main(): Promise<void> {
     writeFileSync(specPath, JSON.stringify(spec));
     const loadBefore = loadavg()[0]!;
     log('PyTorch');
-    const torch = runJson<EngineResult>('/usr/bin/python3', [
-      'bench/peers/causal_llama.py',
-      'bench',
-      specPath,
-    ]);
+    const torch = runJson<EngineResult>(
+      '/usr/bin/python3',
+      ['bench/peers/causal_llama.py', 'bench', specPath],
+      spec.threads,
+    );
     log('ours');
-    const ours = runJson<EngineResult>(process.execPath, [
-      '--import',
-      'tsx',
-      'bench/causal.ts',
-      '--engine',
-      'ours',
-      specPath,
-    ]);
+    const ours = runJson<EngineResult>(
+      process.execPath,
+      ['--import', 'tsx', 'bench/causal.ts', '--engine', 'ours', specPath],
+      spec.threads,
+    );
     const loadAfter = loadavg()[0]!;
     const rate = (t: Timing, tokens: number, key: keyof Timing) => tokens / median(t[key]);
     const rows = (
@@ -256,7 +262,7 @@ async function main(): Promise<void> {
     const mb = (b: number) => `${(b / 2 ** 20).toFixed(0)} MB`;
     process.stdout.write(
       [
-        `SmolLM2-135M-shaped Llama, random weights, one thread each; load average ${loadBefore.toFixed(1)} → ${loadAfter.toFixed(1)} (2 cores, shared)`,
+        `SmolLM2-135M-shaped Llama, random weights, ${spec.threads} thread(s) each; load average ${loadBefore.toFixed(1)} → ${loadAfter.toFixed(1)} (2 cores, shared)`,
         '',
         '| measurement | ours (CPU time) | PyTorch (CPU time) | ours / PyTorch | ours (wall) | PyTorch (wall) | ratio (wall) |',
         '| --- | --- | --- | --- | --- | --- | --- |',

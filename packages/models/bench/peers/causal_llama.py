@@ -131,7 +131,7 @@ def timed(fn, warmup, repeats):
 
 def bench(spec_path):
     spec = json.load(open(spec_path))
-    torch.set_num_threads(1)
+    torch.set_num_threads(spec["threads"])
     model = load(spec["modelDir"])
     prompt = torch.tensor([spec["promptIds"]])
     n = prompt.shape[1]
