@@ -10,7 +10,7 @@ import { median, type BenchSpec, type EngineResult, type Timing } from './spec';
 export type EngineKey = 'ours' | 'torch' | 'ort';
 export type EngineRuns = Partial<Record<EngineKey, EngineResult | { error: string }>>;
 
-const LABELS: Record<EngineKey, string> = {
+export const LABELS: Record<EngineKey, string> = {
   ours: 'ours (tfjs wasm)',
   torch: 'PyTorch (CPU)',
   ort: 'ORT-web (wasm)',
@@ -29,9 +29,9 @@ export function machineInfo(): string {
   ].join('; ');
 }
 
-type Clock = keyof Timing;
+export type Clock = keyof Timing;
 
-interface Row {
+export interface Row {
   metric: string;
   /** An engine's runs turned into the reported value; undefined when not measured. */
   value: (r: EngineResult, clock: Clock) => { value: number; spread?: number; note?: string } | undefined;
@@ -43,7 +43,7 @@ interface Row {
 }
 
 /** Median of `count / seconds`, and the half-range of the runs relative to the median. */
-function rate(timing: Timing | undefined, clock: Clock, count: number) {
+export function rate(timing: Timing | undefined, clock: Clock, count: number) {
   const runs = timing?.[clock];
   if (!runs || runs.length === 0) return undefined;
   const rates = runs.map((s) => count / s);
@@ -54,7 +54,7 @@ function rate(timing: Timing | undefined, clock: Clock, count: number) {
 const int = (v: number) => Math.round(v).toLocaleString('en-US');
 const mib = (v: number) => `${Math.round(v / 2 ** 20).toLocaleString('en-US')} MiB`;
 
-function rows(spec: BenchSpec): Row[] {
+export function rows(spec: BenchSpec): Row[] {
   const src = spec.inputs.input_ids[0]!.length;
   const tgt = spec.inputs.labels[0]!.length;
   const n = spec.decode_new_tokens;
@@ -119,7 +119,7 @@ function rows(spec: BenchSpec): Row[] {
   ];
 }
 
-function result(runs: EngineRuns, key: EngineKey): EngineResult | undefined {
+export function result(runs: EngineRuns, key: EngineKey): EngineResult | undefined {
   const r = runs[key];
   return r && !('error' in r && Object.keys(r).length === 1) ? (r as EngineResult) : undefined;
 }

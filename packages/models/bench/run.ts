@@ -3,8 +3,11 @@
  * weights and inputs for every engine, each engine in its own process (so its peak memory is its own):
  *
  *   ours     T5Model on tfjs-backend-wasm (engines/ours.ts)
- *   PyTorch  the plain T5 of peers/t5.py on Debian's python3-torch, CPU, one thread
+ *   PyTorch  the plain T5 of peers/t5.py on Debian's python3-torch, CPU
  *   ORT-web  onnxruntime-web's WASM backend on graphs exported from the PyTorch T5 (engines/ort.ts)
+ *
+ * Each engine runs at 1 and at 2 threads (BENCH_THREADS), and bench/gemm-ceiling.ts measures the GEMM
+ * ceiling at 1 and 2 threads with and without fused multiply-add.
  *
  * Before measuring, the PyTorch peer and the exported graphs are checked against the shared fixtures.
  * Prints a markdown table; a complete run (all engines, not quick) also writes it to bench/results.md.
@@ -13,6 +16,7 @@
  *   BENCH_QUICK=1 ...                           fewer repetitions, for trying the harness out
  *   BENCH_ENGINES=torch,ort,ours                which engines to run (default: all)
  *   BENCH_WORKDIR=DIR                           keep the model, graphs and spec in DIR (reused if there)
+ *   BENCH_THREADS=1,2                           the thread counts (default 1,2; the 1-thread run is the detailed report)
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,6 +28,7 @@ import { format } from 'prettier';
 import { FLAN_T5_SMALL, writeRandomModel } from './model';
 import type { BenchSpec, EngineResult } from './spec';
 import { machineInfo, renderReport, type EngineRuns } from './report';
+import { renderThreads, type CeilingResult } from './threads-report';
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
 const packageDir = dirname(benchDir);
@@ -32,6 +37,7 @@ const PYTHON = '/usr/bin/python3';
 const quick = process.env.BENCH_QUICK === '1';
 const selected = new Set((process.env.BENCH_ENGINES ?? 'torch,ort,ours').split(','));
 const keepDir = process.env.BENCH_WORKDIR;
+const threadCounts = (process.env.BENCH_THREADS ?? '1,2').split(',').map(Number);
 // The Python peers run from the source tree: leave no __pycache__ behind in it.
 process.env.PYTHONDONTWRITEBYTECODE = '1';
 
@@ -44,7 +50,12 @@ function log(message: string): void {
 }
 
 /** Runs a command, streaming its stderr; returns its last stdout line parsed as JSON, or an error. */
-function runJson<T>(command: string, args: string[], timeoutS: number): { value?: T; error?: string } {
+function runJson<T>(
+  command: string,
+  args: string[],
+  timeoutS: number,
+  threads = 1,
+): { value?: T; error?: string } {
   const started = performance.now();
   const child = spawnSync(command, args, {
     cwd: packageDir,
@@ -52,8 +63,13 @@ function runJson<T>(command: string, args: string[], timeoutS: number): { value?
     stdio: ['ignore', 'pipe', 'inherit'],
     maxBuffer: 64 * 1024 * 1024,
     timeout: timeoutS * 1000,
-    // One thread everywhere; Debian's torch runs its matmuls in the system BLAS (OpenBLAS).
-    env: { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1' },
+    // `threads` everywhere; Debian's torch runs its matmuls in the system BLAS (OpenBLAS).
+    env: {
+      ...process.env,
+      OMP_NUM_THREADS: String(threads),
+      OPENBLAS_NUM_THREADS: String(threads),
+      FLAN_THREADS: String(threads),
+    },
   });
   log(
     `${[command, ...args].map((a) => a.replace(packageDir + '/', '')).join(' ')}: ${((performance.now() - started) / 1000).toFixed(1)} s`,
@@ -72,9 +88,13 @@ function runJson<T>(command: string, args: string[], timeoutS: number): { value?
 }
 
 function tsx(script: string, ...args: string[]): [string, string[]] {
+  return tsxWith([], script, ...args);
+}
+
+function tsxWith(nodeFlags: string[], script: string, ...args: string[]): [string, string[]] {
   return [
     process.execPath,
-    ['--conditions=@flan-ts/source', '--import', 'tsx', join(benchDir, script), ...args],
+    [...nodeFlags, '--conditions=@flan-ts/source', '--import', 'tsx', join(benchDir, script), ...args],
   ];
 }
 
@@ -133,14 +153,15 @@ function checkPeers(work: string): string[] {
 }
 
 /** Ours trains in a child per attempt: a wasm heap abort leaves the module unusable. */
-function runOurs(specPath: string, trainBatch: number): EngineResult | { error: string } {
-  const inference = runJson<EngineResult>(...tsx('engines/ours.ts', specPath, '--phase', 'infer'), 600);
+function runOurs(specPath: string, trainBatch: number, threads: number): EngineResult | { error: string } {
+  const t = ['--threads', String(threads)];
+  const inference = runJson<EngineResult>(...tsx('engines/ours.ts', specPath, '--phase', 'infer', ...t), 600);
   if (inference.error) return { error: inference.error };
   const result = inference.value!;
   let failure: string | undefined;
   for (let batch = trainBatch; batch >= 1; batch = Math.floor(batch / 2)) {
     const train = runJson<EngineResult>(
-      ...tsx('engines/ours.ts', specPath, '--phase', 'train', '--batch', String(batch)),
+      ...tsx('engines/ours.ts', specPath, '--phase', 'train', '--batch', String(batch), ...t),
       600,
     );
     if (train.value && !train.value.train_error) {
@@ -196,26 +217,52 @@ async function main(): Promise<void> {
     const specPath = join(work, 'spec.json');
     writeFileSync(specPath, JSON.stringify(spec));
 
-    const engines: EngineRuns = {};
+    const byThreads = new Map<number, EngineRuns>();
     // The machine may be shared: the load each engine started under says how comparable they are.
     const loads: string[] = [];
     const startEngine = (name: string) => {
       log(name);
       loads.push(`${name} ${loadavg()[0]!.toFixed(1)}`);
     };
-    if (selected.has('torch')) {
-      startEngine('PyTorch');
-      engines.torch = toRuns(
-        runJson<EngineResult>(PYTHON, [join(benchDir, 'peers/torch_bench.py'), specPath], 600),
-      );
+    for (const threads of threadCounts) {
+      const engines: EngineRuns = {};
+      byThreads.set(threads, engines);
+      if (selected.has('torch')) {
+        startEngine(`PyTorch ×${threads}`);
+        engines.torch = toRuns(
+          runJson<EngineResult>(
+            PYTHON,
+            [join(benchDir, 'peers/torch_bench.py'), specPath, String(threads)],
+            600,
+            threads,
+          ),
+        );
+      }
+      if (selected.has('ort')) {
+        startEngine(`ORT-web ×${threads}`);
+        engines.ort = toRuns(
+          runJson<EngineResult>(...tsx('engines/ort.ts', specPath, '--threads', String(threads)), 600),
+        );
+      }
+      if (selected.has('ours')) {
+        startEngine(`ours ×${threads}`);
+        engines.ours = runOurs(specPath, spec.train_batch, threads);
+      }
     }
-    if (selected.has('ort')) {
-      startEngine('ORT-web');
-      engines.ort = toRuns(runJson<EngineResult>(...tsx('engines/ort.ts', specPath), 600));
-    }
+    const engines = byThreads.get(1) ?? byThreads.get(threadCounts[0]!) ?? {};
+    const ceilings: CeilingResult[] = [];
+    const ceilingErrors: string[] = [];
     if (selected.has('ours')) {
-      startEngine('ours');
-      engines.ours = runOurs(specPath, spec.train_batch);
+      for (const fma of [false, true]) {
+        startEngine(`GEMM ceiling${fma ? ' (FMA)' : ''}`);
+        const flags = fma ? ['--experimental-wasm-relaxed-simd'] : [];
+        const run = runJson<CeilingResult>(
+          ...tsxWith(flags, 'gemm-ceiling.ts', '--fma', fma ? '1' : '0'),
+          600,
+        );
+        if (run.value) ceilings.push(run.value);
+        else ceilingErrors.push(`GEMM ceiling${fma ? ' with FMA' : ''}: ${run.error}`);
+      }
     }
 
     notes.push(
@@ -230,7 +277,9 @@ async function main(): Promise<void> {
         parameters: model.parameters,
         notes,
         machine: machineInfo(),
-      }),
+      }) +
+        '\n' +
+        renderThreads(spec, byThreads, loads, ceilings, ceilingErrors).join('\n'),
       { parser: 'markdown' },
     );
     process.stdout.write(report);

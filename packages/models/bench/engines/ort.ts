@@ -1,8 +1,9 @@
 /**
  * The ONNX Runtime Web peer: onnxruntime-web's WASM backend (what transformers.js runs in browsers),
- * one thread, on the graphs that peers/export_onnx.py exported from the PyTorch peer.
+ * on the graphs that peers/export_onnx.py exported from the PyTorch peer.
  *
- *   tsx bench/engines/ort.ts SPEC_JSON           measurements, one JSON line on stdout
+ *   tsx bench/engines/ort.ts SPEC_JSON [--threads N]
+ *                                                measurements (N threads: ort.env.wasm.numThreads, default 1)
  *   tsx bench/engines/ort.ts --check MODEL_DIR ONNX_DIR
  *                                                greedy tokens on a fixture model vs reference.json
  */
@@ -11,7 +12,8 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-web';
 import { peakRssBytes, timed, type BenchSpec, type EngineResult } from '../spec';
 
-ort.env.wasm.numThreads = 1;
+const threadsFlag = process.argv.indexOf('--threads');
+ort.env.wasm.numThreads = threadsFlag > 0 ? Number(process.argv[threadsFlag + 1]) : 1;
 
 interface Graphs {
   encoder: ort.InferenceSession;
@@ -108,7 +110,7 @@ async function measure(spec: BenchSpec): Promise<EngineResult> {
 
 async function measureWith(graphs: Graphs, spec: BenchSpec): Promise<EngineResult> {
   const result: EngineResult = {
-    engine: `onnxruntime-web ${ort.env.versions.web} (wasm, 1 thread)`,
+    engine: `onnxruntime-web ${ort.env.versions.web} (wasm, numThreads ${ort.env.wasm.numThreads})`,
     timings: {},
   };
   const ids = spec.inputs.input_ids;

@@ -1,8 +1,8 @@
 /**
- * Ours: `T5Model` on tfjs-backend-wasm (one thread, as tfjs runs it in Node).
+ * Ours: `T5Model` on tfjs-backend-wasm with our kernels, on `--threads N` threads (default 1).
  *
- *   tsx bench/engines/ours.ts SPEC_JSON --phase infer              encoder and greedy decode
- *   tsx bench/engines/ours.ts SPEC_JSON --phase train --batch N    one training step at batch N
+ *   tsx bench/engines/ours.ts SPEC_JSON --phase infer [--threads N]              encoder and greedy decode
+ *   tsx bench/engines/ours.ts SPEC_JSON --phase train --batch B [--threads N]    one training step at batch B
  *
  * One JSON line on stdout. The training step runs in its own process per batch size because an
  * exhausted wasm heap aborts the WebAssembly module for good; an abort is reported as `train_error`.
@@ -12,6 +12,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { parseSafetensors, readFloat32, type NamedFloat32Tensor } from '../../src/checkpoint/safetensors';
 import { parseT5Config } from '../../src/t5/config';
 import { initBackend } from '../../src/backend/index';
+import { gemmUsesFusedMultiplyAdd } from '../../src/kernels/wasm/gemm';
+import { threadStatus } from '../../src/threads/index';
 import { T5Model } from '../../src/t5/model';
 import { simd128PeakGflops } from '../simd-peak';
 import { trainStep } from './ours-train';
@@ -124,10 +126,14 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const spec = JSON.parse(readFileSync(args[0]!, 'utf8')) as BenchSpec;
   const option = (name: string) => args[args.indexOf(name) + 1];
-  await initBackend('wasm');
+  await initBackend('wasm', { threads: args.includes('--threads') ? Number(option('--threads')) : 1 });
+  const threads = threadStatus();
+  if (threads.reason) throw new Error(`${threads.inUse} of ${threads.requested} threads: ${threads.reason}`);
   const model = await loadModel(spec);
   const result: EngineResult = {
-    engine: `@flan-ts/models T5Model, tfjs-backend-wasm ${tf.version_core} (1 thread)`,
+    engine:
+      `@flan-ts/models T5Model, tfjs-backend-wasm ${tf.version_core} (${threads.inUse} thread(s), ` +
+      `${gemmUsesFusedMultiplyAdd() ? 'fused multiply-add' : 'mul + add'} GEMM)`,
     timings: {},
   };
   if (option('--phase') === 'train') {

@@ -33,16 +33,16 @@ def peak_rss_bytes():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
-def main(spec_path):
+def main(spec_path, threads):
     with open(spec_path) as f:
         spec = json.load(f)
-    torch.set_num_threads(1)
+    torch.set_num_threads(threads)
     torch.manual_seed(0)
     model = T5.from_pretrained(spec["config"], spec["weights"])
     # Debian's torch has no bundled BLAS: its matmuls go to the system libblas (see tools/system-deps.sh).
     blas = os.path.basename(os.path.dirname(os.path.realpath("/usr/lib/x86_64-linux-gnu/libblas.so.3")))
     result = {
-        "engine": f"PyTorch {torch.__version__} (CPU, 1 thread, BLAS: {blas})",
+        "engine": f"PyTorch {torch.__version__} (CPU, {torch.get_num_threads()} thread(s), BLAS: {blas})",
         "rss_after_load_bytes": peak_rss_bytes(),
         "timings": {},
     }
@@ -95,4 +95,4 @@ def main(spec_path):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 1)

@@ -68,9 +68,12 @@ let gemmFusedMultiplyAdd = false;
 
 /**
  * Below this many floating-point operations (`2·m·n·k` summed over the batch) a product runs on the
- * calling thread: waking a worker and waiting for it costs ~20-40 µs here, as much as ~1 MFLOP of
- * GEMM at 30-45 GFLOP/s. Measured with `scripts/bench-threads.ts` (2 threads, loaded 2-core machine):
- * the 2-thread time first beats the 1-thread time between 2^20 and 2^21 flops.
+ * calling thread. Measured with `bench/thread-break-even.ts` (2 threads, pool kept up, 2-core machine
+ * under load 6.3 from other processes): a split costs ~11 µs more than one thread where the work is
+ * negligible (32 x 16 x 32: 13 vs 24 µs), i.e. the wake-up and wait of a worker; with a free second
+ * core a split pays once half the product takes longer than that, ~2^19-2^20 flops at 30-45 GFLOP/s.
+ * 2^21 (128 x 64 x 128, ~70 µs) leaves a margin. Under that load 2 threads won at no size up to 2^25
+ * (0.92x): the second thread waited for a core.
  */
 export const MIN_PARALLEL_FLOPS = 2 ** 21;
 
