@@ -292,6 +292,18 @@ describe.skipIf(!ready)('the web app in headless Chromium', () => {
     // Three loads by URL (one after a reload) downloaded the weights once: the others read Cache Storage.
     expect(site.requests.filter((r) => r === 'GET /models/flan-t5-tiny/model.safetensors')).toHaveLength(1);
     expect(await page.textContent('#download-status')).toContain('loaded');
+
+    // Start anew and stop: the run ends after the current step and leaves its checkpoint.
+    await page.click('#train-start');
+    await page.waitForSelector('#train-status:has-text("started at step 0 of 40")');
+    await page.waitForFunction(() => document.querySelectorAll('#metrics-table tbody tr').length >= 3);
+    await page.click('#train-stop');
+    const stopped = await page.waitForSelector('#train-status:has-text("stopped at step")');
+    const stoppedAt = Number(/stopped at step (\d+) of 40/.exec((await stopped.textContent())!)![1]);
+    expect(stoppedAt).toBeGreaterThanOrEqual(2);
+    expect(stoppedAt).toBeLessThan(40);
+    await page.waitForSelector(`#checkpoint-status:has-text("step ${stoppedAt} of 40")`);
+    expect(await page.isEnabled('#train-start')).toBe(true);
   });
 
   it('generates a streamed answer, base and finetuned side by side', async () => {
