@@ -111,6 +111,9 @@ export class Trainer {
       training: options.training ?? true,
     };
     this.optimizer = createOptimizer(options.optimizer, this.trainable);
+    // The decoding copies of the weights are not read by training steps on wasm and go stale with
+    // each update: free them (they are rebuilt when the model next decodes).
+    (model as { releaseTransposedCopies?: () => void }).releaseTransposedCopies?.();
   }
 
   /** Optimizer updates applied so far. */

@@ -358,6 +358,16 @@ export class T5Model implements Seq2SeqLM {
     return { logits: result.logits, cache: new T5DecoderCache(result.layers, total) };
   }
 
+  /**
+   * Frees the `[in, out]` copies of the dense weights that few-row products (decoding) multiply by;
+   * they are made again on first use. A training step on wasm reads the weights in place, and every
+   * update makes the copies stale, so the trainer frees them: about the weights' size again in memory.
+   */
+  releaseTransposedCopies(): void {
+    this.assertAlive();
+    for (const w of this.denseWeights()) releaseTransposedWeight(w);
+  }
+
   /** Frees the parameters. The model cannot be used afterwards. */
   dispose(): void {
     if (this.disposed) return;
