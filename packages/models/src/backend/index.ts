@@ -91,6 +91,9 @@ export async function initBackend(
   let ok: boolean;
   // The wasm heap is made shared as tfjs creates it (the first time only), so that kernel workers can use it.
   const shared = name === 'wasm' && tf.findBackend('wasm') === null ? sharedMemoryAllowed() : undefined;
+  // On an isolated page tfjs would pick its threaded build: a memory it does not export, and a pthread
+  // pool of its own beside ours. Its SIMD build, made shared, serves both.
+  if (shared !== undefined) tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
   const activate = async (): Promise<boolean> => {
     const set = await tf.setBackend(name);
     await tf.ready();

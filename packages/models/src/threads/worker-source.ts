@@ -6,7 +6,8 @@
  * until told to stop, blocked in `Atomics.wait` in between (no event loop turn per job). Control
  * block of worker `slot` (Int32Array words at `slot * CONTROL_STRIDE`): see `ControlWord` in `pool.ts`.
  * A job is `count` entries of `GEMM_ENTRY_WORDS` u32 words at byte `jobPointer` of the heap, each the
- * arguments of one `gemm` call.
+ * arguments of one `gemm` call. It requires `worker_threads` without the `node:` prefix so that a browser
+ * bundle holds no `require("node:...")` text (test/browser.test.ts rejects one).
  */
 export const GEMM_ENTRY_WORDS = 13;
 
@@ -16,7 +17,7 @@ export const CONTROL_STRIDE = 16;
 export const WORKER_SOURCE = `
 'use strict';
 const isNode = typeof require === 'function' && typeof process === 'object';
-const port = isNode ? require('node:worker_threads').parentPort : self;
+const port = isNode ? require('worker_threads').parentPort : self;
 const listen = (handler) => isNode ? port.on('message', handler) : self.addEventListener('message', (e) => handler(e.data));
 listen(async (message) => {
   const { memory, module, control, slot } = message;

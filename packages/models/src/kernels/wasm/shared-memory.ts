@@ -12,11 +12,9 @@ import { hasSharedMemory, memoryLimits, wasmImports, withSharedMemory } from './
 
 /** Whether this JavaScript context may create and share a shared memory (a page needs isolation). */
 export function sharedMemoryAllowed(): { allowed: boolean; reason?: string } {
-  if (typeof SharedArrayBuffer === 'undefined') {
-    return { allowed: false, reason: 'SharedArrayBuffer is not available' };
-  }
   const g = globalThis as { crossOriginIsolated?: boolean; process?: { versions?: { node?: string } } };
   const isNode = typeof g.process?.versions?.node === 'string';
+  // A page that is not isolated has no SharedArrayBuffer at all: name the cause, not the symptom.
   if (!isNode && g.crossOriginIsolated !== true) {
     return {
       allowed: false,
@@ -24,6 +22,9 @@ export function sharedMemoryAllowed(): { allowed: boolean; reason?: string } {
         'the page is not cross-origin isolated (serve it with Cross-Origin-Opener-Policy: same-origin and ' +
         'Cross-Origin-Embedder-Policy: require-corp)',
     };
+  }
+  if (typeof SharedArrayBuffer === 'undefined') {
+    return { allowed: false, reason: 'SharedArrayBuffer is not available' };
   }
   return { allowed: true };
 }
