@@ -59,6 +59,14 @@ export {
   type CheckpointStore,
 } from './checkpoint/store';
 export {
+  checkpointSaver,
+  checkpointToResume,
+  loraForRun,
+  restoreOptimizer,
+  ResumeError,
+  type CheckpointSaverOptions,
+} from './checkpoint/resume';
+export {
   checkpointFiles,
   modelFiles,
   optimizerStateOf,

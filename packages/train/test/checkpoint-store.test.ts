@@ -8,7 +8,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   MemoryCheckpointStore,
+  ResumeError,
   TRAINER_STATE_FORMAT,
+  checkpointToResume,
   Trainer,
   adapterFilesIn,
   applyLora,
@@ -58,6 +60,45 @@ for (const [kind, make] of stores) {
     });
   });
 }
+
+describe('checkpointToResume', () => {
+  const state = (step: number, config: Record<string, unknown>) =>
+    bytes(
+      JSON.stringify({
+        format: TRAINER_STATE_FORMAT,
+        step,
+        examplesSeen: step,
+        data: null,
+        rng: null,
+        config,
+      }),
+    );
+  it('finds the newest checkpoint, refuses changed settings and an occupied store, or replaces it', async () => {
+    const store = new MemoryCheckpointStore();
+    const config = { lr: 0.1, steps: 10 };
+    const options = { config, resumable: ['steps'], where: 'runs/x' };
+    await expect(checkpointToResume(store, { ...options, resume: true })).rejects.toThrow(
+      /runs\/x holds no checkpoint to resume from/,
+    );
+    expect(await checkpointToResume(store, { ...options, resume: false })).toBeUndefined();
+    for (const step of [2, 4])
+      await store.write(`checkpoint-${step}`, new Map([['trainer_state.json', state(step, config)]]));
+    const found = await checkpointToResume(store, {
+      ...options,
+      config: { ...config, steps: 20 },
+      resume: true,
+    });
+    expect(found?.state.step).toBe(4);
+    const changed = checkpointToResume(store, { ...options, config: { ...config, lr: 0.2 }, resume: true });
+    await expect(changed).rejects.toThrow(/other settings: lr: 0\.1 → 0\.2/);
+    await expect(changed).rejects.toBeInstanceOf(ResumeError);
+    await expect(checkpointToResume(store, { ...options, resume: false })).rejects.toThrow(
+      /runs\/x already holds checkpoints \(newest checkpoint-4\)/,
+    );
+    expect(await checkpointToResume(store, { ...options, resume: false, replace: true })).toBeUndefined();
+    expect(await store.list()).toEqual([]);
+  });
+});
 
 describe('DirectoryCheckpointStore', () => {
   it('a failed write leaves no checkpoint and no temporary directory behind', async () => {

@@ -8,33 +8,29 @@
 import { loadCheckpointFromFiles, t5FromCheckpoint } from '@flan-ts/models';
 import { fnv1a } from '@flan-ts/eval';
 import {
-  adapterFilesIn,
-  applyLora,
   Batcher,
-  configDifferences,
+  batcherStream,
+  checkpointSaver,
+  checkpointToResume,
   fit,
   heldOutLoss,
   loraAdapterFileMap,
-  loraAdapterFromFiles,
+  loraForRun,
   mixtureExamples,
   modelFiles,
   newestCheckpoint,
   OpfsCheckpointStore,
-  optimizerStateOf,
   readStoredCheckpoint,
-  saveCheckpoint,
+  restoreOptimizer,
+  takeExamples,
   Trainer,
-  TRAINER_STATE_FORMAT,
-  type BatcherState,
-  type BatchStream,
-  type ExampleSource,
   type AnyIdBatch,
+  type BatcherState,
   type LoraAdapter,
   type RunMetrics,
   type StoredCheckpoint,
 } from '@flan-ts/train';
 import type { SamplerState } from '@flan-ts/templates';
-import * as tf from '@tensorflow/tfjs-core';
 import type { DataSpec, Event, TrainPoint, TrainSettings } from '../protocol';
 import { memoryInUse } from './backend';
 import { prepareData, sampler, type PreparedData } from './data';
@@ -62,15 +58,7 @@ const RESUMABLE = ['steps', 'saveEvery', 'evalEvery'];
 async function heldOutBatches(data: PreparedData, loaded: Loaded, s: TrainSettings): Promise<AnyIdBatch[]> {
   if (!data.heldOut) return [];
   const all = mixtureExamples(sampler(data.heldOut, s.seed), loaded.tokenizer);
-  let left = data.heldOutRecords;
-  const finite: ExampleSource = {
-    ...all,
-    next: async () => (left-- > 0 ? all.next() : undefined),
-    state: all.state,
-    close: all.close,
-    name: all.name,
-  };
-  const batcher = new Batcher(finite, {
+  const batcher = new Batcher(takeExamples(all, data.heldOutRecords), {
     batchSize: s.batchSize,
     inputLength: s.inputLength,
     targetLength: s.targetLength,
@@ -155,26 +143,25 @@ export class TrainingSession {
     this.post = post;
     const store = await OpfsCheckpointStore.open(RUN_DIR);
     const config = recorded(spec, s);
-    let checkpoint: StoredCheckpoint | undefined;
-    if (resume) {
-      const newest = await newestCheckpoint(store);
-      if (newest === undefined) throw new Error('there is no checkpoint in this browser to resume from');
-      checkpoint = await readStoredCheckpoint(store, newest);
-      const diff = configDifferences(checkpoint.state.config, config, RESUMABLE);
-      if (diff.length > 0)
-        throw new Error(`the checkpoint was made with other settings or data: ${diff.join('; ')}`);
-    } else for (const name of await store.list()) await store.remove(name);
-
-    const where = checkpoint ? store.describe(checkpoint.name) : '';
+    // Starting anew replaces this browser's run (one per origin).
+    const checkpoint = await checkpointToResume(store, {
+      resume,
+      config,
+      resumable: RESUMABLE,
+      replace: true,
+      where: 'this browser',
+    });
     const model = await this.replaceWeights(checkpoint, s);
     this.adapter?.dispose();
-    this.adapter = undefined;
-    if (s.lora) {
-      this.adapter = checkpoint
-        ? loraAdapterFromFiles(model, adapterFilesIn(checkpoint.files, where), where)
-        : applyLora(model, { r: s.lora.r, alpha: s.lora.alpha, targetModules: s.lora.targetModules }, s.seed);
-      for (const v of model.parameters().values()) v.trainable = false;
-    }
+    this.adapter = s.lora
+      ? loraForRun(
+          model,
+          { r: s.lora.r, alpha: s.lora.alpha, targetModules: s.lora.targetModules },
+          s.seed,
+          checkpoint,
+          store,
+        )
+      : undefined;
 
     const data = await prepareData(spec);
     const saved = checkpoint?.state.data as BatcherState | undefined;
@@ -194,29 +181,12 @@ export class TrainingSession {
       seed: s.seed,
       ...(this.adapter ? { trainable: this.adapter.variables() } : {}),
     });
-    if (checkpoint) {
-      const tensors = optimizerStateOf(checkpoint, store);
-      try {
-        trainer.loadOptimizerState({ step: checkpoint.state.step, tensors });
-      } finally {
-        tf.dispose([...tensors.values()]);
-      }
-    }
-    const stream: BatchStream = {
-      next: async () => {
-        await this.paused?.promise;
-        // Stopped while paused: end before drawing another micro-batch.
-        if (this.abort?.signal.aborted) return undefined;
-        const next = await batcher.next();
-        if (next === undefined) return undefined;
-        const m = next.metrics;
-        return {
-          batch: next.batch,
-          stats: { examples: m.examples, tokens: m.nonPadTokens, slots: m.totalTokens },
-        };
-      },
-      state: () => batcher.state(),
-    };
+    if (checkpoint) restoreOptimizer(trainer, checkpoint, store);
+    const stream = batcherStream(batcher, async () => {
+      await this.paused?.promise;
+      // Stopped while paused: end before drawing another micro-batch.
+      return !this.abort?.signal.aborted;
+    });
 
     this.abort = new AbortController();
     this.running = true;
@@ -229,6 +199,17 @@ export class TrainingSession {
     });
     const seconds: number[] = [];
     const history = checkpoint ? readMetrics(checkpoint) : [];
+    const save = checkpointSaver({
+      store,
+      trainer,
+      model,
+      ...(this.adapter ? { adapter: this.adapter } : {}),
+      config,
+      seed: s.seed,
+      keep: KEEP,
+      // The curve so far travels with the checkpoint, so a resumed page redraws it.
+      extraFiles: () => new Map([...this.loaded.tokenizerFiles, [METRICS_FILE, metricsFile(history)]]),
+    });
     for (const m of history)
       post({ type: 'train-point', point: pointOf(m), steps: s.steps, etaSeconds: undefined });
     try {
@@ -240,27 +221,7 @@ export class TrainingSession {
         ...(held.length > 0 ? { evalEvery: s.evalEvery, evaluate: () => heldOutLoss(model, held) } : {}),
         saveEvery: s.saveEvery,
         save: async (position) => {
-          const optimizerState = trainer.optimizerState();
-          const state = {
-            format: TRAINER_STATE_FORMAT as typeof TRAINER_STATE_FORMAT,
-            step: position.step,
-            examplesSeen: position.examplesSeen,
-            data: position.data,
-            rng: { seed: s.seed },
-            config,
-          };
-          const name = await saveCheckpoint(
-            store,
-            {
-              model,
-              ...(this.adapter ? { adapter: this.adapter } : {}),
-              optimizerState: optimizerState.tensors,
-              state,
-              // The curve so far travels with the checkpoint, so a resumed page redraws it.
-              extraFiles: new Map([...this.loaded.tokenizerFiles, [METRICS_FILE, metricsFile(history)]]),
-            },
-            KEEP,
-          );
+          const name = await save(position);
           post({ type: 'checkpoint-saved', step: position.step, where: store.describe(name) });
         },
         onMetrics: (m) => {

@@ -13,6 +13,7 @@ export { idRecord, messagesRecord, parseJsonLine, textRecord, type IdRecord, typ
 export { readLines, type Line, type TextInput } from './lines';
 export { batchMetrics, type BatchMetrics } from './metrics';
 export { fitsRow, packRow, packRows, packedBatch, type PackedRow } from './pack';
+export { batcherStream, takeExamples } from './stream';
 export { shuffleExamples, type ShuffleOptions } from './shuffle';
 export { causalRowLength, fitsCausalRow, packedCausalBatch, padCausalBatch } from './causal';
 export {

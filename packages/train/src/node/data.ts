@@ -2,6 +2,7 @@
 import { open } from 'node:fs/promises';
 import type { AnyIdBatch } from '../batch';
 import { Batcher, type BatcherState } from '../data/batcher';
+import { batcherStream } from '../data/stream';
 import { DataError } from '../data/errors';
 import { checkReadable, idJsonlFile, textJsonlFile } from '../data/node';
 import { mixtureExamples, type ExampleSource, type SourceState, type TextToExample } from '../data/sources';
@@ -110,21 +111,7 @@ export async function trainingBatches(
     ...layoutOf(options),
     ...(state ? { state } : {}),
   });
-  return {
-    stream: {
-      async next() {
-        const next = await batcher.next();
-        if (next === undefined) return undefined;
-        const m = next.metrics;
-        return {
-          batch: next.batch,
-          stats: { examples: m.examples, tokens: m.nonPadTokens, slots: m.totalTokens },
-        };
-      },
-      state: () => batcher.state(),
-    },
-    close: () => batcher.close(),
-  };
+  return { stream: batcherStream(batcher), close: () => batcher.close() };
 }
 
 /** The held-out data as padded batches, read once (its examples in file order). */

@@ -12,25 +12,25 @@ import type { TokenizerConfig } from '@flan-ts/tokenizer';
 import { initNodeBackend, releaseWebGpu, saveCausalLM, saveT5, writeFileAtomic } from '@flan-ts/models/node';
 import * as tf from '@tensorflow/tfjs-core';
 import { isCausalIdBatch, type AnyIdBatch } from '../batch';
-import { configDifferences, TRAINER_STATE_FORMAT, type TrainerState } from '../checkpoint/state';
-import {
-  optimizerStateOf,
-  readStoredCheckpoint,
-  saveCheckpoint,
-  type StoredCheckpoint,
-} from '../checkpoint/contents';
+import type { StoredCheckpoint } from '../checkpoint/contents';
 import { DirectoryCheckpointStore } from '../checkpoint/directory-store';
+import {
+  checkpointSaver,
+  checkpointToResume,
+  loraForRun,
+  restoreOptimizer,
+  ResumeError,
+} from '../checkpoint/resume';
+import type { TrainerState } from '../checkpoint/state';
+import type { BatcherState } from '../data/batcher';
 import { chatEncoder, promptCompletionEncoder } from '../data/encoders';
 import type { TextToExample } from '../data/sources';
-import { isDecoderOnly, type TrainableModel } from '../model';
-import { newestCheckpoint } from '../checkpoint/store';
-import type { BatcherState } from '../data/batcher';
 import { huggingFaceTrainScript } from '../export/hf-script';
 import { heldOutLoss } from '../held-out';
 import { fit, type BatchStream, type FitProgress, type FitResult } from '../loop';
-import { applyLora, type LoraAdapter } from '../lora/adapter';
-import { adapterFilesIn, loraAdapterFromFiles } from '../lora/files';
+import type { LoraAdapter } from '../lora/adapter';
 import { saveLoraAdapter } from '../lora/node';
+import { isDecoderOnly, type TrainableModel } from '../model';
 import type { OptimizerConfig, ScheduleConfig } from '../optim/index';
 import { renderTrainingReport } from '../report/html';
 import type { RunMetrics } from '../report/metrics';
@@ -185,32 +185,21 @@ export async function runTraining(input: RunConfig, options: RunOptions = {}): P
   const out = config.out;
   await checkWritable(out);
   const store = new DirectoryCheckpointStore(out);
-  const newest = await newestCheckpoint(store);
-  if (options.resume !== true && newest !== undefined) {
-    throw new RunConfigError(
-      `${out} already holds checkpoints (newest ${newest}): ` +
-        'pass --resume to continue that run, or choose another --out',
-      '--out',
-    );
-  }
-  if (options.resume === true && newest === undefined) {
-    throw new RunConfigError(`${out} holds no checkpoint to resume from`, '--resume');
-  }
-  const resumeFrom = options.resume === true ? store.describe(newest!) : undefined;
-  let saved: TrainerState | undefined;
   let checkpoint: StoredCheckpoint | undefined;
-  if (resumeFrom !== undefined) {
-    checkpoint = await readStoredCheckpoint(store, newest!);
-    const state = checkpoint.state;
-    const diff = configDifferences(state.config, recordedConfig(config), RESUMABLE_CHANGES);
-    if (diff.length > 0) {
-      throw new RunConfigError(
-        `the run in ${out} was made with other settings: ${diff.join('; ')}`,
-        '--resume',
-      );
-    }
-    saved = state;
+  try {
+    checkpoint = await checkpointToResume(store, {
+      resume: options.resume === true,
+      config: recordedConfig(config),
+      resumable: RESUMABLE_CHANGES,
+      where: out,
+      hint: 'pass --resume to continue that run, or choose another --out',
+    });
+  } catch (error) {
+    if (error instanceof ResumeError) throw new RunConfigError(error.message, `--${error.option}`);
+    throw error;
   }
+  const resumeFrom = checkpoint !== undefined ? store.describe(checkpoint.name) : undefined;
+  const saved: TrainerState | undefined = checkpoint?.state;
 
   tf.env().set('PROD', true);
   await initNodeBackend(config.backend);
@@ -241,12 +230,14 @@ export async function runTraining(input: RunConfig, options: RunOptions = {}): P
 
     let adapter: LoraAdapter | undefined;
     if (config.lora !== undefined) {
-      adapter =
-        checkpoint !== undefined
-          ? loraAdapterFromFiles(model, adapterFilesIn(checkpoint.files, resumeFrom!), resumeFrom)
-          : applyLora(model, { ...config.lora, baseModelNameOrPath: config.model }, config.seed);
+      adapter = loraForRun(
+        model,
+        { ...config.lora, baseModelNameOrPath: config.model },
+        config.seed,
+        checkpoint,
+        store,
+      );
       closers.unshift(() => adapter!.dispose());
-      for (const v of model.parameters().values()) v.trainable = false;
     }
 
     let encoder: TextToExample | undefined;
@@ -282,12 +273,7 @@ export async function runTraining(input: RunConfig, options: RunOptions = {}): P
     });
     closers.unshift(() => trainer.dispose());
     if (checkpoint !== undefined) {
-      const optimizerState = optimizerStateOf(checkpoint, store);
-      try {
-        trainer.loadOptimizerState({ step: saved!.step, tensors: optimizerState });
-      } finally {
-        tf.dispose([...optimizerState.values()]);
-      }
+      restoreOptimizer(trainer, checkpoint, store);
       log(`resuming ${out} at step ${saved!.step} (${saved!.examplesSeen} examples seen)`);
     }
 
@@ -326,6 +312,16 @@ export async function runTraining(input: RunConfig, options: RunOptions = {}): P
       : data.stream;
 
     const recorded = recordedConfig(config);
+    const save = checkpointSaver({
+      store,
+      trainer,
+      model,
+      ...(adapter ? { adapter } : {}),
+      config: recorded,
+      seed: config.seed,
+      keep: config.keep,
+      extraFiles: () => tokenizerBytes,
+    });
     const result = await fit(trainer, stream, {
       steps: config.steps,
       gradAccum: config.gradAccum,
@@ -335,25 +331,7 @@ export async function runTraining(input: RunConfig, options: RunOptions = {}): P
       ...(evalBatches ? { evaluate: () => heldOutLoss(model, evalBatches) } : {}),
       ...(config.saveEvery !== undefined ? { saveEvery: config.saveEvery } : {}),
       save: async (position) => {
-        const optimizerState = trainer.optimizerState();
-        await saveCheckpoint(
-          store,
-          {
-            model,
-            ...(adapter ? { adapter } : {}),
-            optimizerState: optimizerState.tensors,
-            state: {
-              format: TRAINER_STATE_FORMAT,
-              step: position.step,
-              examplesSeen: position.examplesSeen,
-              data: position.data,
-              rng: { seed: config.seed },
-              config: recorded,
-            },
-            extraFiles: tokenizerBytes,
-          },
-          config.keep,
-        );
+        await save(position);
         await store.sweep();
       },
       onMetrics: async (m) => {
