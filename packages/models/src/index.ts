@@ -17,6 +17,13 @@ export {
 export { loadT5, t5FromCheckpoint, t5ToFiles } from './pretrained';
 export { loadCheckpointFromFiles } from './checkpoint/bytes-store';
 export { causalToFiles } from './checkpoint/causal-files';
+export {
+  fitProblem,
+  footprint,
+  WASM_WEIGHT_BUDGET,
+  type BufferLimits,
+  type Footprint,
+} from './checkpoint/footprint';
 
 // The T5 network, backends (compute).
 export { T5Model, ModelInputError, type ForwardOptions } from './t5/model';

@@ -1,6 +1,9 @@
 /** Loading a model and its tokenizer from a hub id, a directory URL or files the user gave. */
 import {
   CheckpointError,
+  expectedT5Tensors,
+  fitProblem,
+  footprint,
   loadCheckpoint,
   loadCheckpointFromFiles,
   parseT5Config,
@@ -12,7 +15,6 @@ import {
 import { Tokenizer } from '@flan-ts/tokenizer';
 import type { AdapterInfo, ModelInfo, ModelSource } from '../protocol';
 import { cachedFetch } from './cached-fetch';
-import { fitProblem, footprint } from './fits';
 
 export interface Loaded {
   model: T5Model;
@@ -42,7 +44,7 @@ function describe(
   tokenizer: Tokenizer,
 ): ModelInfo {
   const c = checkpoint.config;
-  const f = footprint(c);
+  const f = footprint(expectedT5Tensors(c));
   return {
     label,
     architecture:
@@ -67,7 +69,9 @@ export async function loadModel(
     if (!configBytes) throw new Error(`${source.label}: no config.json among the files`);
     const problem = fitProblem(
       footprint(
-        parseT5Config(JSON.parse(new TextDecoder().decode(configBytes)), `${source.label}/config.json`),
+        expectedT5Tensors(
+          parseT5Config(JSON.parse(new TextDecoder().decode(configBytes)), `${source.label}/config.json`),
+        ),
       ),
       backend,
       adapter,
@@ -96,7 +100,7 @@ export async function loadModel(
   const configResponse = await doFetch(`${base}config.json`);
   if (!configResponse.ok) throw new CheckpointError(`HTTP ${configResponse.status}`, `${base}config.json`);
   const config = parseT5Config(await configResponse.json(), `${base}config.json`);
-  const problem = fitProblem(footprint(config), backend, adapter);
+  const problem = fitProblem(footprint(expectedT5Tensors(config)), backend, adapter);
   if (problem) throw new Error(`${source.url}: ${problem}`);
 
   const checkpoint = await loadCheckpoint(base, {
