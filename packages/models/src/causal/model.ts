@@ -255,6 +255,16 @@ export class CausalLMModel implements CausalLM {
   }
 
   /** Frees the parameters. The model cannot be used afterwards. */
+  /**
+   * Frees the `[in, out]` copies of the dense weights that few-row products (decoding) multiply by;
+   * they are made again on first use (see `T5Model.releaseTransposedCopies`; the trainer calls it).
+   */
+  releaseTransposedCopies(): void {
+    this.assertAlive();
+    for (const p of this.projections.values()) releaseTransposedWeight(p.w);
+    releaseTransposedWeight(this.headWeight());
+  }
+
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
