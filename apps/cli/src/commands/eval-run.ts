@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import type { RunEvaluationOptions } from '@flan-ts/eval/node';
 import { backendFlag, integerFlag, numberFlag, threadsOption, type Backend } from '../flags';
 import { CliError } from '../io';
-import { loadLanguageModel } from '../seq2seq';
+import { loadLanguageModel } from '../language-model';
 import { evalProgressDisplay } from './eval-progress';
 
 interface RunFlags {

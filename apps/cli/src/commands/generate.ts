@@ -17,7 +17,7 @@ import {
   type ModelCommandFlags,
   withLanguageModel,
   modelOptions,
-} from '../seq2seq';
+} from '../language-model';
 
 /** Commander's parsed flags: the generation options by their library names, plus the CLI's own. */
 type GenerateFlags = Omit<GenerationOptions, 'stopStrings' | 'decode' | 'allowedVocabSize' | 'onStep'> &

@@ -11,7 +11,7 @@ import {
   type RecordEncoder,
   withLanguageModel,
   modelOptions,
-} from '../seq2seq';
+} from '../language-model';
 
 /** The shortest decimal that reads back as the same float32 (scores are float32; their float64 digits are noise). */
 function float32Json(x: number): number {

@@ -1,7 +1,7 @@
 /**
  * What `flan generate`, `flan score` and `flan eval run` share: a checkpoint (directory, URL or hub
  * id) loaded on a backend together with its tokenizer, and the prompt/target ids of a JSONL record.
- * `loadSeq2Seq` loads T5 only; `loadLanguageModel` picks T5 or a decoder-only model from config.json.
+ * `loadLanguageModel` picks T5 or a decoder-only model from config.json.
  */
 import type { CausalLMModel, T5Model } from '@flan-ts/models';
 import type { TextTokenizer, Tokenizer } from '@flan-ts/tokenizer';
@@ -32,63 +32,6 @@ export interface ModelCommandFlags {
   skipInvalid?: boolean;
   jsonl?: boolean;
   batchSize: number;
-}
-
-/** A model ready to run, with its tokenizer when the checkpoint ships one. */
-export interface LoadedSeq2Seq {
-  model: T5Model;
-  tokenizer: Tokenizer | undefined;
-  /** Why there is no tokenizer, for errors on lines that need one. */
-  tokenizerProblem: string | undefined;
-  close(): Promise<void>;
-}
-
-/** Initialises the backend, then loads the checkpoint (directory, URL or hub id) and its tokenizer. */
-export async function loadSeq2Seq(
-  source: string,
-  backend: Backend,
-  adapter?: string,
-): Promise<LoadedSeq2Seq> {
-  const models = await import('@flan-ts/models/node');
-  // Production mode silences tfjs's console banners (the cpu backend advertises tfjs-node on stderr).
-  const tf = await import('@tensorflow/tfjs-core');
-  tf.env().set('PROD', true);
-  await models.initNodeBackend(backend);
-  const { loadPretrained } = await import('@flan-ts/hub/node');
-  const { model, tokenizer, tokenizerProblem } = await loadPretrained(source);
-  let lora: { dispose(): void } | undefined;
-  if (adapter !== undefined) {
-    const { loadLoraAdapter } = await import('@flan-ts/train/node');
-    try {
-      lora = await loadLoraAdapter(model, adapter);
-    } catch (error) {
-      model.dispose();
-      throw new CliError(`--adapter: ${(error as Error).message}`);
-    }
-  }
-  return {
-    model,
-    tokenizer,
-    tokenizerProblem,
-    async close() {
-      lora?.dispose();
-      model.dispose();
-      if (backend === 'webgpu') await models.releaseWebGpu();
-    },
-  };
-}
-
-/** Loads the model, runs `work` with it, and releases it (and the WebGPU device) whatever happens. */
-export async function withSeq2Seq(
-  flags: Pick<ModelCommandFlags, 'model' | 'backend' | 'adapter'>,
-  work: (loaded: LoadedSeq2Seq) => Promise<void>,
-): Promise<void> {
-  const loaded = await loadSeq2Seq(flags.model, flags.backend, flags.adapter);
-  try {
-    await work(loaded);
-  } finally {
-    await loaded.close();
-  }
 }
 
 /** A model of either family with its tokenizer, told apart by `architecture`. */
@@ -126,8 +69,7 @@ export async function loadLanguageModel(
   if (adapter !== undefined) {
     const { loadLoraAdapter } = await import('@flan-ts/train/node');
     try {
-      // The adapter loader needs only parameters(), adaptableModules() and setLora(), which both families have.
-      lora = await loadLoraAdapter(loaded.model as T5Model, adapter);
+      lora = await loadLoraAdapter(loaded.model, adapter);
     } catch (error) {
       loaded.dispose();
       throw new CliError(`--adapter: ${(error as Error).message}`);
