@@ -4,6 +4,7 @@ import { expectedCausalTensors } from '../src/causal/parameters';
 import { parseCausalConfig } from '../src/causal/config';
 import { expectedT5Tensors } from '../src/t5/parameters';
 import { parseT5Config } from '../src/t5/config';
+import { sharedFile } from '@flan-ts/test-support';
 import { fixtureDir, loadFixture } from './t5-fixtures';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,7 +20,7 @@ describe.skipIf(!fixtureDir('flan-t5-tiny'))('footprint and fitProblem', () => {
     );
     expect(fp.parameters).toBe(stored.reduce((n, t) => n + t.data.length, 0));
     expect(fp.largest.bytes).toBe(Math.max(...stored.map((t) => t.data.length * 4)));
-    const llama = fixtureDir('llama-tiny');
+    const llama = sharedFile('fixtures/models/llama-tiny');
     if (llama) {
       const config = parseCausalConfig(JSON.parse(readFileSync(join(llama, 'config.json'), 'utf8')));
       // README section 8: llama-tiny has 151,872 parameters.

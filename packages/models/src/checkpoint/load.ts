@@ -5,14 +5,14 @@
  */
 import { CheckpointError } from './errors';
 import type { NamedFloat32Tensor, SafetensorsEntry } from './safetensors';
-import type { CheckpointStore, SafetensorsReader } from './store';
+import type { CheckpointStore } from './store';
+import { openWeights } from './weights';
 import { expectedT5Tensors, T5_ALIASES, T5_IGNORED } from '../t5/parameters';
 import { parseT5Config, type T5Config } from '../t5/config';
 
 export const CONFIG_FILE = 'config.json';
 export const GENERATION_CONFIG_FILE = 'generation_config.json';
-export const WEIGHTS_FILE = 'model.safetensors';
-export const WEIGHTS_INDEX_FILE = 'model.safetensors.index.json';
+export { WEIGHTS_FILE, WEIGHTS_INDEX_FILE } from './weights';
 
 /** Architectures whose weights are a T5ForConditionalGeneration's (T5WithLMHeadModel is its old name). */
 const SUPPORTED_ARCHITECTURES = ['T5ForConditionalGeneration', 'T5WithLMHeadModel'];
@@ -74,83 +74,6 @@ export function parseCheckpointConfig(json: unknown, source: string): T5Config {
     }
   }
   return parseT5Config(json, source);
-}
-
-interface Located {
-  reader: SafetensorsReader;
-  entry: SafetensorsEntry;
-}
-
-/** Opens the weights: the single file, or every shard of the index. */
-async function openWeights(
-  store: CheckpointStore,
-): Promise<{ readers: SafetensorsReader[]; entries: Map<string, Located>; files: string[]; source: string }> {
-  const single = await store.openSafetensors(WEIGHTS_FILE);
-  if (single) {
-    const entries = new Map<string, Located>();
-    for (const entry of single.tensors.values()) entries.set(entry.name, { reader: single, entry });
-    return { readers: [single], entries, files: [single.source], source: single.source };
-  }
-  const indexSource = store.describe(WEIGHTS_INDEX_FILE);
-  const indexText = await store.readText(WEIGHTS_INDEX_FILE);
-  if (indexText === undefined) {
-    const hasBin = (await store.locate('pytorch_model.bin')) !== undefined;
-    throw new CheckpointError(
-      `not found, and neither is ${WEIGHTS_INDEX_FILE}` +
-        (hasBin ? ': only pytorch_model.bin is there; convert it to safetensors' : ''),
-      store.describe(WEIGHTS_FILE),
-    );
-  }
-  const index = parseJson(indexText, indexSource);
-  const weightMap = isObject(index) ? index.weight_map : undefined;
-  if (!isObject(weightMap)) throw new CheckpointError('has no "weight_map" object', indexSource);
-  const shardNames = new Set<string>();
-  for (const [name, shard] of Object.entries(weightMap)) {
-    if (typeof shard !== 'string' || shard === '' || shard.includes('..') || shard.startsWith('/')) {
-      throw new CheckpointError(`weight_map names shard ${JSON.stringify(shard)}`, indexSource, name);
-    }
-    shardNames.add(shard);
-  }
-  const readers: SafetensorsReader[] = [];
-  const byShard = new Map<string, SafetensorsReader>();
-  try {
-    for (const shard of shardNames) {
-      const reader = await store.openSafetensors(shard);
-      if (!reader)
-        throw new CheckpointError(`shard listed in ${WEIGHTS_INDEX_FILE} not found`, store.describe(shard));
-      readers.push(reader);
-      byShard.set(shard, reader);
-    }
-    const entries = new Map<string, Located>();
-    for (const [name, shard] of Object.entries(weightMap) as [string, string][]) {
-      const reader = byShard.get(shard)!;
-      const entry = reader.tensors.get(name);
-      if (!entry)
-        throw new CheckpointError(
-          `missing tensor (${WEIGHTS_INDEX_FILE} places it here)`,
-          reader.source,
-          name,
-        );
-      entries.set(name, { reader, entry });
-    }
-    // A tensor a shard holds but the index does not list is not part of the model as published.
-    for (const reader of readers) {
-      for (const name of reader.tensors.keys()) {
-        if (entries.get(name)?.reader !== reader) {
-          throw new CheckpointError(
-            `is in the shard but ${WEIGHTS_INDEX_FILE} does not map it here`,
-            reader.source,
-            name,
-          );
-        }
-      }
-    }
-    const index = store.describe(WEIGHTS_INDEX_FILE);
-    return { readers, entries, files: [index, ...readers.map((r) => r.source)], source: index };
-  } catch (error) {
-    await Promise.all(readers.map((r) => r.close()));
-    throw error;
-  }
 }
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {

@@ -2,8 +2,6 @@
  * The weight files of a Hugging Face checkpoint in any {@link CheckpointStore}, whatever the
  * architecture: one `model.safetensors`, or the shards `model.safetensors.index.json` lists (each
  * tensor must sit in the shard the index names). F16 and BF16 are widened to float32 on read.
- *
- * (load.ts keeps its own private copy of this for T5; it can import this one instead.)
  */
 import { CheckpointError } from './errors';
 import type { SafetensorsEntry } from './safetensors';
@@ -103,11 +101,13 @@ export async function openWeights(store: CheckpointStore): Promise<OpenedWeights
         }
       }
     }
+    // Described again: a cache store knows the index's local path only once it is fetched.
+    const index = store.describe(WEIGHTS_INDEX_FILE);
     return {
       readers,
       entries,
-      files: [indexSource, ...readers.map((r) => r.source)],
-      source: indexSource,
+      files: [index, ...readers.map((r) => r.source)],
+      source: index,
       close: close(readers),
     };
   } catch (error) {
