@@ -24,7 +24,7 @@ for (let log2 = 15; log2 <= 25; log2++) {
   const a = tf.randomUniform([m, k], -1, 1, 'float32', 1);
   const b = tf.randomUniform([m, k], -1, 1, 'float32', 2);
   const us: Record<1 | 2, number[]> = { 1: [], 2: [] };
-  for (let r = -3; r < rounds; r++) {
+  for (let r = -20; r < rounds; r++) {
     for (const threads of [1, 2] as const) {
       // The pool stays up: "1 thread" is the same call kept on the calling thread.
       setMinParallelFlops(threads === 1 ? Infinity : 0);

@@ -68,14 +68,15 @@ let gemmFusedMultiplyAdd = false;
 
 /**
  * Below this many floating-point operations (`2·m·n·k` summed over the batch) a product runs on the
- * calling thread. Measured with `bench/thread-break-even.ts` (2 threads, pool kept up, 2-core machine
- * under load 6.3 from other processes): a split costs ~11 µs more than one thread where the work is
- * negligible (32 x 16 x 32: 13 vs 24 µs), i.e. the wake-up and wait of a worker; with a free second
- * core a split pays once half the product takes longer than that, ~2^19-2^20 flops at 30-45 GFLOP/s.
- * 2^21 (128 x 64 x 128, ~70 µs) leaves a margin. Under that load 2 threads won at no size up to 2^25
- * (0.92x): the second thread waited for a core.
+ * calling thread. Waking a worker sleeping in `Atomics.wait` and waiting for it costs ~50-80 µs on this
+ * 2-core VM (`bench/thread-break-even.ts`, pool kept up: 32 x 16 x 32 takes 13 µs on one thread, 67-95 µs
+ * split). Two runs at load 1.2-1.3 put the break-even at 2^22-2^23 (2^23 = 203 x 102 x 203: 244 vs 189 µs,
+ * 1.29x) and at 2^24-2^25 (2^25: 1.57-1.66x); under load 6.3 no size up to 2^25 won (0.92x). 2^23 splits
+ * T5-small's projections and its per-head attention products at 128 tokens, not decoding's few rows.
+ * Spinning before sleeping (tried: 50-200 µs) cut the idle-machine cost to ~5 µs but made waits of
+ * 400+ µs whenever another process held a core, so workers do not spin.
  */
-export const MIN_PARALLEL_FLOPS = 2 ** 21;
+export const MIN_PARALLEL_FLOPS = 2 ** 23;
 
 let minParallelFlops = MIN_PARALLEL_FLOPS;
 let threadedCalls = 0;
