@@ -13,7 +13,9 @@ import { median } from './spec';
 
 const rounds = Number(process.argv[2] ?? 41);
 await initBackend('wasm', { threads: 2 });
-console.log(`load average ${loadavg()[0]!.toFixed(1)}; MIN_PARALLEL_FLOPS now 2^${Math.log2(MIN_PARALLEL_FLOPS)}`);
+console.log(
+  `load average ${loadavg()[0]!.toFixed(1)}; MIN_PARALLEL_FLOPS now 2^${Math.log2(MIN_PARALLEL_FLOPS)}`,
+);
 console.log('| flops | m × k × n (transposeB) | 1 thread µs | 2 threads µs | 1 / 2 |');
 console.log('|---:|---|---:|---:|---:|');
 for (let log2 = 15; log2 <= 25; log2++) {
