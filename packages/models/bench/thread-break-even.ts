@@ -8,7 +8,7 @@
 import { loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/backend/index';
-import { MIN_PARALLEL_FLOPS, setMinParallelFlops } from '../src/kernels/wasm/gemm';
+import { MIN_PARALLEL_FLOPS, setMinParallelFlops } from '../src/kernels/wasm/gemm-threaded';
 import { median } from './spec';
 
 const rounds = Number(process.argv[2] ?? 41);

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/backend/index';
-import { threadedGemmCalls } from '../src/kernels/wasm/gemm';
+import { threadedGemmCalls } from '../src/kernels/wasm/gemm-threaded';
 import { stopThreads, threadStatus } from '../src/threads/index';
 
 await initBackend('wasm', { threads: 2 });

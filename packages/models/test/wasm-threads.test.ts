@@ -5,7 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/backend/index';
 import { memoryLimits, withSharedMemory } from '../src/kernels/wasm/binary';
 import { wasmBase64 as gemmBase64 } from '../src/kernels/wasm/generated/gemm';
-import { MIN_PARALLEL_FLOPS, setMinParallelFlops, threadedGemmCalls } from '../src/kernels/wasm/gemm';
+import {
+  MIN_PARALLEL_FLOPS,
+  setMinParallelFlops,
+  threadedGemmCalls,
+} from '../src/kernels/wasm/gemm-threaded';
 import { splitGemm, type GemmShape } from '../src/kernels/wasm/gemm-split';
 import { kernelModuleBytes, wasmBackendInternals } from '../src/kernels/wasm/runtime';
 import { computeGradients } from '../src/t5/gradients';
