@@ -39,7 +39,7 @@ function checkLayout(model: TrainableModel, batch: TensorBatch): void {
 
 /**
  * Mean loss and gradients of one batch. Decoder-only models have no dropout here (Llama and Qwen3
- * configs set `attention_dropout` 0), so `training`, `seed` and `recompute` apply to T5 only.
+ * configs set `attention_dropout` 0), so `training` and `seed` apply to T5 only.
  */
 export function lossAndGradients(
   model: TrainableModel,
@@ -48,8 +48,9 @@ export function lossAndGradients(
 ): LossAndGradients {
   checkLayout(model, batch);
   if (!isDecoderOnly(model)) return computeGradients(model, batch as TrainingBatch, options);
-  const { labelSmoothing, zLoss, variables, parameters } = options;
+  const { labelSmoothing, zLoss, variables, parameters, recompute } = options;
   return computeCausalGradients(model, batch as CausalTrainingBatch, {
+    ...(recompute !== undefined ? { recompute } : {}),
     ...(labelSmoothing !== undefined ? { labelSmoothing } : {}),
     ...(zLoss !== undefined ? { zLoss } : {}),
     ...(variables !== undefined ? { variables } : {}),

@@ -5,8 +5,9 @@
  * parameters (or adapter variables) by Hugging Face name.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Scalar, Tensor, Tensor2D, Variable } from '@tensorflow/tfjs-core';
+import type { Scalar, Tensor2D } from '@tensorflow/tfjs-core';
 import { crossEntropyLoss, IGNORE_INDEX, type LossOptions } from '../loss/crossEntropy';
+import { namedGradients, type NamedGradientOptions } from '../loss/named-gradients';
 import type { LossAndGradients } from '../t5/gradients';
 import type { CausalLMInputs } from './interface';
 import type { CausalForwardOptions, CausalLMModel } from './model';
@@ -16,12 +17,8 @@ export interface CausalTrainingBatch extends CausalLMInputs {
   labels: Tensor2D;
 }
 
-export interface CausalGradientOptions extends LossOptions, CausalForwardOptions {
-  /** Only these parameters (by HF name) get gradients; default all. */
-  parameters?: readonly string[];
-  /** Differentiate with respect to these variables instead (e.g. a LoRA adapter's), by name. Overrides `parameters`. */
-  variables?: ReadonlyMap<string, Variable>;
-}
+/** `parameters`: only these (by HF name) get gradients; `variables`: these instead (a LoRA adapter's). */
+export interface CausalGradientOptions extends LossOptions, CausalForwardOptions, NamedGradientOptions {}
 
 /** `labels[:, 1:]` followed by a column of −100: the target of every position. */
 export function shiftLabels(labels: Tensor2D): Tensor2D {
@@ -57,19 +54,10 @@ export function computeCausalGradients(
   batch: CausalTrainingBatch,
   options: CausalGradientOptions = {},
 ): LossAndGradients {
-  const params = options.variables ?? model.parameters();
-  const names = options.variables ? [...params.keys()] : (options.parameters ?? [...params.keys()]);
-  const vars: Variable[] = names.map((name) => {
-    const v = params.get(name);
-    if (v === undefined)
-      throw new Error(`computeCausalGradients: the model has no parameter ${JSON.stringify(name)}`);
-    return v;
-  });
-  const { value, grads } = tf.variableGrads(() => causalLmLoss(model, batch, options), vars);
-  const nameOf = new Map(vars.map((v, i) => [v.name, names[i]!]));
-  const byName = new Map<string, Tensor>();
-  // Frozen variables (trainable = false) come back as null: they have no gradient.
-  for (const [varName, grad] of Object.entries(grads))
-    if (grad !== null) byName.set(nameOf.get(varName)!, grad);
-  return { loss: value, grads: byName };
+  return namedGradients(
+    () => causalLmLoss(model, batch, options),
+    model.parameters(),
+    options,
+    'computeCausalGradients',
+  );
 }

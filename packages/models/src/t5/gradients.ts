@@ -3,9 +3,9 @@
  * Hugging Face parameter name. For tied models the gradient of `shared.weight` sums the embedding and
  * LM-head contributions (there is no `lm_head.weight` entry).
  */
-import * as tf from '@tensorflow/tfjs-core';
-import type { Scalar, Tensor, Tensor2D, Variable } from '@tensorflow/tfjs-core';
+import type { Scalar, Tensor, Tensor2D } from '@tensorflow/tfjs-core';
 import { crossEntropyLoss, type LossOptions } from '../loss/crossEntropy';
+import { namedGradients, type NamedGradientOptions } from '../loss/named-gradients';
 import type { EncoderDecoderInputs } from './interface';
 import type { ForwardOptions, T5Model } from './model';
 
@@ -14,15 +14,11 @@ export interface TrainingBatch extends EncoderDecoderInputs {
   labels: Tensor2D;
 }
 
-export interface GradientOptions extends LossOptions, ForwardOptions {
-  /** Only these parameters (by HF name) get gradients; default all. */
-  parameters?: readonly string[];
-  /**
-   * Differentiate with respect to these variables instead of the model's parameters, by name (e.g. a
-   * LoRA adapter's tensors, attached with `T5Model.setLora`). Overrides `parameters`.
-   */
-  variables?: ReadonlyMap<string, Variable>;
-}
+/**
+ * `parameters`: only these (by HF name) get gradients; `variables`: differentiate with respect to
+ * these instead (a LoRA adapter's tensors, attached with `T5Model.setLora`).
+ */
+export interface GradientOptions extends LossOptions, ForwardOptions, NamedGradientOptions {}
 
 export interface LossAndGradients {
   /** Mean token loss (scalar). */
@@ -44,28 +40,16 @@ export function computeGradients(
   batch: TrainingBatch,
   options: GradientOptions = {},
 ): LossAndGradients {
-  const params = options.variables ?? model.parameters();
-  const names = options.variables ? [...params.keys()] : (options.parameters ?? [...params.keys()]);
-  const vars: Variable[] = names.map((name) => {
-    const v = params.get(name);
-    if (v === undefined)
-      throw new Error(`computeGradients: the model has no parameter ${JSON.stringify(name)}`);
-    return v;
-  });
   const [b, t] = batch.decoderInputIds.shape;
   if (batch.labels.shape[0] !== b || batch.labels.shape[1] !== t) {
     throw new Error(
       `computeGradients: labels shape [${batch.labels.shape.join(', ')}] differs from decoderInputIds [${b}, ${t}]`,
     );
   }
-  const { value, grads } = tf.variableGrads(
+  return namedGradients(
     () => crossEntropyLoss(model.forwardLogits2d(batch, options), batch.labels, options),
-    vars,
+    model.parameters(),
+    options,
+    'computeGradients',
   );
-  const byName = new Map<string, Tensor>();
-  const nameOf = new Map(vars.map((v, i) => [v.name, names[i]!]));
-  // Frozen variables (trainable = false) come back as null: they have no gradient.
-  for (const [varName, grad] of Object.entries(grads))
-    if (grad !== null) byName.set(nameOf.get(varName)!, grad);
-  return { loss: value, grads: byName };
 }
