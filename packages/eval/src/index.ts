@@ -1,8 +1,9 @@
 /**
  * @flan-ts/eval: evaluation as in the Flan-T5 paper (Chung et al. 2022). Seqio-style tasks: prompts
  * (MMLU, BBH, MGSM, TyDiQA GoldP), postprocessing (answer extraction) and metrics, self-consistency
- * and the normalized average. Browser-safe: builders take parsed data; the Node loaders of a data
- * directory are in `@flan-ts/eval/node`.
+ * and the normalized average. Browser-safe: builders take parsed data, and the data-directory loaders
+ * take a `DataSource` (`fetchSource` for a URL, `filesSource` for picked files; a folder on disk is
+ * `@flan-ts/eval/node`'s).
  */
 export { DataLineError, EvalError } from './errors';
 export { asciiDigits, casefold, pySplit, pyStrip, pyRstrip } from './python';
@@ -21,6 +22,21 @@ export {
   type MmluRecord,
   type TydiqaRecord,
 } from './data/records';
+export { fetchSource, filesSource, type DataSource, type TextFile } from './data/source';
+export { BBH_TASKS, MMLU_SUBJECTS } from './data/tasks';
+export {
+  listTasksIn,
+  loadBbhRecordsFrom,
+  loadEvaluationData,
+  loadPromptsFrom,
+  loadTaskData,
+  loadTaskPromptsFrom,
+  mmluEvalSplitOf,
+  type BenchmarkChoice,
+  type EvaluationData,
+  type LoadPromptsOptions,
+  type TaskPrompts,
+} from './data/data-dir';
 export {
   BENCHMARK_FORMATS,
   BENCHMARK_NAMES,
