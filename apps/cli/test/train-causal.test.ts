@@ -7,9 +7,8 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sharedFile } from '@flan-ts/test-support';
+import { sharedFile, writeLlamaTinyWithBpe } from '@flan-ts/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeLlamaTinyWithBpe } from './causal-model';
 import { runFlan } from './run-flan';
 
 const llama = sharedFile('fixtures/models/llama-tiny');

@@ -15,7 +15,7 @@ export {
   type SerializeOptions,
 } from './checkpoint/safetensors';
 export { loadT5, t5FromCheckpoint, t5ToFiles } from './pretrained';
-export { loadCheckpointFromFiles } from './checkpoint/bytes-store';
+export { loadAnyCheckpointFromFiles, loadCheckpointFromFiles } from './checkpoint/bytes-store';
 export { causalToFiles } from './checkpoint/causal-files';
 export {
   fitProblem,

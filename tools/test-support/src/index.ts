@@ -51,4 +51,4 @@ export function sharedFiles<const T extends readonly string[]>(
 export { seededUniform, uniformFloats } from './random';
 export { runExample } from './readme';
 
-export { tinyByteLevelBpe, type TinyBpe } from './tiny-bpe';
+export { tinyByteLevelBpe, writeLlamaTinyWithBpe, type TinyBpe } from './tiny-bpe';

@@ -4,6 +4,9 @@
  * pairs with a tiny decoder-only checkpoint whose vocabulary is a few hundred ids (llama-tiny's 512).
  */
 
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
 /** GPT-2's `bytes_to_unicode`: each byte as a printable character. */
 function byteAlphabet(): string[] {
   const printable: number[] = [];
@@ -111,4 +114,27 @@ export function tinyByteLevelBpe(
     tokenizerConfig: JSON.stringify(config, null, 2),
     vocabSize: vocab.size,
   };
+}
+
+/**
+ * Writes llama-tiny's checkpoint (`llamaDir`) into `dir` with a 512-id byte-level BPE `tokenizer.json`
+ * learned from the CoT files of `cotDir`, and a `tokenizer_config.json` with a ChatML chat template
+ * (llama-tiny's conventions: pad 0, eos 2): a decoder-only model that reads and writes text.
+ */
+export function writeLlamaTinyWithBpe(dir: string, llamaDir: string, cotDir: string): void {
+  mkdirSync(dir, { recursive: true });
+  for (const f of ['config.json', 'generation_config.json', 'model.safetensors'])
+    copyFileSync(join(llamaDir, f), join(dir, f));
+  const text = ['gsm8k', 'strategyqa']
+    .map((t) => readFileSync(join(cotDir, `${t}.jsonl`), 'utf8'))
+    .join('\n');
+  const bpe = tinyByteLevelBpe(text.slice(0, 60_000), {
+    vocabSize: 512,
+    specials: ['<pad>', '<unk>', '<|im_end|>', '<|im_start|>'],
+    eos: '<|im_end|>',
+    pad: '<pad>',
+  });
+  if (bpe.vocabSize !== 512) throw new Error(`the BPE tokenizer has ${bpe.vocabSize} ids, not 512`);
+  writeFileSync(join(dir, 'tokenizer.json'), bpe.tokenizerJson);
+  writeFileSync(join(dir, 'tokenizer_config.json'), bpe.tokenizerConfig);
 }

@@ -1,15 +1,16 @@
 /** Generation from a prompt, streaming the decoded text after every new token (greedy and sampling). */
-import { generate, type Seq2SeqLM } from '@flan-ts/models';
-import type { Tokenizer } from '@flan-ts/tokenizer';
+import { generate, type CausalLM, type Seq2SeqLM } from '@flan-ts/models';
+import type { TextTokenizer } from '@flan-ts/tokenizer';
 import type { GenerateSettings } from '../protocol';
 
 export async function generateText(
-  model: Seq2SeqLM,
-  tokenizer: Tokenizer,
+  model: Seq2SeqLM | CausalLM,
+  tokenizer: TextTokenizer,
   prompt: string,
   s: GenerateSettings,
   onText: (text: string) => void,
 ): Promise<string> {
+  // A T5 reads the prompt with eos; a decoder-only model continues it (the tokenizer's own special tokens).
   const ids = Array.from(tokenizer.encode(prompt).ids);
   const decode = (t: readonly number[]) => tokenizer.decode(t, { skipSpecialTokens: true });
   const sofar: number[] = [];

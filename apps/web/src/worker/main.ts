@@ -2,7 +2,7 @@
  * The Web Worker: owns tfjs, the loaded model (finetuned in place), a lazily loaded base copy for
  * side-by-side comparisons, and the training run; the page only sends requests and shows events.
  */
-import type { Seq2SeqLM } from '@flan-ts/models';
+import type { CausalLM, Seq2SeqLM } from '@flan-ts/models';
 import type { Event, ModelSource, Request, Which } from '../protocol';
 import { chooseBackend, memoryInUse, type ChosenBackend } from './backend';
 import { serveEvaluation } from '@flan-ts/eval';
@@ -32,7 +32,7 @@ async function baseModel(): Promise<Loaded> {
   return base;
 }
 
-async function modelFor(which: Which): Promise<{ model: Seq2SeqLM; loaded: Loaded }> {
+async function modelFor(which: Which): Promise<{ model: Seq2SeqLM | CausalLM; loaded: Loaded }> {
   const loaded = which === 'tuned' ? needModel() : await baseModel();
   return { model: loaded.model, loaded };
 }

@@ -5,7 +5,7 @@
  * Pausing holds the loop before its next micro-batch; stopping aborts it after the current step (a
  * checkpoint is written).
  */
-import { loadCheckpointFromFiles, t5FromCheckpoint } from '@flan-ts/models';
+import { loadAnyCheckpointFromFiles, modelFromCheckpoint } from '@flan-ts/models';
 import { fnv1a } from '@flan-ts/eval';
 import {
   Batcher,
@@ -18,6 +18,7 @@ import {
   loraForRun,
   mixtureExamples,
   modelFiles,
+  promptCompletionEncoder,
   newestCheckpoint,
   OpfsCheckpointStore,
   readStoredCheckpoint,
@@ -29,6 +30,8 @@ import {
   type LoraAdapter,
   type RunMetrics,
   type StoredCheckpoint,
+  type TextToExample,
+  type TrainableModel,
 } from '@flan-ts/train';
 import type { SamplerState } from '@flan-ts/templates';
 import type { DataSpec, Event, TrainPoint, TrainSettings } from '../protocol';
@@ -54,11 +57,26 @@ function recorded(spec: DataSpec, s: TrainSettings): Record<string, unknown> {
 /** Settings a resume may change: the run can be extended, and how often it saves or evaluates. */
 const RESUMABLE = ['steps', 'saveEvery', 'evalEvery'];
 
+/** How the model's examples become ids: T5's inputs and targets with eos, or prompt ++ completion. */
+function encoderOf(loaded: Loaded): TextToExample {
+  return loaded.architecture === 't5'
+    ? loaded.tokenizer
+    : promptCompletionEncoder(loaded.tokenizer, loaded.model.eosTokenId);
+}
+
+/** The batcher's row layout for the model. */
+function layoutOf(loaded: Loaded) {
+  return loaded.architecture === 't5'
+    ? {}
+    : { layout: 'decoder-only' as const, padId: loaded.model.padTokenId };
+}
+
 /** The held-out examples, each once, as padded batches. */
 async function heldOutBatches(data: PreparedData, loaded: Loaded, s: TrainSettings): Promise<AnyIdBatch[]> {
   if (!data.heldOut) return [];
-  const all = mixtureExamples(sampler(data.heldOut, s.seed), loaded.tokenizer);
+  const all = mixtureExamples(sampler(data.heldOut, s.seed), encoderOf(loaded));
   const batcher = new Batcher(takeExamples(all, data.heldOutRecords), {
+    ...layoutOf(loaded),
     batchSize: s.batchSize,
     inputLength: s.inputLength,
     targetLength: s.targetLength,
@@ -156,7 +174,12 @@ export class TrainingSession {
     this.adapter = s.lora
       ? loraForRun(
           model,
-          { r: s.lora.r, alpha: s.lora.alpha, targetModules: s.lora.targetModules },
+          {
+            r: s.lora.r,
+            alpha: s.lora.alpha,
+            // None given: PEFT's default for the architecture (q, v for T5; q_proj, v_proj for Llama).
+            ...(s.lora.targetModules.length > 0 ? { targetModules: s.lora.targetModules } : {}),
+          },
           s.seed,
           checkpoint,
           store,
@@ -166,8 +189,9 @@ export class TrainingSession {
     const data = await prepareData(spec);
     const saved = checkpoint?.state.data as BatcherState | undefined;
     const samplerState = (saved?.source as { sampler?: SamplerState } | undefined)?.sampler;
-    const source = mixtureExamples(sampler(data.train, s.seed, samplerState), this.loaded.tokenizer);
+    const source = mixtureExamples(sampler(data.train, s.seed, samplerState), encoderOf(this.loaded));
     const batcher = new Batcher(source, {
+      ...layoutOf(this.loaded),
       batchSize: s.batchSize,
       inputLength: s.inputLength,
       targetLength: s.targetLength,
@@ -264,13 +288,22 @@ export class TrainingSession {
   }
 
   /** A full-finetuning resume trains the checkpoint's weights (a LoRA one keeps the base model). */
-  private async replaceWeights(checkpoint: StoredCheckpoint | undefined, s: TrainSettings) {
+  private async replaceWeights(
+    checkpoint: StoredCheckpoint | undefined,
+    s: TrainSettings,
+  ): Promise<TrainableModel> {
     if (!checkpoint || s.lora) return this.loaded.model;
     // A full checkpoint's files are a Hugging Face model directory.
-    const next = t5FromCheckpoint(await loadCheckpointFromFiles(checkpoint.files, checkpoint.name));
+    const next = modelFromCheckpoint(await loadAnyCheckpointFromFiles(checkpoint.files, checkpoint.name));
+    if (next.architecture !== this.loaded.architecture) {
+      next.model.dispose();
+      throw new Error(
+        `${checkpoint.name}: a ${next.architecture} checkpoint, not this ${this.loaded.architecture} model`,
+      );
+    }
     this.loaded.model.dispose();
-    this.loaded.model = next;
-    return next;
+    this.loaded.model = next.model;
+    return next.model;
   }
 
   pause(): void {

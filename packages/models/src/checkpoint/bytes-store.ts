@@ -3,6 +3,7 @@
  * from OPFS, or one built in memory by {@link checkpointToFiles}. Loads through the same
  * {@link loadFromStore} as a directory or a URL.
  */
+import { loadAnyFromStore, type AnyLoadedCheckpoint } from './architecture';
 import { loadFromStore, type LoadedCheckpoint } from './load';
 import { parseSafetensors, readFloat32, type SafetensorsEntry } from './safetensors';
 import type { CheckpointStore, SafetensorsReader } from './store';
@@ -49,4 +50,12 @@ export function loadCheckpointFromFiles(
   label?: string,
 ): Promise<LoadedCheckpoint> {
   return loadFromStore(bytesStore(files, label));
+}
+
+/** {@link loadCheckpointFromFiles} for any architecture: `config.json`'s `model_type` picks T5 or decoder-only. */
+export function loadAnyCheckpointFromFiles(
+  files: ReadonlyMap<string, Uint8Array>,
+  label?: string,
+): Promise<AnyLoadedCheckpoint> {
+  return loadAnyFromStore(bytesStore(files, label));
 }
