@@ -1,7 +1,7 @@
 /** `flan train`: finetune a T5 on a mixture or JSONL examples (thin wiring over `@flan-ts/train/node`). */
 import type { OptimizerName, ScheduleName } from '@flan-ts/train';
 import type { Command } from 'commander';
-import { backendFlag, integerFlag, numberFlag, type Backend } from '../flags';
+import { backendFlag, integerFlag, numberFlag, threadsOption, type Backend } from '../flags';
 import { CliError } from '../io';
 
 interface TrainFlags {
@@ -47,8 +47,7 @@ const choice =
   };
 
 export function registerTrain(program: Command): void {
-  program
-    .command('train')
+  threadsOption(program.command('train'))
     .description(
       'Finetune a T5 / Flan-T5 on a mixture or on JSONL {inputs, targets} / {input_ids, target_ids}: ' +
         'checkpoints, metrics JSONL, an HTML report and the final model (or LoRA adapter) in --out.',
