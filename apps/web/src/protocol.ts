@@ -1,4 +1,5 @@
 /** The messages between the page and its Web Worker (which owns tfjs, the models and the run). */
+import type { BenchmarkChoice, TextFile } from '@flan-ts/eval';
 
 export type BackendChoice = 'auto' | 'webgpu' | 'wasm' | 'cpu';
 
@@ -44,13 +45,14 @@ export interface GenerateSettings {
 }
 
 export interface EvalSpec {
-  /** Base URL of a BBH directory (`<task>.jsonl`, `cot-prompts/<task>.txt`), or files by those names. */
+  /** Base URL of a data directory laid out as the shared data (`mmlu/`, `bbh/`, `mgsm/`, `tydiqa/`)… */
   baseUrl?: string;
-  files?: Record<string, string>;
-  tasks: string[];
-  format: 'direct' | 'cot';
-  limit: number;
-  maxNewTokens: number;
+  /** …or a picked folder's files by their path in it (`bbh/navigate.jsonl`), read when needed. */
+  files?: Record<string, TextFile>;
+  /** The benchmarks to evaluate: format, tasks (none: all) and examples per task. */
+  benchmarks: BenchmarkChoice[];
+  /** Undefined: each format's default. */
+  maxNewTokens?: number;
 }
 
 export type Which = 'base' | 'tuned';

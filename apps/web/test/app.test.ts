@@ -2,8 +2,8 @@
  * The built app (apps/web/dist) driven in headless Chromium with WebGPU on SwiftShader, everything
  * served by a loopback server: flan-t5-tiny loaded over HTTP, a data file rendered and previewed,
  * a few finetuning steps on WebGPU and on WASM with the loss falling, a reload that resumes from the
- * OPFS checkpoint with the step counter going on, a streamed answer, two BBH tasks evaluated with
- * limit 3, the LoRA adapter downloaded and read back in PEFT layout, a too-large model refused and a
+ * OPFS checkpoint with the step counter going on, a streamed answer, two BBH tasks, an MMLU subject
+ * and an MGSM language evaluated from a data URL, the LoRA adapter downloaded and read back in PEFT layout, a too-large model refused and a
  * malformed data file named by its line. Screenshots of each stage land in apps/web/test-output/.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -20,11 +20,12 @@ const dist = join(appDir, 'dist');
 const shots = join(appDir, 'test-output');
 const tmp = mkdtempSync(join(tmpdir(), 'flan-web-'));
 const tiny = sharedFile('fixtures/models/flan-t5-tiny');
-const bbh = sharedFile('data/bbh');
+const benchmarks = sharedFile('data');
 const hasChromium = chromiumAvailable();
 if (process.env.CI === 'true' && !existsSync(join(dist, 'index.html')))
   throw new Error(`CI=true and ${dist} is not built (npm run build -w apps/web)`);
-const ready = tiny !== undefined && bbh !== undefined && hasChromium && existsSync(join(dist, 'index.html'));
+const ready =
+  tiny !== undefined && benchmarks !== undefined && hasChromium && existsSync(join(dist, 'index.html'));
 
 /** mT5-XXL's shapes: its 250112 × 4096 embedding (3908 MiB) is over SwiftShader's 1 GiB binding limit. */
 const XXL_CONFIG = JSON.stringify({
@@ -50,7 +51,7 @@ describe.skipIf(!ready)('the web app in headless Chromium', () => {
       {
         '/': dist,
         '/models/flan-t5-tiny/': tiny!,
-        '/data/bbh/': bbh!,
+        '/benchmarks/': benchmarks!,
         '/data/': join(import.meta.dirname, 'data'),
       },
       { '/models/too-large/config.json': XXL_CONFIG },
@@ -321,27 +322,61 @@ describe.skipIf(!ready)('the web app in headless Chromium', () => {
     await shot('7-generate');
   });
 
-  it('evaluates two BBH tasks with limit 3 and shows the table, base beside finetuned', async () => {
-    await page.fill('#bbh-url', `${site.url}/data/bbh/`);
-    await page.fill('#bbh-tasks', 'navigate,web_of_lies');
-    await page.fill('#bbh-limit', '3');
+  it('evaluates two BBH tasks, an MMLU subject and an MGSM language from a data URL, base beside finetuned', async () => {
+    // Run alone (-t evaluates), the test loads the model itself; WASM keeps the added time small.
+    if (!(await page.textContent('#download-status'))?.includes('loaded')) {
+      await loadModel('wasm');
+      await page.waitForSelector('#download-status:has-text("loaded")', { timeout: 120_000 });
+    }
+    await page.fill('#eval-url', `${site.url}/benchmarks/`);
+    const choose = async (name: string, format: string, tasks: string, limit: string) => {
+      await page.check(`#eval-${name}`);
+      await page.selectOption(`#eval-${name}-format`, format);
+      await page.fill(`#eval-${name}-tasks`, tasks);
+      await page.fill(`#eval-${name}-limit`, limit);
+    };
+    // The format lists are the package's.
+    expect(await page.$$eval('#eval-mmlu-format option', (os) => os.map((o) => o.textContent))).toEqual([
+      'direct',
+      'cot',
+      'direct_hendrycks',
+    ]);
+    await choose('bbh', 'direct', 'navigate,web_of_lies', '3');
+    await choose('mmlu', 'direct', 'abstract_algebra', '2');
+    await choose('mgsm', 'native_cot', 'de', '2');
+    await page.uncheck('#eval-tydiqa');
+    await page.fill('#eval-max-new', '4');
     await page.click('#eval-run');
     await page.waitForSelector('#eval-table:not([hidden])', { timeout: 240_000 });
     const rows = await page.$$eval('#eval-table tr', (trs) =>
       trs.map((tr) => [...tr.children].map((c) => c.textContent)),
     );
-    expect(rows[0]).toEqual(['task', 'n', 'base', 'finetuned']);
-    expect(rows.slice(1).map((r) => r.slice(0, 2))).toEqual([
-      ['navigate', '3'],
-      ['web_of_lies', '3'],
-      ['average (macro)', '6'],
+    expect(rows[0]).toEqual(['benchmark', 'task', 'n', 'base', 'finetuned']);
+    // In the page's (the paper's) benchmark order.
+    expect(rows.slice(1).map((r) => r.slice(0, 3))).toEqual([
+      ['mmlu direct', 'abstract_algebra', '2'],
+      ['mmlu direct', 'average (macro)', '2'],
+      ['bbh direct', 'navigate', '3'],
+      ['bbh direct', 'web_of_lies', '3'],
+      ['bbh direct', 'average (macro)', '6'],
+      ['mgsm native_cot', 'de', '2'],
+      ['mgsm native_cot', 'average (macro)', '2'],
     ]);
-    // Accuracy over 3 examples is a multiple of 33.3 %.
+    // Accuracy over 3 examples is a multiple of 33.3 %, over 2 of 50 %.
     for (const r of rows.slice(1, 3))
-      for (const v of r.slice(2)) expect([0, 33.3, 66.7, 100]).toContain(Number(v));
+      for (const v of r.slice(3)) expect([0, 33.3, 66.7, 100]).toContain(Number(v));
+    for (const r of [rows[4]!, rows[6]!])
+      for (const v of r.slice(3)) expect([0, 50, 100]).toContain(Number(v));
     expect(await page.textContent('#eval-sizes')).toBe(
-      'navigate: 250 examples, web_of_lies: 250 examples · evaluating 6',
+      'mmlu: abstract_algebra 100 · bbh: navigate 250, web_of_lies 250 · mgsm: de 250 · evaluating 10',
     );
+    // Read from the URL by the package's loader: the data files, the few-shot files and exemplars.
+    for (const path of [
+      'bbh/cot-prompts/navigate.txt',
+      'mmlu/dev/abstract_algebra.jsonl',
+      'mgsm/exemplars.json',
+    ])
+      expect(site.requests).toContain(`GET /benchmarks/${path}`);
     await shot('8-evaluate');
   });
 

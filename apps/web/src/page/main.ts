@@ -2,8 +2,16 @@
 import type { BenchmarkScore } from '@flan-ts/eval';
 import type { DataSpec, Event, Request, TrainSettings, Which } from '../protocol';
 import { LossChart } from './chart';
-import { $, cell, checked, metricsRow, mib, num, setText, showInfo, showScores, value } from './dom';
-import { bbhPromptRecords, evaluateIn } from './evaluate';
+import { $, cell, checked, metricsRow, mib, num, setText, showInfo, value } from './dom';
+import {
+  evaluateIn,
+  evaluationData,
+  fillFormats,
+  pickedFiles,
+  readChoices,
+  showEvaluation,
+  sizesText,
+} from './evaluate';
 import { downloadLinks, pickDirectory, readFiles } from './files';
 
 const worker = new Worker(new URL('../worker/main.ts', import.meta.url), { type: 'module' });
@@ -134,44 +142,35 @@ function controls(state: 'idle' | 'running' | 'paused'): void {
 
 // ---- evaluate, try it, export
 const compared = (id: string): Which[] => (checked(id) ? ['base', 'tuned'] : ['tuned']);
+fillFormats();
 $('eval-run').addEventListener('click', () => void evaluate());
 async function evaluate(): Promise<void> {
   setText('eval-error', '');
+  setText('eval-sizes', '');
   try {
-    const files: Record<string, string> = {};
-    // Picked prompt files are named `<task>.txt`; they are the `cot-prompts/` files.
-    for (const f of $<HTMLInputElement>('bbh-files').files ?? [])
-      files[f.name.endsWith('.txt') ? `cot-prompts/${f.name}` : f.name] = await f.text();
-    const format = value('bbh-format') as 'direct' | 'cot';
-    const tasks = value('bbh-tasks')
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean);
-    const baseUrl = value('bbh-url');
-    const { prompts, sizes } = await bbhPromptRecords({
-      ...(baseUrl ? { baseUrl } : {}),
-      files,
-      tasks,
-      format,
-      limit: num('bbh-limit'),
-      maxNewTokens: 0,
+    const maxNew = value('eval-max-new').trim();
+    const data = await evaluationData({
+      baseUrl: value('eval-url').trim(),
+      files: pickedFiles($<HTMLInputElement>('eval-files').files ?? []),
+      benchmarks: readChoices(),
     });
-    setText(
-      'eval-sizes',
-      Object.entries(sizes)
-        .map(([t, n]) => `${t}: ${n} examples`)
-        .join(', ') + ` · evaluating ${prompts.length}`,
-    );
+    setText('eval-sizes', sizesText(data));
     const bar = $<HTMLProgressElement>('eval-progress');
     bar.hidden = false;
-    const scores: Partial<Record<Which, BenchmarkScore>> = {};
+    const scores: Partial<Record<Which, BenchmarkScore[]>> = {};
     const which = compared('eval-compare');
     for (const [i, w] of which.entries())
-      scores[w] = await evaluateIn(worker, w, prompts, format === 'cot' ? 64 : 16, (done, total) => {
-        bar.max = total * which.length;
-        bar.value = i * total + done;
-      });
-    showScores(scores);
+      scores[w] = await evaluateIn(
+        worker,
+        w,
+        data.prompts,
+        maxNew ? Number(maxNew) : undefined,
+        (done, total) => {
+          bar.max = total * which.length;
+          bar.value = i * total + done;
+        },
+      );
+    showEvaluation(scores);
   } catch (error) {
     setText('eval-error', (error as Error).message);
   }
