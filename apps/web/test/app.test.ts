@@ -380,6 +380,32 @@ describe.skipIf(!ready)('the web app in headless Chromium', () => {
     await shot('8-evaluate');
   });
 
+  it("evaluates from a picked folder (one benchmark's), fetching nothing", async () => {
+    const before = site.requests.length;
+    // A picked folder wins over the URL; its files are read only when a task needs them.
+    await page.setInputFiles('#eval-files', join(benchmarks!, 'bbh'));
+    await page.uncheck('#eval-mmlu');
+    await page.uncheck('#eval-mgsm');
+    await page.fill('#eval-bbh-tasks', 'web_of_lies');
+    await page.selectOption('#eval-bbh-format', 'cot');
+    await page.fill('#eval-bbh-limit', '1');
+    await page.click('#eval-run');
+    await page.waitForSelector('#eval-sizes:has-text("evaluating 1")');
+    await page.waitForFunction(
+      () => document.querySelector('#eval-table tbody td')?.textContent === 'bbh cot',
+    );
+    const rows = await page.$$eval('#eval-table tbody tr', (trs) =>
+      trs.map((tr) => [...tr.children].slice(0, 3).map((c) => c.textContent)),
+    );
+    expect(rows).toEqual([
+      ['bbh cot', 'web_of_lies', '1'],
+      ['bbh cot', 'average (macro)', '1'],
+    ]);
+    expect(await page.textContent('#eval-sizes')).toBe('bbh: web_of_lies 250 · evaluating 1');
+    expect(site.requests.slice(before).filter((r) => r.includes('/benchmarks/'))).toEqual([]);
+    await page.$eval('#eval-files', (input) => ((input as HTMLInputElement).value = ''));
+  });
+
   it('downloads the LoRA adapter in PEFT layout, which the train package reads back', async () => {
     await page.click('#export-adapter');
     await page.waitForSelector('#export-links a[download="adapter_model.safetensors"]');
