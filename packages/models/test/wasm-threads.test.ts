@@ -14,6 +14,7 @@ import { splitGemm, type GemmShape } from '../src/kernels/wasm/gemm-split';
 import { kernelModuleBytes, wasmBackendInternals } from '../src/kernels/wasm/runtime';
 import { computeGradients } from '../src/t5/gradients';
 import { setNumThreads, threadStatus, threadsInUse } from '../src/threads/index';
+import type * as ThreadsModule from '../src/threads/index';
 import { fixtureDir, loadFixture, loadModel, referenceBatch, sameBits } from './t5-fixtures';
 
 /** Every element of every product's C, covered by the parts: counts per C element offset. */
@@ -160,6 +161,18 @@ describe('threaded GEMM on the wasm backend', () => {
     await setNumThreads(2);
     expect(tf.memory().numTensors).toBe(before);
     cases.forEach((c, i) => expect(sameBits(two[i]!, one[i]!), JSON.stringify(c)).toBe(true));
+  });
+
+  it('shares one pool between separately bundled copies (the root and ./node entries)', async () => {
+    // A second module instance, as tsup's two entries each bundle their own copy of threads/index.ts.
+    const copyPath = '../src/threads/index.ts?second-copy';
+    const copy = (await import(/* @vite-ignore */ copyPath)) as typeof ThreadsModule;
+    expect(copy.setNumThreads).not.toBe(setNumThreads);
+    expect(copy.threadsInUse()).toBe(2);
+    await copy.setNumThreads(1);
+    expect(threadsInUse()).toBe(1);
+    await setNumThreads(2);
+    expect(copy.threadStatus()).toEqual({ requested: 2, inUse: 2 });
   });
 
   it('keeps products below MIN_PARALLEL_FLOPS on the calling thread', () => {

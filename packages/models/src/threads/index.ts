@@ -26,25 +26,61 @@ export interface ThreadTarget {
   memory: WebAssembly.Memory;
 }
 
-let requested: number | undefined;
-let target: ThreadTarget | undefined;
-let unavailable: string | undefined = 'the wasm backend is not initialised (initBackend)';
-let spawner: WorkerSpawner | undefined;
-let pool: KernelPool | undefined;
-let change: Promise<number> = Promise.resolve(1);
+/**
+ * The pool and its settings, kept on `globalThis`: the package's entries (`@flan-ts/models` and
+ * `@flan-ts/models/node`) are bundled separately, and `setNumThreads` from one must act on the pool the
+ * other's `initNodeBackend` started (tfjs's kernel registry, which the kernels live in, is global too).
+ */
+interface SharedThreadState {
+  requested: number | undefined;
+  target: ThreadTarget | undefined;
+  unavailable: string | undefined;
+  spawner: WorkerSpawner | undefined;
+  pool: KernelPool | undefined;
+  change: Promise<number>;
+  /** Whether the installed GEMM is the fused multiply-add build (set by `kernels/wasm/gemm.ts`). */
+  fusedMultiplyAdd: boolean;
+}
+
+const STATE_KEY = Symbol.for('@flan-ts/models/wasm-threads');
+
+function state(): SharedThreadState {
+  const g = globalThis as unknown as Record<symbol, SharedThreadState | undefined>;
+  g[STATE_KEY] ??= {
+    requested: undefined,
+    target: undefined,
+    unavailable: 'the wasm backend is not initialised (initBackend)',
+    spawner: undefined,
+    pool: undefined,
+    change: Promise.resolve(1),
+    fusedMultiplyAdd: false,
+  };
+  return g[STATE_KEY];
+}
+
+/** Records which GEMM build is installed (read by `wasmUsesFusedMultiplyAdd` from either entry). */
+export function setGemmFusedMultiplyAdd(fused: boolean): void {
+  state().fusedMultiplyAdd = fused;
+}
+
+/** Whether the installed GEMM uses relaxed SIMD's fused multiply-add. */
+export function gemmFusedMultiplyAdd(): boolean {
+  return state().fusedMultiplyAdd;
+}
 
 /** The pool the kernels split work over, or undefined when they run on one thread. */
 export function currentPool(): KernelPool | undefined {
-  return pool;
+  return state().pool;
 }
 
 /** Threads the wasm kernels use now (1 when threads are unavailable; see `threadStatus`). */
 export function threadsInUse(): number {
-  return 1 + (pool?.size ?? 0);
+  return 1 + (state().pool?.size ?? 0);
 }
 
 /** The requested and the used thread count, and why they differ. */
 export function threadStatus(): ThreadStatus {
+  const { requested, unavailable } = state();
   const want = requested ?? defaultThreadCount();
   const inUse = threadsInUse();
   return inUse < Math.min(want, MAX_THREADS) && unavailable !== undefined
@@ -59,13 +95,14 @@ function checkCount(n: number): number {
 }
 
 async function resize(n: number): Promise<number> {
-  pool?.stop();
-  pool = undefined;
-  if (n <= 1 || target === undefined || spawner === undefined) return threadsInUse();
+  const s = state();
+  s.pool?.stop();
+  s.pool = undefined;
+  if (n <= 1 || s.target === undefined || s.spawner === undefined) return threadsInUse();
   try {
-    pool = await KernelPool.start(spawner, n - 1, target.module, target.memory);
+    s.pool = await KernelPool.start(s.spawner, n - 1, s.target.module, s.target.memory);
   } catch (error) {
-    unavailable = `kernel workers failed to start: ${(error as Error).message}`;
+    s.unavailable = `kernel workers failed to start: ${(error as Error).message}`;
   }
   return threadsInUse();
 }
@@ -83,9 +120,10 @@ async function resize(n: number): Promise<number> {
  */
 export function setNumThreads(n: number): Promise<number> {
   const count = checkCount(n);
-  requested = count;
-  change = change.then(() => resize(count));
-  return change;
+  const s = state();
+  s.requested = count;
+  s.change = s.change.then(() => resize(count));
+  return s.change;
 }
 
 /**
@@ -93,17 +131,19 @@ export function setNumThreads(n: number): Promise<number> {
  * `SharedArrayBuffer`, else undefined with the reason. Starts the pool at the requested size.
  */
 export function enableThreads(shared: ThreadTarget | undefined, reason?: string): Promise<number> {
-  target = shared;
+  const s = state();
+  s.target = shared;
   const found = defaultSpawner();
-  spawner = found.spawn;
-  unavailable = shared === undefined ? reason : found.reason;
-  const count = checkCount(requested ?? defaultThreadCount());
-  change = change.then(() => resize(count));
-  return change;
+  s.spawner = found.spawn;
+  s.unavailable = shared === undefined ? reason : found.reason;
+  const count = checkCount(s.requested ?? defaultThreadCount());
+  s.change = s.change.then(() => resize(count));
+  return s.change;
 }
 
 /** Stops the workers (the kernels then run on the calling thread); `setNumThreads` starts them again. */
 export function stopThreads(): void {
-  pool?.stop();
-  pool = undefined;
+  const s = state();
+  s.pool?.stop();
+  s.pool = undefined;
 }

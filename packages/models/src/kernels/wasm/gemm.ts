@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
-import { enableThreads } from '../../threads/index';
+import { enableThreads, gemmFusedMultiplyAdd, setGemmFusedMultiplyAdd } from '../../threads/index';
 import { wasmBase64 as relaxedWasmBase64 } from './generated/gemm-relaxed';
 import { wasmBase64 as plainWasmBase64 } from './generated/gemm';
 import { runGemmThreaded } from './gemm-threaded';
@@ -63,7 +63,6 @@ export interface GemmSpec {
 }
 
 let gemmExports: GemmExports | undefined;
-let gemmFusedMultiplyAdd = false;
 
 /** Runs `spec` on tensors already on the wasm backend; `c` is written (never read). */
 export function runGemm(
@@ -106,7 +105,7 @@ export function runGemm(
 
 /** Whether the installed GEMM uses relaxed SIMD's fused multiply-add (`gemm-relaxed`). */
 export function gemmUsesFusedMultiplyAdd(): boolean {
-  return gemmFusedMultiplyAdd;
+  return gemmFusedMultiplyAdd();
 }
 
 /** Whether the gemm module is installed (the kernels below are registered). */
@@ -330,7 +329,7 @@ export async function installGemmKernels(
   const loaded = await loadKernelModule<GemmExports>(backend, fma ? relaxedWasmBase64 : plainWasmBase64);
   if (loaded === undefined) return false;
   gemmExports = loaded.exports;
-  gemmFusedMultiplyAdd = fma;
+  setGemmFusedMultiplyAdd(fma);
   const backendShared = backendMemoryIsShared(backend);
   await enableThreads(
     backendShared ? { module: loaded.module, memory: loaded.memory } : undefined,
