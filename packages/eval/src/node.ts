@@ -4,6 +4,7 @@
  */
 export * from './index';
 export {
+  directorySource,
   listTasks,
   loadBbhChance,
   loadBbhRecords,

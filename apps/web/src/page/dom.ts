@@ -1,6 +1,5 @@
-/** Small DOM helpers and the page's tables (the metrics table, the evaluation table, definition lists). */
-import type { BenchmarkScore } from '@flan-ts/eval';
-import type { TrainPoint, Which } from '../protocol';
+/** Small DOM helpers and the page's tables (the metrics table, definition lists). */
+import type { TrainPoint } from '../protocol';
 
 export const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 export const value = (id: string) => $<HTMLInputElement>(id).value;
@@ -46,28 +45,4 @@ export function cell(row: HTMLTableRowElement, text: string, header = false): vo
   const c = document.createElement(header ? 'th' : 'td');
   c.textContent = text;
   row.append(c);
-}
-
-/** Accuracy per task and the macro average, one column per model evaluated. */
-export function showScores(scores: Partial<Record<Which, BenchmarkScore>>): void {
-  const table = $<HTMLTableElement>('eval-table');
-  const which = Object.keys(scores) as Which[];
-  const label = { base: 'base', tuned: 'finetuned' };
-  const head = document.createElement('tr');
-  for (const h of ['task', 'n', ...which.map((w) => label[w])]) cell(head, h, true);
-  table.tHead!.replaceChildren(head);
-  const first = scores[which[0]!]!;
-  const rows = Object.entries(first.tasks).map(([task, t]) => {
-    const row = document.createElement('tr');
-    cell(row, task);
-    cell(row, String(t.n));
-    for (const w of which) cell(row, pct(scores[w]!.tasks[task]?.accuracy));
-    return row;
-  });
-  const avg = document.createElement('tr');
-  cell(avg, 'average (macro)', true);
-  cell(avg, String(first.n));
-  for (const w of which) cell(avg, pct(scores[w]!.macro));
-  table.tBodies[0]!.replaceChildren(...rows, avg);
-  table.hidden = false;
 }
