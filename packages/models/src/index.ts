@@ -27,6 +27,7 @@ export {
 
 // The T5 network, backends (compute).
 export { T5Model, ModelInputError, type ForwardOptions } from './t5/model';
+export { denseProductsUseTransposedCopies } from './kernels/linear';
 export { T5DecoderCache, type LayerCache } from './t5/cache';
 export { parseT5Config, toHuggingFaceConfig, type T5Config, type T5Activation } from './t5/config';
 export type { Seq2SeqLM, DecoderCache, EncoderDecoderInputs } from './t5/interface';

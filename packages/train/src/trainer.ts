@@ -10,7 +10,11 @@
  * variables only (`computeGradients(…, { variables })`), and optimizer state exists only for them.
  * `gradients` replaces the loss-and-gradient computation entirely (any model, any loss).
  */
-import type { GradientOptions, LossAndGradients } from '@flan-ts/models';
+import {
+  denseProductsUseTransposedCopies,
+  type GradientOptions,
+  type LossAndGradients,
+} from '@flan-ts/models';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Scalar, Tensor, Variable } from '@tensorflow/tfjs-core';
 import {
@@ -111,9 +115,10 @@ export class Trainer {
       training: options.training ?? true,
     };
     this.optimizer = createOptimizer(options.optimizer, this.trainable);
-    // The decoding copies of the weights are not read by training steps on wasm and go stale with
+    // On wasm, training steps do not read the decoding copies of the weights, which go stale with
     // each update: free them (they are rebuilt when the model next decodes).
-    (model as { releaseTransposedCopies?: () => void }).releaseTransposedCopies?.();
+    if (!denseProductsUseTransposedCopies())
+      (model as { releaseTransposedCopies?: () => void }).releaseTransposedCopies?.();
   }
 
   /** Optimizer updates applied so far. */

@@ -130,7 +130,7 @@ describe.skipIf(!TRAINING_DIR)('trainer on wasm', () => {
     expect(trainer.stepCount).toBe(201);
     // It is learning the one example.
     expect(losses.at(-1)!).toBeLessThan(losses[0]! - 1);
-  });
+  }, 240_000);
 
   it('a diverging learning rate stops with a TrainingError naming the step; the weights and state are unchanged', async () => {
     const [b0, b1] = batches();

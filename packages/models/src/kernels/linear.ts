@@ -17,6 +17,14 @@ function fastTransposedMatMul(): boolean {
   return tf.getBackend() === 'wasm' && gemmInstalled();
 }
 
+/**
+ * Whether products of many rows (training steps) multiply by the cached `[in, out]` copies: everywhere
+ * but wasm with our GEMM, which reads the weights transposed in place.
+ */
+export function denseProductsUseTransposedCopies(): boolean {
+  return !fastTransposedMatMul();
+}
+
 interface CachedTranspose {
   dataId: object;
   value: Tensor2D;
