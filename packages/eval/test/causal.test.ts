@@ -4,8 +4,6 @@
  * `" " + option` as a continuation, and the option scores equal log-probabilities computed here from
  * the model's logits by hand.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { initBackend, type CausalLMModel } from '@flan-ts/models';
 import { loadCausalLM } from '@flan-ts/models/node';
 import { sharedFile, tinyByteLevelBpe } from '@flan-ts/test-support';
