@@ -441,6 +441,10 @@ describe.skipIf(!ready)('the web app in headless Chromium', () => {
 
     // A narrow window: one column, nothing wider than the viewport.
     await page.setViewportSize({ width: 420, height: 800 });
+    // The chart follows the new width from a resize observer, a frame or two later.
+    await page
+      .waitForFunction(() => document.documentElement.scrollWidth <= 420, undefined, { timeout: 5000 })
+      .catch(() => {});
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(420);
     await shot('10-narrow');
     expect(errors).toEqual([]);
