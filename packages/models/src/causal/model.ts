@@ -14,6 +14,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor, Tensor1D, Tensor2D, Tensor3D, Tensor4D, Variable } from '@tensorflow/tfjs-core';
 import { CheckpointError } from '../checkpoint/errors';
+import { namedTensorsSync, readNamedTensors } from '../checkpoint/named-tensors';
 import type { NamedFloat32Tensor } from '../checkpoint/safetensors';
 import {
   causalAttentionForward,
@@ -175,27 +176,14 @@ export class CausalLMModel implements CausalLM {
    * Reads synchronously, which WebGPU in Node cannot: use {@link readTensors} there.
    */
   toTensors(): NamedFloat32Tensor[] {
-    return this.sortedParams().map(([name, t]) => ({
-      name,
-      shape: [...t.shape],
-      data: t.dataSync() as Float32Array,
-    }));
+    this.assertAlive();
+    return namedTensorsSync([...this.params]);
   }
 
   /** {@link toTensors}, read asynchronously: works on every backend, WebGPU included. */
   async readTensors(): Promise<NamedFloat32Tensor[]> {
-    return Promise.all(
-      this.sortedParams().map(async ([name, t]) => ({
-        name,
-        shape: [...t.shape],
-        data: (await t.data()) as Float32Array,
-      })),
-    );
-  }
-
-  private sortedParams(): [string, Variable][] {
     this.assertAlive();
-    return [...this.params].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return readNamedTensors([...this.params]);
   }
 
   /** Teacher-forced logits `[batch, len, vocab]` (no gradient bookkeeping). */

@@ -13,6 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor, Tensor1D, Tensor2D, Tensor3D, Tensor4D, Variable } from '@tensorflow/tfjs-core';
+import { namedTensorsSync, readNamedTensors } from '../checkpoint/named-tensors';
 import type { NamedFloat32Tensor } from '../checkpoint/safetensors';
 import { CheckpointError } from '../checkpoint/errors';
 import {
@@ -196,29 +197,19 @@ export class T5Model implements Seq2SeqLM {
    * of `shared.weight`). Reads synchronously, which WebGPU in Node cannot: use {@link readTensors} there.
    */
   toTensors(): NamedFloat32Tensor[] {
-    return this.namedTensors().map(([name, t]) => ({
-      name,
-      shape: [...t.shape],
-      data: t.dataSync() as Float32Array,
-    }));
+    return namedTensorsSync(this.namedTensors());
   }
 
   /** {@link toTensors}, read asynchronously: works on every backend, WebGPU included. */
   async readTensors(): Promise<NamedFloat32Tensor[]> {
-    return Promise.all(
-      this.namedTensors().map(async ([name, t]) => ({
-        name,
-        shape: [...t.shape],
-        data: (await t.data()) as Float32Array,
-      })),
-    );
+    return readNamedTensors(this.namedTensors());
   }
 
   private namedTensors(): [string, Tensor][] {
     this.assertAlive();
     const out: [string, Tensor][] = [...this.params];
     if (this.config.tieWordEmbeddings) out.push(['lm_head.weight', this.param('shared.weight')]);
-    return out.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return out;
   }
 
   /** Encoder output after the final norm: `[batch, srcLen, dModel]`. */
