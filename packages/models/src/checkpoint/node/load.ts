@@ -1,12 +1,7 @@
 /** `loadCheckpoint` for Node: a local directory, a directory URL, or a hub repo id through a disk cache. */
-import { existsSync, statSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { CheckpointError } from '../errors';
-import { defaultHubEndpoint, isHubRepoId } from '../hub';
 import { loadFromStore, type LoadedCheckpoint } from '../load';
-import { remoteStore, type LoadCheckpointOptions } from '../load-remote';
-import { defaultCacheDir, hubCacheStore } from './hub-cache';
-import { localStore } from './local-store';
+import type { LoadCheckpointOptions } from '../load-remote';
+import { nodeStore } from './store';
 
 export interface NodeLoadCheckpointOptions extends LoadCheckpointOptions {
   /**
@@ -29,32 +24,5 @@ export async function loadCheckpoint(
   source: string | URL,
   options: NodeLoadCheckpointOptions = {},
 ): Promise<LoadedCheckpoint> {
-  const text = String(source);
-  if (text.startsWith('file:')) return loadFromStore(localStore(fileURLToPath(text)));
-  if (existsSync(text)) {
-    if (!statSync(text).isDirectory()) {
-      throw new CheckpointError('is a file: pass the checkpoint directory that holds config.json', text);
-    }
-    return loadFromStore(localStore(text));
-  }
-  if (isHubRepoId(text) && options.cacheDir !== false) {
-    return loadFromStore(
-      hubCacheStore({
-        repo: text,
-        revision: options.revision ?? 'main',
-        endpoint: options.endpoint ?? defaultHubEndpoint(),
-        cacheDir: options.cacheDir ?? defaultCacheDir(),
-        fetch: options.fetch ?? ((input, init) => fetch(input, init)),
-        token: options.token,
-        offline: options.offline,
-        onProgress: options.onProgress,
-      }),
-    );
-  }
-  const store = remoteStore(text, options);
-  if (!store) {
-    throw new CheckpointError('is not a directory, an http(s) URL or a hub repo id (owner/name)', text);
-  }
-  if (options.offline) throw new CheckpointError('is a URL and offline is set', text);
-  return loadFromStore(store);
+  return loadFromStore(nodeStore(source, options));
 }

@@ -1,8 +1,6 @@
 /**
  * The store behind a Node source: a local directory (or `file:` URL), a hub repo id through the disk
  * cache, or a directory URL. A path that exists wins over a repo id of the same spelling.
- *
- * (node/load.ts resolves T5 sources with the same rules inline; it can call this instead.)
  */
 import { existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
