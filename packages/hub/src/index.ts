@@ -9,6 +9,14 @@ import { assemble, type Pretrained, type PretrainedOptions } from './pretrained'
 export type { Pretrained, PretrainedOptions } from './pretrained';
 export type { PretrainedCausal, PretrainedModel } from './model';
 
+/** A T5 checkpoint's tokenizer by URL (read over HTTP, its defaults are T5's: 100 sentinels). */
+async function t5Tokenizer(files: { spieceModel?: string; tokenizerJson?: string }) {
+  const url = files.spieceModel ?? files.tokenizerJson;
+  if (url === undefined) return undefined;
+  const { Tokenizer } = await import('@flan-ts/tokenizer');
+  return Tokenizer.fromUrl(url);
+}
+
 /**
  * Loads the checkpoint onto the current tfjs backend (initialise it first) and its tokenizer.
  *
@@ -23,18 +31,7 @@ export async function loadPretrained(
 ): Promise<Pretrained> {
   const { config, ...loadOptions } = options;
   const checkpoint = await loadCheckpoint(source, loadOptions);
-  return assemble(
-    String(source),
-    checkpoint,
-    async (files) => {
-      const url = files.spieceModel ?? files.tokenizerJson;
-      if (url === undefined) return undefined;
-      const { Tokenizer } = await import('@flan-ts/tokenizer');
-      // A checkpoint read over HTTP: the tokenizer's defaults are T5's (100 sentinels).
-      return Tokenizer.fromUrl(url);
-    },
-    { config },
-  );
+  return assemble(String(source), checkpoint, t5Tokenizer, { config });
 }
 
 /**
@@ -57,12 +54,7 @@ export async function loadPretrainedModel(
     String(source),
     checkpoint,
     {
-      t5: async (files) => {
-        const url = files.spieceModel ?? files.tokenizerJson;
-        if (url === undefined) return undefined;
-        const { Tokenizer } = await import('@flan-ts/tokenizer');
-        return Tokenizer.fromUrl(url);
-      },
+      t5: t5Tokenizer,
       causal: async (files) => {
         if (files.tokenizerJson === undefined) return undefined;
         const { parseTokenizerConfig, tokenizerFromBytes } = await import('@flan-ts/tokenizer');

@@ -7,6 +7,18 @@ import { assemble, type Pretrained, type PretrainedOptions } from './pretrained'
 export type { Pretrained, PretrainedOptions } from './pretrained';
 export type { PretrainedCausal, PretrainedModel } from './model';
 
+/** A T5 checkpoint's tokenizer: its local directory (with its config), or the file's URL. */
+async function t5Tokenizer(files: { spieceModel?: string; tokenizerJson?: string }) {
+  const file = files.spieceModel ?? files.tokenizerJson;
+  if (file === undefined) return undefined;
+  if (/^https?:/.test(file)) {
+    const { Tokenizer } = await import('@flan-ts/tokenizer');
+    return Tokenizer.fromUrl(file);
+  }
+  const { loadTokenizerDirectory } = await import('@flan-ts/tokenizer/node');
+  return loadTokenizerDirectory(dirname(file));
+}
+
 /** {@link loadPretrained} of the root entry, plus local model directories and the hub's disk cache. */
 export async function loadPretrained(
   source: string | URL,
@@ -14,21 +26,7 @@ export async function loadPretrained(
 ): Promise<Pretrained> {
   const { config, ...loadOptions } = options;
   const checkpoint = await loadCheckpoint(source, loadOptions);
-  return assemble(
-    String(source),
-    checkpoint,
-    async (files) => {
-      const file = files.spieceModel ?? files.tokenizerJson;
-      if (file === undefined) return undefined;
-      if (/^https?:/.test(file)) {
-        const { Tokenizer } = await import('@flan-ts/tokenizer');
-        return Tokenizer.fromUrl(file);
-      }
-      const { loadTokenizerDirectory } = await import('@flan-ts/tokenizer/node');
-      return loadTokenizerDirectory(dirname(file));
-    },
-    { config },
-  );
+  return assemble(String(source), checkpoint, t5Tokenizer, { config });
 }
 
 /**
@@ -45,16 +43,7 @@ export async function loadPretrainedModel(
     String(source),
     checkpoint,
     {
-      t5: async (files) => {
-        const file = files.spieceModel ?? files.tokenizerJson;
-        if (file === undefined) return undefined;
-        if (/^https?:/.test(file)) {
-          const { Tokenizer } = await import('@flan-ts/tokenizer');
-          return Tokenizer.fromUrl(file);
-        }
-        const { loadTokenizerDirectory } = await import('@flan-ts/tokenizer/node');
-        return loadTokenizerDirectory(dirname(file));
-      },
+      t5: t5Tokenizer,
       causal: async (files) => {
         const file = files.tokenizerJson;
         if (file === undefined) return undefined;
