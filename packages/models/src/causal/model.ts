@@ -28,10 +28,10 @@ import type { Dense } from '../kernels/dense';
 import { embeddingLookup } from '../kernels/embedding';
 import { gatedMlpForward, gatedMlpSublayer, type GatedMlpWeights } from '../kernels/gatedMlp';
 import { linear, linearOp, releaseTransposedWeight, transposedWeight } from '../kernels/linear';
-import type { LoraWeights, Projection } from '../kernels/projection';
+import { attachLora, type LoraWeights, type Projection } from '../kernels/projection';
 import { rmsNorm, rmsNormOp } from '../kernels/rmsNorm';
 import { defaultPositions, rotaryTables } from '../kernels/rope';
-import { ModelInputError } from '../t5/model';
+import { ModelInputError } from '../model-input-error';
 import type { DecoderCache } from '../t5/interface';
 import { CausalKVCache } from './cache';
 import type { CausalLMConfig } from './config';
@@ -155,20 +155,7 @@ export class CausalLMModel implements CausalLM {
    */
   setLora(module: string, lora: LoraWeights | undefined): void {
     this.assertAlive();
-    const p = this.projections.get(module);
-    if (p === undefined) throw new ModelInputError('is not a dense layer of this model', module);
-    if (lora === undefined) {
-      delete p.lora;
-      return;
-    }
-    const [out, inp] = p.w.shape;
-    if (lora.a.shape[1] !== inp || lora.b.shape[0] !== out || lora.b.shape[1] !== lora.a.shape[0]) {
-      throw new ModelInputError(
-        `LoRA shapes A [${lora.a.shape.join(', ')}], B [${lora.b.shape.join(', ')}] do not fit the weight [${out}, ${inp}]`,
-        module,
-      );
-    }
-    p.lora = lora;
+    attachLora(this.projections.get(module), module, lora);
   }
 
   /**

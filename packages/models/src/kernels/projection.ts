@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor2D } from '@tensorflow/tfjs-core';
 import { applyDropout, dropoutAt, type DropoutSpec } from './dropout';
+import { ModelInputError } from '../model-input-error';
 import { linear, linearGrads } from './linear';
 
 export interface LoraWeights {
@@ -23,6 +24,29 @@ export interface Projection {
   /** The base weight in Hugging Face layout `[out, in]`. */
   w: Tensor2D;
   lora?: LoraWeights;
+}
+
+/**
+ * Attaches `lora` to the dense layer `p` of module path `module` (its shapes and dropout checked), or
+ * removes the adapter with `undefined`: what every model's `setLora` does.
+ */
+export function attachLora(p: Projection | undefined, module: string, lora: LoraWeights | undefined): void {
+  if (p === undefined) throw new ModelInputError('is not a dense layer of this model', module);
+  if (lora === undefined) {
+    delete p.lora;
+    return;
+  }
+  const [out, inp] = p.w.shape;
+  if (lora.a.shape[1] !== inp || lora.b.shape[0] !== out || lora.b.shape[1] !== lora.a.shape[0]) {
+    throw new ModelInputError(
+      `LoRA shapes A [${lora.a.shape.join(', ')}], B [${lora.b.shape.join(', ')}] do not fit the weight [${out}, ${inp}]`,
+      module,
+    );
+  }
+  const dropout = lora.dropout ?? 0;
+  if (!(dropout >= 0 && dropout < 1))
+    throw new ModelInputError(`LoRA dropout ${dropout} is outside [0, 1)`, module);
+  p.lora = lora;
 }
 
 /**

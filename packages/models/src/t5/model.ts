@@ -16,6 +16,7 @@ import type { Tensor, Tensor1D, Tensor2D, Tensor3D, Tensor4D, Variable } from '@
 import { namedTensorsSync, readNamedTensors } from '../checkpoint/named-tensors';
 import type { NamedFloat32Tensor } from '../checkpoint/safetensors';
 import { CheckpointError } from '../checkpoint/errors';
+import { ModelInputError } from '../model-input-error';
 import {
   attentionSublayer,
   cachedAttentionSublayer,
@@ -30,7 +31,7 @@ import {
   type FeedForwardWeights,
 } from '../kernels/feedForward';
 import { linearOp, releaseTransposedWeight, transposedWeight } from '../kernels/linear';
-import type { LoraWeights, Projection } from '../kernels/projection';
+import { attachLora, type LoraWeights, type Projection } from '../kernels/projection';
 import { positionBias } from '../kernels/positionBias';
 import { rmsNorm, rmsNormOp } from '../kernels/rmsNorm';
 import { type LayerCache, T5DecoderCache } from './cache';
@@ -40,16 +41,7 @@ import type { DecoderCache, EncoderDecoderInputs, Seq2SeqLM } from './interface'
 import { causalMask, keyPaddingMask, segmentMask } from './masks';
 import { relativePositionBuckets } from './relativePosition';
 
-/** Raised for inputs whose shapes or dtypes the model cannot take; names the offending input. */
-export class ModelInputError extends Error {
-  constructor(
-    message: string,
-    readonly input: string,
-  ) {
-    super(`${input}: ${message}`);
-    this.name = 'ModelInputError';
-  }
-}
+export { ModelInputError };
 
 /** Options of a teacher-forced pass. */
 export interface ForwardOptions {
@@ -172,24 +164,7 @@ export class T5Model implements Seq2SeqLM {
    */
   setLora(module: string, lora: LoraWeights | undefined): void {
     this.assertAlive();
-    const p = this.projections.get(module);
-    if (p === undefined) throw new ModelInputError('is not a dense layer of this model', module);
-    if (lora !== undefined) {
-      const [out, inp] = p.w.shape;
-      const r = lora.a.shape[0];
-      if (lora.a.shape[1] !== inp || lora.b.shape[0] !== out || lora.b.shape[1] !== r) {
-        throw new ModelInputError(
-          `LoRA shapes A [${lora.a.shape.join(', ')}], B [${lora.b.shape.join(', ')}] do not fit the weight [${out}, ${inp}]`,
-          module,
-        );
-      }
-      const dropout = lora.dropout ?? 0;
-      if (!(dropout >= 0 && dropout < 1)) {
-        throw new ModelInputError(`LoRA dropout ${dropout} is outside [0, 1)`, module);
-      }
-    }
-    if (lora === undefined) delete p.lora;
-    else p.lora = lora;
+    attachLora(this.projections.get(module), module, lora);
   }
 
   /**
