@@ -58,7 +58,8 @@ export interface EvalSpec {
 export type Which = 'base' | 'tuned';
 
 export type Request =
-  | { type: 'load'; backend: BackendChoice; source: ModelSource }
+  /** `threads`: the wasm kernels' thread count (undefined: the number of cores). */
+  | { type: 'load'; backend: BackendChoice; threads?: number; source: ModelSource }
   | { type: 'preview'; data: DataSpec; count: number }
   | { type: 'train'; data: DataSpec; settings: TrainSettings; resume: boolean }
   | { type: 'pause' }
@@ -74,6 +75,13 @@ export interface AdapterInfo {
   description: string;
   maxBufferSize: number;
   maxStorageBufferBindingSize: number;
+}
+
+/** The wasm kernels' threads (`threadStatus` of @flan-ts/models): in use, asked for, why fewer. */
+export interface ThreadInfo {
+  requested: number;
+  inUse: number;
+  reason?: string;
 }
 
 export interface ModelInfo {
@@ -101,7 +109,7 @@ export interface TrainPoint {
 }
 
 export type Event =
-  | { type: 'backend'; backend: string; reason: string; adapter?: AdapterInfo }
+  | { type: 'backend'; backend: string; reason: string; adapter?: AdapterInfo; threads?: ThreadInfo }
   | { type: 'download'; file: string; loaded: number; total: number | undefined; cached: boolean }
   | { type: 'model'; info: ModelInfo }
   | { type: 'preview'; examples: PreviewExample[]; records: number; heldOut: number }

@@ -24,11 +24,12 @@ describe.skipIf(!ready)('the web app with a decoder-only model (llama-tiny)', ()
   let browser: Browser;
   let page: Page;
   let site: Awaited<ReturnType<typeof serve>>;
+  let model: string;
   const errors: string[] = [];
 
   beforeAll(async () => {
     mkdirSync(shots, { recursive: true });
-    const model = join(mkdtempSync(join(tmpdir(), 'flan-web-causal-')), 'llama-tiny-bpe');
+    model = join(mkdtempSync(join(tmpdir(), 'flan-web-causal-')), 'llama-tiny-bpe');
     writeLlamaTinyWithBpe(model, llama!, cot!);
     site = await serve({
       '/': dist,
@@ -46,14 +47,17 @@ describe.skipIf(!ready)('the web app with a decoder-only model (llama-tiny)', ()
     site?.server.close();
   });
 
-  it('loads it by URL, LoRA-finetunes it on WASM with the loss falling, and generates an answer', async () => {
+  it('loads it by URL, LoRA-finetunes it on WASM (2 threads) with the loss falling, and generates an answer', async () => {
     await page.selectOption('#backend', 'wasm');
+    await page.fill('#threads', '2');
     await page.fill('#model-url', `${site.url}/models/llama-tiny/`);
     await page.click('#load-url');
     await page.waitForSelector('#download-status:has-text("loaded")', { timeout: 120_000 });
     const info = await page.textContent('#model-info');
     expect(info).toContain('llama decoder-only: 2 layers, hidden 64');
     expect(info).toContain('byte-level BPE');
+    // The test server sends COOP/COEP, as `flan web` and the dev server do: the kernels get 2 threads.
+    expect(info).toContain('threads2 in use (2 asked for)');
 
     await page.setInputFiles('#data-file', join(import.meta.dirname, 'data/sums.jsonl'));
     await page.waitForSelector('#preview-table:not([hidden]) tbody tr');
@@ -88,4 +92,25 @@ describe.skipIf(!ready)('the web app with a decoder-only model (llama-tiny)', ()
     expect(tokens).toBeGreaterThanOrEqual(1);
     expect(errors).toEqual([]);
   }, 400_000);
+
+  it('on a page served without COOP/COEP, runs the kernels on 1 thread and says why', async () => {
+    const plain = await serve({ '/': dist, '/models/llama-tiny/': model }, {}, { isolated: false });
+    const other = await (await browser.newContext()).newPage();
+    other.on('pageerror', (e) => errors.push(e.message));
+    try {
+      await other.goto(`${plain.url}/`);
+      await other.selectOption('#backend', 'wasm');
+      await other.fill('#threads', '2');
+      await other.fill('#model-url', `${plain.url}/models/llama-tiny/`);
+      await other.click('#load-url');
+      await other.waitForSelector('#download-status:has-text("loaded")', { timeout: 120_000 });
+      expect(await other.textContent('#model-info')).toContain(
+        'threads1 in use (2 asked for): the page is not cross-origin isolated',
+      );
+      expect(errors).toEqual([]);
+    } finally {
+      await other.close();
+      plain.server.close();
+    }
+  }, 200_000);
 });

@@ -17,18 +17,24 @@ const TYPES: Record<string, string> = {
   '.txt': 'text/plain',
 };
 
-/** Serves `mounts` (URL prefix → directory, longest prefix first); `extra` answers generated files. */
+/**
+ * Serves `mounts` (URL prefix → directory, longest prefix first); `extra` answers generated files.
+ * `isolated: false` leaves out the COOP/COEP headers (a page that is not cross-origin isolated).
+ */
 export async function serve(
   mounts: Record<string, string>,
   extra: Record<string, string> = {},
+  { isolated = true }: { isolated?: boolean } = {},
 ): Promise<{ url: string; server: Server; requests: string[] }> {
   const prefixes = Object.keys(mounts).sort((a, b) => b.length - a.length);
   const requests: string[] = [];
   const server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     requests.push(`${req.method} ${path}`);
-    res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
-    res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
+    if (isolated) {
+      res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+      res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
+    }
     res.setHeader('Cache-Control', 'no-store');
     if (extra[path] !== undefined) {
       res.setHeader('Content-Type', TYPES[extname(path)] ?? 'application/octet-stream');

@@ -23,12 +23,15 @@ const send = (r: Request) => {
 };
 const areaOf = (r: Request) => (r.type === 'load' ? 'model' : r.type === 'preview' ? 'data' : r.type);
 const chart = new LossChart($('loss-chart'));
+// The wasm kernels' threads: the cores by default (they run only on a cross-origin isolated page).
+$<HTMLInputElement>('threads').value = String(navigator.hardwareConcurrency || 1);
 
 // ---- model
 function load(source: Extract<Request, { type: 'load' }>['source']): void {
   setText('model-info', '');
   setText('download-status', 'loading…');
-  send({ type: 'load', backend: value('backend') as never, source });
+  const threads = value('threads') === '' ? undefined : num('threads');
+  send({ type: 'load', backend: value('backend') as never, ...(threads ? { threads } : {}), source });
 }
 $('model-form').addEventListener('submit', (e) => {
   e.preventDefault();
@@ -207,6 +210,15 @@ worker.onmessage = (e: MessageEvent<Event>) => {
     case 'backend':
       backendRows = [
         ['backend', `${ev.backend} (${ev.reason})`],
+        ...(ev.threads
+          ? ([
+              [
+                'threads',
+                `${ev.threads.inUse} in use (${ev.threads.requested} asked for)` +
+                  (ev.threads.reason === undefined ? '' : `: ${ev.threads.reason}`),
+              ],
+            ] as [string, string][])
+          : []),
         ...(ev.adapter
           ? ([
               ['WebGPU adapter', ev.adapter.description],

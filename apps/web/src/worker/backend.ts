@@ -1,11 +1,11 @@
 /** The backend: WebGPU when the browser gives an adapter, else WASM (SIMD kernels), with the reason. */
-import { initBackend, type BackendName } from '@flan-ts/models';
+import { initBackend, threadStatus, type BackendName } from '@flan-ts/models';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
-import type { AdapterInfo, BackendChoice } from '../protocol';
+import type { AdapterInfo, BackendChoice, ThreadInfo } from '../protocol';
 
 interface GpuAdapterLike {
   limits: { maxBufferSize: number; maxStorageBufferBindingSize: number };
@@ -16,6 +16,8 @@ export interface ChosenBackend {
   backend: BackendName;
   reason: string;
   adapter: AdapterInfo | undefined;
+  /** On wasm only: the kernels' threads. */
+  threads: ThreadInfo | undefined;
 }
 
 async function requestAdapter(): Promise<GpuAdapterLike | null | undefined> {
@@ -28,8 +30,15 @@ async function requestAdapter(): Promise<GpuAdapterLike | null | undefined> {
   }
 }
 
-/** Initialises the backend `choice` names (`auto`: WebGPU if there is an adapter, else WASM). */
-export async function chooseBackend(choice: BackendChoice): Promise<ChosenBackend> {
+/**
+ * Initialises the backend `choice` names (`auto`: WebGPU if there is an adapter, else WASM); on wasm
+ * the kernels run on `threads` threads (undefined: navigator.hardwareConcurrency), or on 1 with the
+ * reason when the page is not cross-origin isolated.
+ */
+export async function chooseBackend(
+  choice: BackendChoice,
+  threads: number | undefined,
+): Promise<ChosenBackend> {
   const gpu = await requestAdapter();
   const adapter: AdapterInfo | undefined = gpu
     ? {
@@ -54,7 +63,8 @@ export async function chooseBackend(choice: BackendChoice): Promise<ChosenBacken
     backend = choice;
     reason = 'chosen in the page';
   }
-  // Threads stay off: the worker already keeps the page free, and threads need extra workers per model.
+  // Never tfjs's own pthread build: the models package's kernel pool runs the threads, over the
+  // SIMD build's heap made shared (initBackend does this when the page is cross-origin isolated).
   tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
   setWasmPaths({
     'tfjs-backend-wasm.wasm': wasmPlain,
@@ -62,8 +72,9 @@ export async function chooseBackend(choice: BackendChoice): Promise<ChosenBacken
     'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded,
   });
   tf.env().set('PROD', true);
-  await initBackend(backend);
-  return { backend, reason, adapter };
+  const wasm = backend === 'wasm';
+  await initBackend(backend, wasm ? { threads: threads ?? navigator.hardwareConcurrency } : {});
+  return { backend, reason, adapter, threads: wasm ? threadStatus() : undefined };
 }
 
 /** Bytes in use: tfjs's tensors, the GPU's share, and the WASM heap (what runs out first on wasm). */

@@ -50,12 +50,13 @@ async function handle(request: Request): Promise<void> {
       tuned?.model.dispose();
       base?.model.dispose();
       tuned = base = undefined;
-      backend = await chooseBackend(request.backend);
+      backend = await chooseBackend(request.backend, request.threads);
       post({
         type: 'backend',
         backend: backend.backend,
         reason: backend.reason,
         ...(backend.adapter ? { adapter: backend.adapter } : {}),
+        ...(backend.threads ? { threads: backend.threads } : {}),
       });
       tuned = await loadModel(request.source, backend.backend, backend.adapter, (p) =>
         post({ type: 'download', file: p.file, loaded: p.loaded, total: p.total, cached: p.cached }),
