@@ -7,7 +7,9 @@ import { releaseTransposedWeight } from '../src/kernels/linear';
 import { project, projectGrads, type Projection } from '../src/kernels/projection';
 import { crossEntropyLoss } from '../src/loss/crossEntropy';
 import { computeGradients } from '../src/t5/gradients';
+import { causalLmLoss, computeCausalGradients } from '../src/causal/gradients';
 import { T5Model } from '../src/t5/model';
+import { causalBatch, causalFixtureDir, l2, loadCausalModel, loadCausalFixture } from './causal-fixtures';
 import { fixtureDir, loadFixture, maxAbsDiff, referenceBatch } from './t5-fixtures';
 
 const uniform = (shape: [number, number], seed: number) =>
@@ -104,6 +106,75 @@ for (const backend of ['wasm', 'cpu'] as const) {
             }),
           ).toThrow(/LoRA dropout 1 is outside \[0, 1\)/);
           tf.dispose([...adapters, ...Object.values(batch)]);
+          model.dispose();
+        },
+        120_000,
+      );
+
+    // Qwen3 (per-head q/k norms) with adapters on every projection of attention and MLP.
+    if (backend === 'wasm')
+      it.skipIf(!causalFixtureDir('qwen3-tiny'))(
+        "a causal LM drops the adapters' inputs in training only; seeded, recomputed alike, and its adapter gradient is the loss's derivative",
+        () => {
+          const model = loadCausalModel('qwen3-tiny');
+          const batch = causalBatch(loadCausalFixture('qwen3-tiny').reference);
+          const base = model.parameters();
+          for (const v of base.values()) v.trainable = false;
+          const variables = new Map<string, tf.Variable>();
+          let i = 0;
+          for (const [module, [out, inp]] of model.adaptableModules()) {
+            const a = tf.variable(uniform([2, inp], ++i), true, `dropout_test/${module}.a`);
+            const b = tf.variable(tf.mul(uniform([out, 2], 100 + i), 0.3), true, `dropout_test/${module}.b`);
+            variables.set(`${module}.lora_A`, a).set(`${module}.lora_B`, b);
+            model.setLora(module, {
+              a: a as unknown as Tensor2D,
+              b: b as unknown as Tensor2D,
+              scale: 2,
+              dropout: 0.5,
+            });
+          }
+          expect(variables.size).toBeGreaterThanOrEqual(14);
+          const before = tf.memory().numTensors;
+          const lossOf = (options: { training?: boolean; seed?: number }) =>
+            tf.tidy(() => causalLmLoss(model, batch, options).dataSync()[0]!);
+          const seven = lossOf({ training: true, seed: 7 });
+          const evaluation = lossOf({});
+          expect(lossOf({ seed: 7 })).toBe(evaluation);
+          expect(lossOf({ training: true, seed: 7 })).toBe(seven);
+          expect(lossOf({ training: true, seed: 8 })).not.toBe(seven);
+          expect(Math.abs(seven - evaluation)).toBeGreaterThan(1e-4);
+
+          const options = { variables, training: true, seed: 7 };
+          const kept = computeCausalGradients(model, batch, options);
+          const redone = computeCausalGradients(model, batch, { ...options, recompute: true });
+          expect(kept.loss.dataSync()[0]).toBe(seven);
+          expect(redone.loss.dataSync()[0]).toBe(seven);
+          for (const [key, g] of kept.grads)
+            expect(maxAbsDiff(g.dataSync(), redone.grads.get(key)!.dataSync()), key).toBeLessThan(1e-6);
+          // The directional derivative along each adapter gradient, by central differences with the
+          // same masks, is the gradient's norm: a backward pass that ignored the masks would miss it.
+          for (const key of [
+            'model.layers.0.self_attn.q_proj.lora_A',
+            'model.layers.1.mlp.down_proj.lora_A',
+          ]) {
+            const v = variables.get(key)!;
+            const g = kept.grads.get(key)!;
+            const norm = l2(g.dataSync());
+            const h = 1e-2;
+            const original = tf.clone(v);
+            const at = (t: number) => {
+              tf.tidy(() => v.assign(tf.add(original, tf.mul(g, t / norm))));
+              return lossOf({ training: true, seed: 7 });
+            };
+            const slope = (at(h) - at(-h)) / (2 * h);
+            v.assign(original);
+            original.dispose();
+            expect(Math.abs(slope - norm) / norm, key).toBeLessThan(2e-2);
+          }
+          tf.dispose([kept.loss, redone.loss, ...kept.grads.values(), ...redone.grads.values()]);
+          expect(tf.memory().numTensors).toBe(before);
+          for (const module of model.adaptableModules().keys()) model.setLora(module, undefined);
+          tf.dispose([...variables.values(), ...Object.values(batch)]);
           model.dispose();
         },
         120_000,

@@ -38,8 +38,8 @@ function checkLayout(model: TrainableModel, batch: TensorBatch): void {
 }
 
 /**
- * Mean loss and gradients of one batch. Decoder-only models have no dropout here (Llama and Qwen3
- * configs set `attention_dropout` 0), so `training` and `seed` apply to T5 only.
+ * Mean loss and gradients of one batch. Decoder-only models have no hidden dropout (Llama and Qwen3
+ * configs set `attention_dropout` 0): there `training` and `seed` drive the LoRA input dropout alone.
  */
 export function lossAndGradients(
   model: TrainableModel,
@@ -48,9 +48,11 @@ export function lossAndGradients(
 ): LossAndGradients {
   checkLayout(model, batch);
   if (!isDecoderOnly(model)) return computeGradients(model, batch as TrainingBatch, options);
-  const { labelSmoothing, zLoss, variables, parameters, recompute } = options;
+  const { labelSmoothing, zLoss, variables, parameters, recompute, training, seed } = options;
   return computeCausalGradients(model, batch as CausalTrainingBatch, {
     ...(recompute !== undefined ? { recompute } : {}),
+    ...(training !== undefined ? { training } : {}),
+    ...(seed !== undefined ? { seed } : {}),
     ...(labelSmoothing !== undefined ? { labelSmoothing } : {}),
     ...(zLoss !== undefined ? { zLoss } : {}),
     ...(variables !== undefined ? { variables } : {}),

@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import {
   Trainer,
+  applyLora,
   chatEncoder,
   packedCausalBatch,
   padCausalBatch,
@@ -96,6 +97,42 @@ for (const backend of ['wasm', 'cpu'] as BackendName[]) {
       union.dispose();
       split.dispose();
     }, 120_000);
+
+    if (backend === 'wasm')
+      it("LoRA's lora_dropout drops the adapters' inputs in training steps, seeded per step", async () => {
+        await initBackend(backend);
+        const ref = JSON.parse(readFileSync(join(llama!, 'reference.json'), 'utf8')) as Reference;
+        const batch: CausalIdBatch = {
+          input_ids: ref.inputs.input_ids,
+          attention_mask: ref.inputs.attention_mask,
+          labels: ref.inputs.labels,
+        };
+        // B starts at zero (PEFT), so the adapters only change the loss from the second step on.
+        const secondLoss = async (dropout: number, training?: boolean) => {
+          const model = await loadCausalLM(llama!);
+          const adapter = applyLora(
+            model,
+            { r: 4, alpha: 8, dropout, targetModules: ['q_proj', 'v_proj'] },
+            3,
+          );
+          const trainer = new Trainer(model, {
+            optimizer: { name: 'adamw', learningRate: 1e-2 },
+            trainable: adapter.variables(),
+            ...(training !== undefined ? { training } : {}),
+          });
+          await trainer.step(batch);
+          const { loss } = await trainer.step(batch);
+          trainer.dispose();
+          adapter.dispose();
+          model.dispose();
+          return loss;
+        };
+        const dropped = await secondLoss(0.5);
+        expect(await secondLoss(0.5)).toBe(dropped);
+        const plain = await secondLoss(0);
+        expect(Math.abs(dropped - plain)).toBeGreaterThan(1e-5);
+        expect(await secondLoss(0.5, false)).toBe(plain);
+      }, 120_000);
   });
 }
 

@@ -25,6 +25,7 @@ import {
   type KeyValues,
 } from '../kernels/causalAttention';
 import type { Dense } from '../kernels/dense';
+import { dropoutAt, type DropoutSpec } from '../kernels/dropout';
 import { embeddingLookup } from '../kernels/embedding';
 import { gatedMlpForward, gatedMlpSublayer, type GatedMlpWeights } from '../kernels/gatedMlp';
 import { linear, linearOp, releaseTransposedWeight, transposedWeight } from '../kernels/linear';
@@ -47,6 +48,13 @@ interface Layer {
 
 /** Options of a differentiable (training) pass. */
 export interface CausalForwardOptions {
+  /**
+   * A training pass (default false: evaluation). Llama and Qwen3 train without hidden dropout
+   * (`attention_dropout` 0), so this only switches on the LoRA adapters' input dropout.
+   */
+  training?: boolean;
+  /** Seed of the dropout masks of this pass (default: a fresh one per call). */
+  seed?: number;
   /**
    * Activation checkpointing: keep only each sublayer's input and recompute the rest in the backward
    * pass (less memory, about a third more compute). Default false.
@@ -75,6 +83,7 @@ export class CausalLMModel implements CausalLM {
   private readonly invFreq: Tensor1D;
   private readonly id = modelCount++;
   private disposed = false;
+  private dropoutSeed = 0;
 
   /**
    * Builds the model from Hugging Face tensors (`model.embed_tokens.weight`, ...). A tied model
@@ -184,7 +193,7 @@ export class CausalLMModel implements CausalLM {
   /** Teacher-forced logits `[batch·len, vocab]`, differentiable with respect to `parameters()` and adapters. */
   forwardLogits2d(inputs: CausalLMInputs, options: CausalForwardOptions = {}): Tensor2D {
     this.checkInputs(inputs, 0);
-    return tf.tidy(() => this.run(inputs, { differentiable: true, recompute: options.recompute }).logits);
+    return tf.tidy(() => this.run(inputs, { ...options, differentiable: true }).logits);
   }
 
   /**
@@ -267,11 +276,17 @@ export class CausalLMModel implements CausalLM {
     );
     options.hiddenStates?.push(h);
     const kv: KeyValues[] = [];
+    const drop = options.differentiable ? this.dropout(options) : undefined;
     this.layers.forEach((layer, i) => {
       if (options.differentiable) {
         const recompute = options.recompute ?? false;
-        h = causalAttentionSublayer({ x: h, w: layer.attention, rotary, mask }, geo, recompute);
-        h = gatedMlpSublayer(h, layer.mlp, eps, recompute);
+        const attentionDrop = dropoutAt(drop, `layers.${i}.self_attn`);
+        h = causalAttentionSublayer(
+          { x: h, w: layer.attention, rotary, mask, ...(attentionDrop ? { drop: attentionDrop } : {}) },
+          geo,
+          recompute,
+        );
+        h = gatedMlpSublayer(h, layer.mlp, eps, recompute, dropoutAt(drop, `layers.${i}.mlp`));
       } else {
         const a = causalAttentionForward(
           { x: h, w: layer.attention, rotary, mask, past: options.past?.layers[i] },
@@ -291,6 +306,13 @@ export class CausalLMModel implements CausalLM {
     }
     const head = this.headWeight();
     return { logits: options.differentiable ? linearOp(normed, head) : linear(normed, head), kv };
+  }
+
+  /** A training pass's dropout (rate 0: no hidden dropout; it seeds the adapters' input dropout). */
+  private dropout(options: CausalForwardOptions): DropoutSpec | undefined {
+    if (options.training !== true) return undefined;
+    const seed = options.seed ?? (this.dropoutSeed = (this.dropoutSeed * 1103515245 + 12345) % 2 ** 31);
+    return { rate: 0, seed };
   }
 
   /** The additive mask `[batch, 1, len, past+len]` of these inputs. */

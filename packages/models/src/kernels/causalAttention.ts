@@ -12,6 +12,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor, Tensor1D, Tensor2D, Tensor3D, Tensor4D } from '@tensorflow/tfjs-core';
 import { keyedOp } from './customOp';
 import { dense, denseGrads, denseInputs, type Dense, type DenseInputName } from './dense';
+import type { DropoutSpec } from './dropout';
+import { loraDropout } from './projection';
 import { rmsNormForward, rmsNormGrads } from './rmsNorm';
 import { applyRotary, applyRotaryGrad, type RotaryTables } from './rope';
 import { maskedSoftmax, softmaxGrad } from './softmax';
@@ -52,6 +54,8 @@ export interface CausalAttentionInputs {
   /** Additive, `[batch, 1, G·queryLen, keyLen]` (see {@link groupedMask}). */
   mask: Tensor4D;
   past?: KeyValues;
+  /** The training pass's dropout of this sublayer: seeds the adapters' input dropout ({@link loraDropout}). */
+  drop?: DropoutSpec;
 }
 
 /** A `[batch, 1, queryLen, keyLen]` mask repeated for the G query heads of each kv head. */
@@ -83,10 +87,11 @@ function forwardWithActivations(inp: CausalAttentionInputs, geo: CausalAttention
   const { batch, queryLen, heads, kvHeads, headDim: d, eps } = geo;
   const tokens = batch * queryLen;
   const { w } = inp;
+  const drop = (name: 'q' | 'k' | 'v' | 'o') => loraDropout(w[name].p, inp.drop, name);
   const { y: n, r } = rmsNormForward(inp.x, w.norm, eps);
-  let q = tf.reshape(dense(n, w.q), [tokens, heads, d]) as Tensor3D;
-  let k = tf.reshape(dense(n, w.k), [tokens, kvHeads, d]) as Tensor3D;
-  const v = dense(n, w.v);
+  let q = tf.reshape(dense(n, w.q, drop('q')), [tokens, heads, d]) as Tensor3D;
+  let k = tf.reshape(dense(n, w.k, drop('k')), [tokens, kvHeads, d]) as Tensor3D;
+  const v = dense(n, w.v, drop('v'));
   // Before the per-head norms (what their gradient needs); unused without them.
   let qPre: Tensor3D | undefined;
   let kPre: Tensor3D | undefined;
@@ -108,7 +113,7 @@ function forwardWithActivations(inp: CausalAttentionInputs, geo: CausalAttention
   const scores = tf.mul(tf.matMul(qg, key, false, true), tf.scalar(d ** -0.5));
   const probs = maskedSoftmax(scores, undefined, inp.mask) as Tensor4D;
   const context = fromGroupedHeads(tf.matMul(probs, value), geo);
-  const y = tf.add(inp.x, dense(context, w.o)) as Tensor2D;
+  const y = tf.add(inp.x, dense(context, w.o, drop('o'))) as Tensor2D;
   return { n, r, qPre, kPre, rq, rk, qg, key: key as Tensor4D, value: value as Tensor4D, probs, context, y };
 }
 
@@ -149,8 +154,9 @@ function backward(
   const { batch, queryLen, heads, kvHeads, headDim: d } = geo;
   const tokens = batch * queryLen;
   const { w } = inp;
+  const drop = (name: 'q' | 'k' | 'v' | 'o') => loraDropout(w[name].p, inp.drop, name);
   const out: Partial<Record<InputName, Tensor>> = {};
-  const dContext = toGroupedHeads(denseGrads('o', dy, f.context, w.o, wanted, out), geo);
+  const dContext = toGroupedHeads(denseGrads('o', dy, f.context, w.o, wanted, out, drop('o')), geo);
   const dProbs = tf.matMul(dContext, f.value, false, true);
   const dValue = tf.matMul(f.probs, dContext, true, false);
   const dScores = tf.mul(softmaxGrad(f.probs, dProbs), tf.scalar(d ** -0.5)) as Tensor4D;
@@ -178,9 +184,9 @@ function backward(
     if (wanted.has('k_norm')) out.k_norm = gk.dw;
   }
   const dn = tf.addN([
-    denseGrads('q', tf.reshape(dq, [tokens, heads * d]), f.n, w.q, wanted, out),
-    denseGrads('k', tf.reshape(dk, [tokens, kvHeads * d]), f.n, w.k, wanted, out),
-    denseGrads('v', dv, f.n, w.v, wanted, out),
+    denseGrads('q', tf.reshape(dq, [tokens, heads * d]), f.n, w.q, wanted, out, drop('q')),
+    denseGrads('k', tf.reshape(dk, [tokens, kvHeads * d]), f.n, w.k, wanted, out, drop('k')),
+    denseGrads('v', dv, f.n, w.v, wanted, out, drop('v')),
   ]) as Tensor2D;
   const gNorm = rmsNormGrads(dn, inp.x, w.norm, f.r);
   out.x = tf.add(dy, gNorm.dx);
@@ -234,6 +240,7 @@ export function causalAttentionSublayer(
           w,
           mask: mask as Tensor4D,
           rotary: { cos: cos as Tensor3D, sin: sin as Tensor3D },
+          ...(inp.drop !== undefined ? { drop: inp.drop } : {}),
         };
         const grads = tf.tidy(() => {
           let acts: Saved;

@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor, Tensor1D, Tensor2D } from '@tensorflow/tfjs-core';
+import type { DropoutSpec } from './dropout';
 import { project, projectGrads, type Projection } from './projection';
 
 export interface Dense {
@@ -11,9 +12,10 @@ export interface Dense {
   bias?: Tensor1D;
 }
 
-export function dense(x: Tensor2D, d: Dense): Tensor2D {
-  if (d.bias === undefined) return project(x, d.p);
-  return tf.tidy(() => tf.add(project(x, d.p), d.bias!) as Tensor2D);
+/** `x·Wᵀ (+ adapter) (+ bias)`; `drop` is the adapter's input dropout ({@link loraDropout}). */
+export function dense(x: Tensor2D, d: Dense, drop?: DropoutSpec): Tensor2D {
+  if (d.bias === undefined) return project(x, d.p, drop);
+  return tf.tidy(() => tf.add(project(x, d.p, drop), d.bias!) as Tensor2D);
 }
 
 /** Names a dense layer's differentiable tensors have inside an op: `q`, `q.bias`, `q.lora_a`, `q.lora_b`. */
@@ -32,8 +34,9 @@ export function denseInputs<P extends string>(
 }
 
 /**
- * Gradients of {@link dense} given `dy`; writes the wanted weight, bias and adapter gradients into
- * `out` under {@link DenseInputName}s and returns `dx`.
+ * Gradients of {@link dense} given `dy` (and the forward's `drop`, whose mask is drawn again from its
+ * seed); writes the wanted weight, bias and adapter gradients into `out` under {@link DenseInputName}s
+ * and returns `dx`.
  */
 export function denseGrads<P extends string>(
   name: P,
@@ -42,8 +45,9 @@ export function denseGrads<P extends string>(
   d: Dense,
   wanted: ReadonlySet<string>,
   out: Partial<Record<DenseInputName<P>, Tensor>>,
+  drop?: DropoutSpec,
 ): Tensor2D {
-  const g = projectGrads(dy, x, d.p, wanted.has(name));
+  const g = projectGrads(dy, x, d.p, wanted.has(name), drop);
   if (g.dw !== undefined) out[name] = g.dw;
   if (g.da !== undefined) out[`${name}.lora_a`] = g.da;
   if (g.db !== undefined) out[`${name}.lora_b`] = g.db;
