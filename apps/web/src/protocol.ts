@@ -7,13 +7,26 @@ export type BackendChoice = 'auto' | 'webgpu' | 'wasm' | 'cpu';
 export type ModelSource =
   { kind: 'url'; url: string } | { kind: 'files'; label: string; files: Record<string, ArrayBuffer> };
 
+/** A Flan template family: a task name of FLAN's `templates.json` (or a file of its shape). */
+export interface FlanFamilySpec {
+  templates: { name: string; text: string };
+  family: string;
+  /** The records' field holding the answer options (a list of strings); empty: templates without options. */
+  optionsField?: string;
+}
+
 export interface DataSpec {
   /** The file's name (names errors: `<name>:<line>`) and text. */
   name: string;
   text: string;
-  /** `pairs`: records `{inputs, targets}`; `cot`: records `{question, answer, chain_of_thought}` + a Flan CoT format. */
-  kind: 'pairs' | 'cot';
+  /**
+   * `pairs`: records `{inputs, targets}`; `cot`: records `{question, answer, chain_of_thought}` + a Flan
+   * CoT format; `flan`: records with a Flan template family's fields (`flan` says which family).
+   */
+  kind: 'pairs' | 'cot' | 'flan';
   format: 'zero-shot' | 'few-shot' | 'cot' | 'few-shot-cot';
+  /** With kind `flan`: the templates file and the family. */
+  flan?: FlanFamilySpec;
   /** Every n-th record is held out for the validation loss (0: none). */
   heldOutEvery: number;
 }

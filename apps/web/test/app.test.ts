@@ -145,6 +145,40 @@ describe.skipIf(!ready)('the web app in headless Chromium', () => {
     expect(cotFirst[0]).toMatch(/[Tt]he answer is/);
     expect(Number(cotFirst[1])).toBeGreaterThan(100);
     await shot('4b-data-cot');
+
+    // Records + a Flan template family (rte of FLAN's templates.json, fetched from the data URL).
+    await page.selectOption('#data-kind', 'flan');
+    await page.selectOption('#data-format', 'zero-shot');
+    await page.fill('#templates-url', `${site.url}/benchmarks/flan/templates.json`);
+    await page.press('#templates-url', 'Tab');
+    await page.waitForSelector('#template-families option[value="rte"]', { state: 'attached' });
+    await page.fill('#template-family', 'rte');
+    await page.press('#template-family', 'Tab');
+    // The gsm8k records still chosen lack the family's fields: the error names the file and line.
+    const familyError = await page.waitForSelector('#data-error:has-text("gsm8k-10.jsonl:1")');
+    expect(await familyError.textContent()).toBe('gsm8k-10.jsonl:1: field "premise" must be a string');
+    await page.setInputFiles('#data-file', join(import.meta.dirname, 'data/rte.jsonl'));
+    await page.waitForSelector('#data-summary:has-text("8 training records, 2 held out")');
+    const rows = async () =>
+      page.$$eval('#preview-table tbody tr', (trs) =>
+        trs.map((tr) => [...tr.children].map((td) => td.textContent!)),
+      );
+    const zeroShot = await rows();
+    for (const [input, , target] of zeroShot) {
+      expect(input).toContain('OPTIONS:\n- yes\n- no');
+      expect(['yes', 'no']).toContain(target);
+    }
+    expect(zeroShot.some(([input]) => input!.includes('apples'))).toBe(true);
+    // Few-shot (FLAN's fewshot_patterns): solved exemplars, each with its options, before the question.
+    await page.selectOption('#data-format', 'few-shot');
+    await page.click('#preview-data');
+    await page.waitForFunction(
+      (before) => document.querySelector('#preview-table tbody td')?.textContent !== before,
+      zeroShot[0]![0],
+    );
+    const fewShot = await rows();
+    expect(fewShot[0]![0]!.split('OPTIONS:').length).toBeGreaterThan(2);
+    await shot('4c-data-flan-family');
     await page.selectOption('#data-kind', 'pairs');
     await page.selectOption('#data-format', 'zero-shot');
     await page.setInputFiles('#data-file', join(import.meta.dirname, 'data/sums.jsonl'));

@@ -13,6 +13,7 @@ import {
   sizesText,
 } from './evaluate';
 import { downloadLinks, pickDirectory, readFiles } from './files';
+import { flanFamilySpec, wireTemplateControls } from './templates-file';
 
 const worker = new Worker(new URL('../worker/main.ts', import.meta.url), { type: 'module' });
 const send = (r: Request) => {
@@ -76,10 +77,12 @@ $('data-file').addEventListener('change', async () => {
 });
 function dataSpec(): DataSpec {
   if (!dataFile) throw new Error('choose a data file first');
+  const kind = value('data-kind') as DataSpec['kind'];
   return {
     ...dataFile,
-    kind: value('data-kind') as DataSpec['kind'],
+    kind,
     format: value('data-format') as DataSpec['format'],
+    ...(kind === 'flan' ? { flan: flanFamilySpec() } : {}),
     heldOutEvery: num('held-out'),
   };
 }
@@ -91,6 +94,10 @@ function previewData(): void {
   }
 }
 $('preview-data').addEventListener('click', previewData);
+wireTemplateControls(
+  () => dataFile && previewData(),
+  (message) => setText('data-error', message),
+);
 
 // ---- finetune
 function trainSettings(): TrainSettings {

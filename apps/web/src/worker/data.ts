@@ -1,7 +1,8 @@
 /**
  * The user's data as a one-task mixture of @flan-ts/templates: records parsed from JSONL/CSV (a bad
  * line names `<file>:<line>`), every n-th held out, rendered by a template (`{inputs}`/`{targets}`
- * pairs, or the Flan CoT templates in the chosen format) and drawn by a seeded, resumable sampler.
+ * pairs, the Flan CoT templates, or a Flan template family, in the chosen format) and drawn by a
+ * seeded, resumable sampler.
  */
 import {
   arraySource,
@@ -15,6 +16,7 @@ import {
   type TaskDefinition,
 } from '@flan-ts/templates';
 import type { DataSpec, PreviewExample } from '../protocol';
+import { flanFamily, flanFamilyTask, type FlanFamily } from './flan-family';
 
 export interface PreparedData {
   train: ResolvedMixture;
@@ -23,39 +25,69 @@ export interface PreparedData {
   heldOutRecords: number;
 }
 
-async function readRecords(spec: DataSpec): Promise<Record<string, unknown>[]> {
+function familyOf(spec: DataSpec): FlanFamily | undefined {
+  if (spec.kind !== 'flan') return undefined;
+  if (!spec.flan) throw new Error('choose a templates file and a template family');
+  return flanFamily(spec.flan, spec.format);
+}
+
+function wantedFields(spec: DataSpec, family: FlanFamily | undefined): string[] {
+  if (family) return family.fields;
+  return spec.kind === 'pairs' ? ['inputs', 'targets'] : ['question', 'answer', 'chain_of_thought'];
+}
+
+async function readRecords(
+  spec: DataSpec,
+  family: FlanFamily | undefined,
+): Promise<Record<string, unknown>[]> {
   const records: Record<string, unknown>[] = [];
-  const wanted = spec.kind === 'pairs' ? ['inputs', 'targets'] : ['question', 'answer', 'chain_of_thought'];
+  const wanted = wantedFields(spec, family);
+  const options = family?.optionsField;
   for await (const r of textSource(spec.text, { name: spec.name }).open()) {
     for (const field of wanted)
       if (typeof r.value[field] !== 'string')
         throw new Error(`${r.source}:${r.line}: field "${field}" must be a string`);
+    const list = options === undefined ? undefined : r.value[options];
+    if (options !== undefined && !(Array.isArray(list) && list.every((o) => typeof o === 'string')))
+      throw new Error(`${r.source}:${r.line}: field "${options}" must be a list of strings (the options)`);
     records.push(r.value);
   }
   if (records.length === 0) throw new Error(`${spec.name}: no records`);
   return records;
 }
 
-function task(spec: DataSpec, name: string, records: Record<string, unknown>[]): TaskDefinition {
+function task(
+  spec: DataSpec,
+  family: FlanFamily | undefined,
+  name: string,
+  records: Record<string, unknown>[],
+): TaskDefinition {
   const source = arraySource(records, spec.name);
+  if (family)
+    return flanFamilyTask(family, name, source, spec.format as 'zero-shot' | 'few-shot', records.length);
   if (spec.kind === 'pairs')
     return { name, source, templates: [{ name: 'pairs', input: '{inputs}', target: '{targets}' }] };
   return flanCotTask('gsm8k', source, { name, formats: { [spec.format]: 1 }, numExamples: records.length });
 }
 
-async function mixtureOf(spec: DataSpec, records: Record<string, unknown>[]): Promise<ResolvedMixture> {
-  const registry = new Registry().addTask(task(spec, 'data', records));
+async function mixtureOf(
+  spec: DataSpec,
+  family: FlanFamily | undefined,
+  records: Record<string, unknown>[],
+): Promise<ResolvedMixture> {
+  const registry = new Registry().addTask(task(spec, family, 'data', records));
   return resolveMixture(registry, { name: spec.name, tasks: ['data'] });
 }
 
 export async function prepareData(spec: DataSpec): Promise<PreparedData> {
-  const all = await readRecords(spec);
+  const family = familyOf(spec);
+  const all = await readRecords(spec, family);
   const every = spec.heldOutEvery;
   const held = every > 0 && all.length >= 2 * every ? all.filter((_, i) => i % every === every - 1) : [];
   const train = held.length > 0 ? all.filter((_, i) => i % every !== every - 1) : all;
   return {
-    train: await mixtureOf(spec, train),
-    heldOut: held.length > 0 ? await mixtureOf(spec, held) : undefined,
+    train: await mixtureOf(spec, family, train),
+    heldOut: held.length > 0 ? await mixtureOf(spec, family, held) : undefined,
     records: train.length,
     heldOutRecords: held.length,
   };

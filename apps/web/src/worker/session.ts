@@ -47,8 +47,13 @@ type Post = (event: Event) => void;
 
 /** What a checkpoint records and a resume compares: the settings and which data (by content hash). */
 function recorded(spec: DataSpec, s: TrainSettings): Record<string, unknown> {
-  const { text, ...data } = spec;
-  return JSON.parse(JSON.stringify({ ...s, data: { ...data, hash: fnv1a(text) } })) as Record<
+  const { text, flan, ...data } = spec;
+  // The texts enter the run's config as hashes: a resume checks them without storing them twice.
+  const family = flan && {
+    ...flan,
+    templates: { name: flan.templates.name, hash: fnv1a(flan.templates.text) },
+  };
+  return JSON.parse(JSON.stringify({ ...s, data: { ...data, flan: family, hash: fnv1a(text) } })) as Record<
     string,
     unknown
   >;
