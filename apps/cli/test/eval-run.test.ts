@@ -5,7 +5,7 @@
  * noise; what is checked is the bookkeeping.
  */
 import { mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sharedFiles } from '@flan-ts/test-support';
 import { describe, expect, it } from 'vitest';
@@ -247,8 +247,12 @@ describe.skipIf(!paths)('flan eval run with flan-t5-tiny', () => {
     expect({ table5: again.table5, benchmarks: again.benchmarks }).toEqual(numbers(one));
 
     const two = mkdtempSync(join(tmpdir(), 'flan-eval-full-'));
+    const startedTwo = performance.now();
     const workers = await runFlan(full(two, '--workers', '2'));
     expect(workers.code).toBe(0);
+    process.stderr.write(
+      `full flan eval run, --workers 2 (each worker --threads ${Math.max(1, Math.floor(availableParallelism() / 2))}): ${((performance.now() - startedTwo) / 1000).toFixed(1)} s wall\n`,
+    );
     // The parent counts the batches its workers report.
     expect(workers.stderr).toContain('mmlu cot (generate): 285/285 examples (0 cached)');
     expect(workers.stderr).toContain('mgsm native_cot (generate): 55/55 examples (0 cached)');

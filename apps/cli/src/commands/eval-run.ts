@@ -29,6 +29,7 @@ interface RunFlags {
   maxInputTokens: number;
   batchSize: number;
   workers: number;
+  threads?: number;
   out: string;
   resume?: boolean;
   backend: Backend;
@@ -37,8 +38,28 @@ interface RunFlags {
 
 const list = (text: string) => text.split(',').map((x) => x.trim());
 
+/**
+ * The command line of worker `index` of `count`: this command's arguments without `--workers` and
+ * `--threads`, with the shard and each worker's share of the threads (`threads / count`, at least
+ * one), so that N workers do not each start a pool the size of the machine.
+ */
+export function workerArguments(
+  argv: readonly string[],
+  shard: { index: number; count: number },
+  threads: number,
+): string[] {
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--workers' || a === '--threads') i++;
+    else if (!a.startsWith('--workers=') && !a.startsWith('--threads=')) args.push(a);
+  }
+  const share = Math.max(1, Math.floor(threads / shard.count));
+  return [...args, '--threads', String(share), '--resume', '--shard', `${shard.index}/${shard.count}`];
+}
+
 /** The library's options from the flags; the model is loaded (in each worker) only when needed. */
-function runOptions(flags: RunFlags): RunEvaluationOptions {
+function runOptions(flags: RunFlags, threads: number): RunEvaluationOptions {
   return {
     data: flags.data,
     benchmarks: list(flags.benchmarks),
@@ -94,17 +115,10 @@ function runOptions(flags: RunFlags): RunEvaluationOptions {
         close: () => loaded.close(),
       };
     },
-    workerCommand: ({ index, count }) => {
-      const args = process.argv
-        .slice(2)
-        .filter(
-          (a, i, all) => a !== '--workers' && all[i - 1] !== '--workers' && !a.startsWith('--workers='),
-        );
-      return {
-        command: process.execPath,
-        args: [process.argv[1]!, ...args, '--resume', '--shard', `${index}/${count}`],
-      };
-    },
+    workerCommand: (shard) => ({
+      command: process.execPath,
+      args: [process.argv[1]!, ...workerArguments(process.argv.slice(2), shard, threads)],
+    }),
   };
 }
 
@@ -159,7 +173,7 @@ export function registerEvalRun(evalCommand: Command): void {
     .option('--batch-size <n>', 'prompts per batch (grouped by length)', integerFlag('--batch-size', 1), 8)
     .option(
       '--workers <n>',
-      'worker processes (each takes every n-th batch)',
+      'worker processes (each takes every n-th batch, and its share of --threads)',
       integerFlag('--workers', 1),
       availableParallelism(),
     )
@@ -169,7 +183,9 @@ export function registerEvalRun(evalCommand: Command): void {
     .option('--shard <i/n>', '(internal) run only every n-th batch, starting at batch i')
     .action(async (flags: RunFlags) => {
       const evalLib = await import('@flan-ts/eval/node');
-      const options = runOptions(flags);
+      // The threads asked for (--threads, FLAN_THREADS or the cores), shared among the workers.
+      const { threadStatus } = await import('@flan-ts/models/node');
+      const options = runOptions(flags, threadStatus().requested);
       try {
         if (flags.shard !== undefined) {
           await evalLib.runEvaluationShard(options, evalLib.parseShard(flags.shard));
