@@ -8,7 +8,7 @@ import type { Tensor, Tensor2D, Variable } from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, type BackendName } from '../src/backend/index';
 import { causalLmLoss, computeCausalGradients, shiftLabels } from '../src/causal/gradients';
-import type { CausalLMModel } from '../src/causal/model';
+import { CausalLMModel } from '../src/causal/model';
 import { tokenCrossEntropy } from '../src/loss/crossEntropy';
 import {
   CAUSAL_FIXTURES,
@@ -89,6 +89,39 @@ for (const backend of BACKENDS) {
         }
         tf.dispose([kept.loss, redone.loss, ...kept.grads.values(), ...redone.grads.values()]);
         expect(tf.memory().numTensors).toBe(before);
+        tf.dispose(Object.values(batch));
+      });
+
+      it("padding_idx (config.json's pad_token_id): lookups of the pad id send its row no gradient", () => {
+        const f = loadCausalFixture(name);
+        expect(f.config.paddingIdx).toBe(0);
+        // Id 0 as a real token: attended to and scored, so its lookups do carry a gradient.
+        const ids = f.reference.inputs.input_ids.map((row) => row.map((id, t) => (t === 3 ? 0 : id)));
+        const batch = {
+          inputIds: tf.tensor2d(ids, undefined, 'int32'),
+          attentionMask: tf.tensor2d(
+            ids.map((r) => r.map(() => 1)),
+            undefined,
+            'int32',
+          ),
+          labels: tf.tensor2d(ids, undefined, 'int32'),
+        };
+        const plain = CausalLMModel.fromTensors({ ...f.config, paddingIdx: undefined }, f.tensors);
+        const row = (m: CausalLMModel) => {
+          const { loss, grads } = computeCausalGradients(m, batch);
+          const table = grads.get('model.embed_tokens.weight')!;
+          const rows = table.arraySync() as number[][];
+          tf.dispose([loss, ...grads.values()]);
+          return rows;
+        };
+        const masked = row(model);
+        const unmasked = row(plain);
+        // The other rows are untouched; row 0 loses exactly the lookups' share.
+        expect(maxAbsDiff(masked.slice(1).flat(), unmasked.slice(1).flat())).toBeLessThan(1e-7);
+        expect(maxAbsDiff(masked[0]!, unmasked[0]!)).toBeGreaterThan(1e-4);
+        // Untied, the lookups are row 0's only use: its gradient is exactly zero.
+        if (!f.config.tieWordEmbeddings) expect(masked[0]!.every((v) => v === 0)).toBe(true);
+        plain.dispose();
         tf.dispose(Object.values(batch));
       });
 

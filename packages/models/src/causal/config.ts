@@ -48,6 +48,11 @@ export interface CausalLMConfig {
   /** Every id that ends generation (`eos_token_id` may be a list, as Llama 3's). */
   eosTokenIds: number[];
   padTokenId: number | undefined;
+  /**
+   * The embedding's `padding_idx`: `config.json`'s `pad_token_id` (never generation_config's), as
+   * HF's `nn.Embedding(vocab, hidden, padding_idx)`: the lookup sends no gradient to that row.
+   */
+  paddingIdx?: number;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -128,9 +133,11 @@ export function parseCausalConfig(json: unknown, source = 'config.json'): Causal
     if (one !== undefined) eosTokenIds = [one];
   }
 
+  const vocabSize = int('vocab_size');
+  const pad = tokenId('pad_token_id');
   return {
     modelType: type,
-    vocabSize: int('vocab_size'),
+    vocabSize,
     hiddenSize,
     intermediateSize: int('intermediate_size'),
     numLayers: int('num_hidden_layers'),
@@ -148,7 +155,8 @@ export function parseCausalConfig(json: unknown, source = 'config.json'): Causal
     qkNorm: type === 'qwen3',
     bosTokenId: tokenId('bos_token_id'),
     eosTokenIds,
-    padTokenId: tokenId('pad_token_id'),
+    padTokenId: pad,
+    ...(pad !== undefined && pad < vocabSize ? { paddingIdx: pad } : {}),
   };
 }
 

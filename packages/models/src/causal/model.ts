@@ -273,6 +273,7 @@ export class CausalLMModel implements CausalLM {
     let h = embeddingLookup(
       this.param('model.embed_tokens.weight'),
       tf.reshape(inputs.inputIds, [-1]) as Tensor1D,
+      this.config.paddingIdx,
     );
     options.hiddenStates?.push(h);
     const kv: KeyValues[] = [];

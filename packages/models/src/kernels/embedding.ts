@@ -22,8 +22,11 @@ export function scatterRows(rows: Tensor2D, indices: Tensor1D, numRows: number):
   );
 }
 
-/** `table[indices]` `[n, d]` for int32 `indices` `[n]`, differentiable with respect to `table`. */
-export function embeddingLookup(table: Tensor2D, indices: Tensor1D): Tensor2D {
+/**
+ * `table[indices]` `[n, d]` for int32 `indices` `[n]`, differentiable with respect to `table`. With
+ * `paddingIdx` (torch's `nn.Embedding(padding_idx)`), the lookups of that row send it no gradient.
+ */
+export function embeddingLookup(table: Tensor2D, indices: Tensor1D, paddingIdx?: number): Tensor2D {
   const numRows = table.shape[0];
   // The indices are saved (not closed over): the caller's copy may be disposed before the backward pass.
   const op = customOp(([tableIn], save) => {
@@ -34,7 +37,12 @@ export function embeddingLookup(table: Tensor2D, indices: Tensor1D): Tensor2D {
         : tf.gather(tableIn!, indices),
       gradFunc: (dy, saved) => {
         const [ids] = saved as [Tensor1D];
-        const grad = scatterRows(dy as Tensor2D, ids, numRows);
+        const rows =
+          paddingIdx === undefined
+            ? (dy as Tensor2D)
+            : tf.tidy(() => tf.mul(dy, tf.expandDims(tf.cast(tf.notEqual(ids, paddingIdx), 'float32'), 1)));
+        const grad = scatterRows(rows as Tensor2D, ids, numRows);
+        if (rows !== dy) rows.dispose();
         ids.dispose();
         return grad;
       },
