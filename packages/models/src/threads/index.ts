@@ -70,12 +70,18 @@ export function gemmFusedMultiplyAdd(): boolean {
 
 /** The pool the kernels split work over, or undefined when they run on one thread. */
 export function currentPool(): KernelPool | undefined {
-  return state().pool;
+  const s = state();
+  if (s.pool?.failure !== undefined) {
+    // A pool that lost a worker is stopped: the kernels go on on one thread, and say why.
+    s.unavailable = s.pool.failure;
+    s.pool = undefined;
+  }
+  return s.pool;
 }
 
 /** Threads the wasm kernels use now (1 when threads are unavailable; see `threadStatus`). */
 export function threadsInUse(): number {
-  return 1 + (state().pool?.size ?? 0);
+  return 1 + (currentPool()?.size ?? 0);
 }
 
 /** The requested and the used thread count, and why they differ. */

@@ -39,12 +39,17 @@ function canBlock(control: Int32Array): boolean {
   }
 }
 
+/** How long `wait` waits for a worker's share by default before taking the worker for dead. */
+export const DEFAULT_STALL_MS = 120_000;
+
 export class KernelPool {
   private readonly control: Int32Array;
   private readonly blocking: boolean;
   private generation = 0;
   private pending = 0;
   private stopped = false;
+  private deadline = 0;
+  private failureReason: string | undefined;
 
   private constructor(
     private readonly workers: PoolWorker[],
@@ -97,12 +102,21 @@ export class KernelPool {
     return this.workers.length;
   }
 
-  /** Starts `jobs[i]` on worker `i` (a job with no entries leaves that worker asleep). */
-  dispatch(jobs: readonly WorkerJob[]): void {
+  /** Why the pool stopped working (a worker that never finished a share), if it did. */
+  get failure(): string | undefined {
+    return this.failureReason;
+  }
+
+  /**
+   * Starts `jobs[i]` on worker `i` (a job with no entries leaves that worker asleep); `wait` gives the
+   * workers `stallMs` to finish before it takes one for dead.
+   */
+  dispatch(jobs: readonly WorkerJob[], stallMs = DEFAULT_STALL_MS): void {
     if (this.stopped) throw new Error('kernel pool is stopped');
     if (this.pending !== 0) throw new Error('kernel pool: dispatch while a job is running');
     if (jobs.length > this.workers.length) throw new Error('kernel pool: more jobs than workers');
     this.generation = (this.generation + 1) | 0;
+    this.deadline = Date.now() + stallMs;
     const c = this.control;
     for (let i = 0; i < jobs.length; i++) {
       const job = jobs[i]!;
@@ -117,7 +131,11 @@ export class KernelPool {
     }
   }
 
-  /** Blocks until every dispatched job is done; throws when one failed. */
+  /**
+   * Blocks until every dispatched job is done; throws when one failed. A worker that has not finished
+   * by the deadline is taken for dead (this thread cannot hear a worker's exit while it blocks): the
+   * pool stops, `failure` says why, and the error says so rather than the caller hanging.
+   */
   wait(): void {
     const c = this.control;
     let failed = false;
@@ -127,8 +145,15 @@ export class KernelPool {
       for (;;) {
         const seen = Atomics.load(c, done);
         if (seen === this.generation) break;
+        const left = this.deadline - Date.now();
+        if (left <= 0) {
+          this.pending = 0;
+          this.failureReason = `kernel worker ${i} did not finish its share in time (it may have died)`;
+          this.stop();
+          throw new Error(`wasm kernels: ${this.failureReason}; the thread pool is stopped`);
+        }
         // A browser's main thread cannot block: spin (the workers' share is short).
-        if (this.blocking) Atomics.wait(c, done, seen);
+        if (this.blocking) Atomics.wait(c, done, seen, Math.min(left, 1000));
       }
       if (c[i * CONTROL_STRIDE + ControlWord.Failed] !== 0) failed = true;
       this.pending &= ~(1 << i);

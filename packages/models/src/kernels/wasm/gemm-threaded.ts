@@ -3,6 +3,7 @@
  * job table the workers read. The split itself is `gemm-split.ts`; the kernel bindings are `gemm.ts`.
  */
 import { currentPool } from '../../threads/index';
+import { DEFAULT_STALL_MS } from '../../threads/pool';
 import { GEMM_ENTRY_WORDS } from '../../threads/worker-source';
 import type { GemmExports, GemmSpec } from './gemm';
 import { splitGemm } from './gemm-split';
@@ -96,7 +97,8 @@ export function runGemmThreaded(
         entry += GEMM_ENTRY_WORDS * 4;
       }
     }
-    pool.dispatch(jobs);
+    // A worker slower than 0.1 GFLOP/s on its share, and past two minutes, is taken for dead.
+    pool.dispatch(jobs, Math.max(DEFAULT_STALL_MS, flops / threads / 1e5));
     try {
       for (const p of parts[0]!) {
         g.gemm(
