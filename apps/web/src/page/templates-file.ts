@@ -10,7 +10,13 @@ let templates: { name: string; text: string } | undefined;
 
 function suggestFamilies(): void {
   if (!templates) return;
-  const families = TemplateCollection.fromJSON(JSON.parse(templates.text), templates.name).tasks('patterns');
+  let json: unknown;
+  try {
+    json = JSON.parse(templates.text);
+  } catch (error) {
+    throw new Error(`${templates.name}: invalid JSON: ${(error as Error).message}`);
+  }
+  const families = TemplateCollection.fromJSON(json, templates.name).tasks('patterns');
   $('template-families').replaceChildren(
     ...families.map((f) => Object.assign(document.createElement('option'), { value: f })),
   );
