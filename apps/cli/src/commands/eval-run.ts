@@ -29,7 +29,6 @@ interface RunFlags {
   maxInputTokens: number;
   batchSize: number;
   workers: number;
-  threads?: number;
   out: string;
   resume?: boolean;
   backend: Backend;

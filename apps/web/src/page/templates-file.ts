@@ -2,21 +2,15 @@
  * The data panel's Flan template family controls: a templates file (picked or fetched), whose
  * families fill the suggestions; shown only when the records are rendered by a family.
  */
-import { TemplateCollection } from '@flan-ts/templates';
 import type { FlanFamilySpec } from '../protocol';
+import { parseTemplatesFile } from '../templates-file';
 import { $, value } from './dom';
 
 let templates: { name: string; text: string } | undefined;
 
 function suggestFamilies(): void {
   if (!templates) return;
-  let json: unknown;
-  try {
-    json = JSON.parse(templates.text);
-  } catch (error) {
-    throw new Error(`${templates.name}: invalid JSON: ${(error as Error).message}`);
-  }
-  const families = TemplateCollection.fromJSON(json, templates.name).tasks('patterns');
+  const families = parseTemplatesFile(templates).tasks('patterns');
   $('template-families').replaceChildren(
     ...families.map((f) => Object.assign(document.createElement('option'), { value: f })),
   );

@@ -4,14 +4,9 @@
  * `fewshot_patterns` (their prefixes and separators), each `_no_options` unless the records name
  * their answer options.
  */
-import {
-  TemplateCollection,
-  templateFields,
-  type RecordSource,
-  type TaskDefinition,
-  type Template,
-} from '@flan-ts/templates';
+import { templateFields, type RecordSource, type TaskDefinition, type Template } from '@flan-ts/templates';
 import type { FlanFamilySpec } from '../protocol';
+import { parseTemplatesFile } from '../templates-file';
 
 export interface FlanFamily {
   templates: readonly Template[];
@@ -33,13 +28,7 @@ export function flanFamily(spec: FlanFamilySpec, format: string): FlanFamily {
       `Flan template families come in the zero-shot and few-shot formats (chain of thought needs the ` +
         `{question, answer, chain_of_thought} records)`,
     );
-  let json: unknown;
-  try {
-    json = JSON.parse(spec.templates.text);
-  } catch (error) {
-    throw new Error(`${file}: invalid JSON: ${(error as Error).message}`);
-  }
-  const collection = TemplateCollection.fromJSON(json, file);
+  const collection = parseTemplatesFile(spec.templates);
   const optionsField = spec.optionsField?.trim() || undefined;
   const source = sourceName(format, optionsField !== undefined);
   if (!collection.sources().includes(source))

@@ -25,7 +25,7 @@ import {
   type KeyValues,
 } from '../kernels/causalAttention';
 import type { Dense } from '../kernels/dense';
-import { dropoutAt, type DropoutSpec } from '../kernels/dropout';
+import { dropoutAt, PassDropout } from '../kernels/dropout';
 import { embeddingLookup } from '../kernels/embedding';
 import { gatedMlpForward, gatedMlpSublayer, type GatedMlpWeights } from '../kernels/gatedMlp';
 import { linear, linearOp, releaseTransposedWeight, transposedWeight } from '../kernels/linear';
@@ -83,7 +83,7 @@ export class CausalLMModel implements CausalLM {
   private readonly invFreq: Tensor1D;
   private readonly id = modelCount++;
   private disposed = false;
-  private dropoutSeed = 0;
+  private readonly passDropout = new PassDropout(0);
 
   /**
    * Builds the model from Hugging Face tensors (`model.embed_tokens.weight`, ...). A tied model
@@ -277,7 +277,8 @@ export class CausalLMModel implements CausalLM {
     );
     options.hiddenStates?.push(h);
     const kv: KeyValues[] = [];
-    const drop = options.differentiable ? this.dropout(options) : undefined;
+    // Rate 0: no hidden dropout; the pass's spec seeds the adapters' input dropout.
+    const drop = options.differentiable ? this.passDropout.of(options, 0) : undefined;
     this.layers.forEach((layer, i) => {
       if (options.differentiable) {
         const recompute = options.recompute ?? false;
@@ -307,13 +308,6 @@ export class CausalLMModel implements CausalLM {
     }
     const head = this.headWeight();
     return { logits: options.differentiable ? linearOp(normed, head) : linear(normed, head), kv };
-  }
-
-  /** A training pass's dropout (rate 0: no hidden dropout; it seeds the adapters' input dropout). */
-  private dropout(options: CausalForwardOptions): DropoutSpec | undefined {
-    if (options.training !== true) return undefined;
-    const seed = options.seed ?? (this.dropoutSeed = (this.dropoutSeed * 1103515245 + 12345) % 2 ** 31);
-    return { rate: 0, seed };
   }
 
   /** The additive mask `[batch, 1, len, past+len]` of these inputs. */

@@ -15,6 +15,20 @@ export interface DropoutSpec {
 }
 
 /**
+ * The dropout specs of one model's passes: `undefined` outside training; in training always a spec,
+ * even at rate 0 (LoRA's input dropout seeds from it), seeded by the caller or else afresh per pass.
+ */
+export class PassDropout {
+  constructor(private seed: number) {}
+
+  of(options: { training?: boolean; seed?: number }, rate: number): DropoutSpec | undefined {
+    if (options.training !== true) return undefined;
+    const seed = options.seed ?? (this.seed = (this.seed * 1103515245 + 12345) % 2 ** 31);
+    return { rate, seed };
+  }
+}
+
+/**
  * The dropout of one site of a network (`decoder.3.cross-attention`) in a pass seeded with
  * `spec.seed`: its own seed, a hash of the two, so no two sites share masks whatever the depth.
  */

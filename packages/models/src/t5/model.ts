@@ -23,7 +23,7 @@ import {
   type AttentionGeometry,
   type AttentionWeights,
 } from '../kernels/attention';
-import { type DropoutSpec, dropoutAt, dropoutOp } from '../kernels/dropout';
+import { type DropoutSpec, dropoutAt, dropoutOp, PassDropout } from '../kernels/dropout';
 import { embeddingLookup, sliceRows } from '../kernels/embedding';
 import {
   feedForwardSublayer,
@@ -79,7 +79,7 @@ export class T5Model implements Seq2SeqLM {
   private readonly encoderBlocks: Block[] = [];
   private readonly decoderBlocks: Block[] = [];
   private readonly id = modelCount++;
-  private dropoutSeed = 0x5eed;
+  private readonly passDropout = new PassDropout(0x5eed);
   private disposed = false;
 
   /**
@@ -230,7 +230,7 @@ export class T5Model implements Seq2SeqLM {
       this.checkMask(encoderSegmentIds, batch, srcLen, 'encoderSegmentIds');
       this.checkMask(decoderSegmentIds!, batch, inputs.decoderInputIds.shape[1], 'decoderSegmentIds');
     }
-    const drop = this.dropout(options);
+    const drop = this.passDropout.of(options, this.config.dropoutRate);
     return tf.tidy(() => {
       const recompute = options.recompute ?? false;
       const masks = this.attentionMasks(inputs);
@@ -537,15 +537,6 @@ export class T5Model implements Seq2SeqLM {
   private geometry(batch: number, queryLen: number, keyLen: number): AttentionGeometry {
     const { numHeads: heads, dKv, layerNormEpsilon: eps } = this.config;
     return { batch, queryLen, keyLen, heads, dKv, eps };
-  }
-
-  // ---- dropout ---------------------------------------------------------------------------------
-
-  private dropout(options: ForwardOptions): DropoutSpec | undefined {
-    // A training pass always has a spec, even at rate 0: LoRA's input dropout seeds from it.
-    if (options.training !== true) return undefined;
-    const seed = options.seed ?? (this.dropoutSeed = (this.dropoutSeed * 1103515245 + 12345) % 2 ** 31);
-    return { rate: this.config.dropoutRate, seed };
   }
 
   // ---- input checks ----------------------------------------------------------------------------
