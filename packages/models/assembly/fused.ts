@@ -525,8 +525,9 @@ export function crossEntropyForward(
 }
 
 /**
- * grad = (softmax·(1 + 2z·lse) − ε/V − (1 − ε)·onehot) · dLoss / count, with count the number of
- * labels that are not -100 (at least 1); ignored rows get 0. Labels must have passed the forward check.
+ * grad = (softmax·(1 + 2z·lse) − ε/V − (1 − ε)·onehot) · c, with c = dLoss / count for count the number
+ * of labels of the whole batch that are not -100 (at least 1): passed in, so that a block of rows can be
+ * computed alone. Ignored rows get 0. Labels must have passed the forward check.
  */
 export function crossEntropyBackward(
   logits: usize,
@@ -537,12 +538,9 @@ export function crossEntropyBackward(
   vocab: i32,
   smoothing: f32,
   zLoss: f32,
-  dLoss: f32,
+  c: f32,
 ): void {
   const rowBytes = (<usize>vocab) << 2;
-  let count = 0;
-  for (let row = 0; row < rows; row++) if (load<i32>(labels + ((<usize>row) << 2)) != -100) count++;
-  const c: f32 = dLoss / <f32>max(count, 1);
   for (let row = 0; row < rows; row++) {
     const xr = logits + <usize>row * rowBytes;
     const gr = grad + <usize>row * rowBytes;

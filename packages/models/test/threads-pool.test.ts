@@ -20,7 +20,7 @@ describe('KernelPool', () => {
   it('throws, names the worker and stops the pool when a share is not finished by the deadline', async () => {
     const memory = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
     const module = new WebAssembly.Module(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]));
-    const pool = await KernelPool.start(silentSpawner, 2, module, memory);
+    const pool = await KernelPool.start(silentSpawner, 2, { gemm: module }, memory);
     expect(pool.failure).toBeUndefined();
     const started = Date.now();
     pool.dispatch(

@@ -1,10 +1,11 @@
 /**
  * How many threads the wasm kernels use: `setNumThreads(n)` (as onnxruntime-web's `numThreads` or
  * PyTorch's `torch.set_num_threads`), the default being the number of cores. The pool is started once,
- * when the wasm backend is set up (or when the count changes), and runs the GEMM kernels'
- * output tiles; everything else runs on the calling thread.
+ * when the wasm backend is set up (or when the count changes), and runs the GEMM kernels' output
+ * tiles and the fused norms', activations' and softmax's row blocks; tfjs's own ops run on the calling
+ * thread.
  */
-import { KernelPool } from './pool';
+import { KernelPool, type KernelModules } from './pool';
 import { defaultSpawner, defaultThreadCount, type WorkerSpawner } from './spawn';
 
 /** At most this many threads (the pool tracks running jobs in one 32-bit mask). */
@@ -20,9 +21,9 @@ export interface ThreadStatus {
   reason?: string;
 }
 
-/** The GEMM module and the shared heap the workers instantiate it against. */
+/** The kernel modules and the shared heap the workers instantiate them against. */
 export interface ThreadTarget {
-  module: WebAssembly.Module;
+  modules: KernelModules;
   memory: WebAssembly.Memory;
 }
 
@@ -106,7 +107,7 @@ async function resize(n: number): Promise<number> {
   s.pool = undefined;
   if (n <= 1 || s.target === undefined || s.spawner === undefined) return threadsInUse();
   try {
-    s.pool = await KernelPool.start(s.spawner, n - 1, s.target.module, s.target.memory);
+    s.pool = await KernelPool.start(s.spawner, n - 1, s.target.modules, s.target.memory);
   } catch (error) {
     s.unavailable = `kernel workers failed to start: ${(error as Error).message}`;
   }
@@ -133,7 +134,7 @@ export function setNumThreads(n: number): Promise<number> {
 }
 
 /**
- * Called once the GEMM kernels are installed: `shared` is the module and the heap when the heap is a
+ * Called once the kernels are installed: `shared` is the modules and the heap when the heap is a
  * `SharedArrayBuffer`, else undefined with the reason. Starts the pool at the requested size.
  */
 export function enableThreads(shared: ThreadTarget | undefined, reason?: string): Promise<number> {

@@ -23,6 +23,12 @@ const enum ControlWord {
   Failed = 5,
 }
 
+/** The compiled kernel modules a worker instantiates (`fused` is optional: its ops then fail). */
+export interface KernelModules {
+  gemm: WebAssembly.Module;
+  fused?: WebAssembly.Module;
+}
+
 /** A worker's share of one job: `count` entries at byte `pointer` of the heap. */
 export interface WorkerJob {
   pointer: number;
@@ -60,13 +66,14 @@ export class KernelPool {
   }
 
   /**
-   * Starts `count` workers, each instantiating `module` (the GEMM kernels) against `memory`, and
-   * resolves once all are ready. Rejects (and stops those started) when a worker fails to start.
+   * Starts `count` workers, each instantiating `modules` (the GEMM kernels, and the fused ones when
+   * given) against `memory`, and resolves once all are ready. Rejects (and stops those started) when a
+   * worker fails to start.
    */
   static async start(
     spawn: WorkerSpawner,
     count: number,
-    module: WebAssembly.Module,
+    modules: KernelModules,
     memory: WebAssembly.Memory,
   ): Promise<KernelPool> {
     const controlBuffer = new SharedArrayBuffer(Math.max(1, count) * CONTROL_STRIDE * 4);
@@ -84,7 +91,7 @@ export class KernelPool {
               if (message.ready === true) resolve();
               else reject(new Error(`kernel worker ${slot}: ${message.error ?? 'unexpected message'}`));
             });
-            worker.postMessage({ memory, module, control: controlBuffer, slot });
+            worker.postMessage({ memory, modules, control: controlBuffer, slot });
           });
         }),
       );

@@ -7,7 +7,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { wasmBase64 } from './generated/fused';
-import { hasKernel, heapOffset, instantiateKernelModule, replaceWasmKernel, withScratch } from './runtime';
+import { blocks, call, runFused, type FusedCall } from './fused-threaded';
+import { hasKernel, heapOffset, loadKernelModule, replaceWasmKernel, withScratch } from './runtime';
 import type { WasmBackendInternals } from './runtime';
 
 /** Kernel names (inputs → outputs; all float32 unless noted). */
@@ -97,7 +98,8 @@ interface FusedExports {
     vocab: number,
     smoothing: number,
     zLoss: number,
-    dLoss: number,
+    /** dLoss / the batch's labels that are not -100 (at least 1). */
+    perLabel: number,
   ): void;
 }
 
@@ -152,6 +154,70 @@ function broadcastStrides(t: TensorInfo | undefined): [number, number, number] {
   return [d0 === 1 ? 0 : d1 * d2 * d3, d1 === 1 ? 0 : d2 * d3, d2 === 1 ? 0 : d3];
 }
 
+/** Byte offset of row `row` of a float32 or int32 matrix with `width` columns. */
+const rowAt = (base: number, row: number, width: number): number => base + 4 * row * width;
+
+/** Each thread's calls: `make(start, end)` for its block of `total` rows (or elements), if any. */
+function perBlock(
+  total: number,
+  threads: number,
+  make: (start: number, end: number) => FusedCall,
+  align = 1,
+): FusedCall[][] {
+  return blocks(total, threads, align).map(([start, end]) => (end > start ? [make(start, end)] : []));
+}
+
+/**
+ * The softmax's calls for rows [start, end) of the [b·h·q] rows: one call per run of rows inside one
+ * (i0, i1) pair, as a [1, 1, run] softmax whose bias and mask pointers start at that run's first row.
+ */
+function softmaxRuns(
+  start: number,
+  end: number,
+  [h, q, k]: [number, number, number],
+  [s, bias, mask, p]: [number, number, number, number],
+  bs: [number, number, number],
+  ms: [number, number, number],
+): FusedCall[] {
+  const calls: FusedCall[] = [];
+  for (let row = start; row < end;) {
+    const pair = Math.floor(row / q);
+    const [i0, i1, i2] = [Math.floor(pair / h), pair % h, row % q];
+    const run = Math.min(end, (pair + 1) * q) - row;
+    const at = (base: number, st: [number, number, number]) =>
+      base === 0 ? 0 : base + 4 * (i0 * st[0] + i1 * st[1] + i2 * st[2]);
+    calls.push(
+      call(
+        'maskedSoftmax',
+        rowAt(s, row, k),
+        at(bias, bs),
+        at(mask, ms),
+        rowAt(p, row, k),
+        1,
+        1,
+        run,
+        k,
+        0,
+        0,
+        bs[2],
+        0,
+        0,
+        ms[2],
+      ),
+    );
+    row += run;
+  }
+  return calls;
+}
+
+/** dLoss / (labels that are not -100, at least 1), in float32 as the kernel computed it. */
+function perLabelScale(b: WasmBackendInternals, labels: TensorInfo, dLoss: number): number {
+  const ids = b.typedArrayFromHeap(labels);
+  let count = 0;
+  for (let i = 0; i < ids.length; i++) if (ids[i] !== -100) count++;
+  return Math.fround(dLoss / Math.max(count, 1));
+}
+
 function registerAll(): void {
   register(FUSED_KERNELS.rmsNorm, (k, b, inputs, attrs) => {
     const x = need(inputs, 'x');
@@ -159,65 +225,82 @@ function registerAll(): void {
     const [rows, d] = x.shape as [number, number];
     const y = b.makeOutput([rows, d], 'float32');
     const r = b.makeOutput([rows, 1], 'float32');
-    k.rmsNormForward(
-      heapOffset(b, x),
-      heapOffset(b, w),
-      heapOffset(b, y),
-      heapOffset(b, r),
-      rows,
-      d,
-      attrs.eps as number,
+    const [px, pw, py, pr] = [x, w, y, r].map((t) => heapOffset(b, t)) as [number, number, number, number];
+    const eps = attrs.eps as number;
+    runFused(b, k, rows * d, (threads) =>
+      perBlock(rows, threads, (r0, r1) =>
+        call('rmsNormForward', rowAt(px, r0, d), pw, rowAt(py, r0, d), rowAt(pr, r0, 1), r1 - r0, d, eps),
+      ),
     );
     return [y, r];
   });
   register(FUSED_KERNELS.rmsNormGrad, (k, b, inputs) => {
-    const dy = need(inputs, 'dy');
     const x = need(inputs, 'x');
-    const w = need(inputs, 'w');
-    const r = need(inputs, 'r');
     const [rows, d] = x.shape as [number, number];
     const dx = b.makeOutput([rows, d], 'float32');
     const dw = b.makeOutput([d], 'float32');
-    k.rmsNormBackward(
-      heapOffset(b, dy),
-      heapOffset(b, x),
-      heapOffset(b, w),
-      heapOffset(b, r),
-      heapOffset(b, dx),
-      heapOffset(b, dw),
-      rows,
-      d,
-    );
+    const [pdy, px, pw, pr, pdx, pdw] = [
+      need(inputs, 'dy'),
+      x,
+      need(inputs, 'w'),
+      need(inputs, 'r'),
+      dx,
+      dw,
+    ].map((t) => heapOffset(b, t)) as [number, number, number, number, number, number];
+    // dw is a sum over every row: split, it would either change the bits or take a second pass over
+    // dy and x (measured: slower on 2 threads than the one fused pass on 1), so it stays on one thread.
+    k.rmsNormBackward(pdy, px, pw, pr, pdx, pdw, rows, d);
     return [dx, dw];
   });
   register(FUSED_KERNELS.activation, (k, b, inputs, attrs) => {
     const h0 = need(inputs, 'h0');
     const m = b.makeOutput(h0.shape, 'float32');
     const mode = FUSED_ACTIVATION_MODES[attrs.activation as string]!;
-    k.activationForward(
-      heapOffset(b, h0),
-      offsetOrZero(b, inputs.h1),
-      heapOffset(b, m),
-      tf.util.sizeFromShape(h0.shape),
-      mode,
+    const [p0, p1, pm] = [heapOffset(b, h0), offsetOrZero(b, inputs.h1), heapOffset(b, m)];
+    const n = tf.util.sizeFromShape(h0.shape);
+    runFused(b, k, n, (threads) =>
+      perBlock(
+        n,
+        threads,
+        (e0, e1) =>
+          call('activationForward', p0 + 4 * e0, p1 === 0 ? 0 : p1 + 4 * e0, pm + 4 * e0, e1 - e0, mode),
+        4,
+      ),
     );
     return m;
   });
   register(FUSED_KERNELS.activationGrad, (k, b, inputs, attrs) => {
     const h0 = need(inputs, 'h0');
-    const dm = need(inputs, 'dm');
     const gated = inputs.h1 !== undefined;
     const dh0 = b.makeOutput(h0.shape, 'float32');
     const dh1 = gated ? b.makeOutput(h0.shape, 'float32') : undefined;
     const mode = FUSED_ACTIVATION_MODES[attrs.activation as string]!;
-    k.activationBackward(
+    const [p0, p1, pdm, pd0, pd1] = [
       heapOffset(b, h0),
       offsetOrZero(b, inputs.h1),
-      heapOffset(b, dm),
+      heapOffset(b, need(inputs, 'dm')),
       heapOffset(b, dh0),
       offsetOrZero(b, dh1),
-      tf.util.sizeFromShape(h0.shape),
-      mode,
+    ];
+    const n = tf.util.sizeFromShape(h0.shape);
+    const shift = (p: number, e: number) => (p === 0 ? 0 : p + 4 * e);
+    runFused(b, k, n, (threads) =>
+      perBlock(
+        n,
+        threads,
+        (e0, e1) =>
+          call(
+            'activationBackward',
+            p0 + 4 * e0,
+            shift(p1, e0),
+            pdm + 4 * e0,
+            pd0 + 4 * e0,
+            shift(pd1, e0),
+            e1 - e0,
+            mode,
+          ),
+        4,
+      ),
     );
     return dh1 !== undefined ? [dh0, dh1] : [dh0];
   });
@@ -227,51 +310,70 @@ function registerAll(): void {
     const p = b.makeOutput(s.shape, 'float32');
     const bs = broadcastStrides(inputs.bias);
     const ms = broadcastStrides(inputs.mask);
-    k.maskedSoftmax(
+    const pointers = [
       heapOffset(b, s),
       offsetOrZero(b, inputs.bias),
       offsetOrZero(b, inputs.mask),
       heapOffset(b, p),
-      d0,
-      d1,
-      d2,
-      d3,
-      ...bs,
-      ...ms,
+    ] as [number, number, number, number];
+    runFused(b, k, d0 * d1 * d2 * d3, (threads) =>
+      threads === 1
+        ? [[call('maskedSoftmax', ...pointers, d0, d1, d2, d3, ...bs, ...ms)]]
+        : blocks(d0 * d1 * d2, threads).map(([r0, r1]) =>
+            softmaxRuns(r0, r1, [d1, d2, d3], pointers, bs, ms),
+          ),
     );
     return p;
   });
   register(FUSED_KERNELS.softmaxGrad, (k, b, inputs) => {
     const p = need(inputs, 'probs');
-    const dp = need(inputs, 'dProbs');
     const width = p.shape[p.shape.length - 1]!;
     const ds = b.makeOutput(p.shape, 'float32');
     const total = tf.util.sizeFromShape(p.shape);
-    k.softmaxBackward(
-      heapOffset(b, p),
-      heapOffset(b, dp),
-      heapOffset(b, ds),
-      width === 0 ? 0 : total / width,
-      width,
+    const rows = width === 0 ? 0 : total / width;
+    const [pp, pdp, pds] = [p, need(inputs, 'dProbs'), ds].map((t) => heapOffset(b, t)) as [
+      number,
+      number,
+      number,
+    ];
+    runFused(b, k, total, (threads) =>
+      perBlock(rows, threads, (r0, r1) =>
+        call(
+          'softmaxBackward',
+          rowAt(pp, r0, width),
+          rowAt(pdp, r0, width),
+          rowAt(pds, r0, width),
+          r1 - r0,
+          width,
+        ),
+      ),
     );
     return ds;
   });
   register(FUSED_KERNELS.crossEntropy, (k, b, inputs, attrs) => {
     const logits = need(inputs, 'logits');
-    const labels = need(inputs, 'labels');
     const [rows, vocab] = logits.shape as [number, number];
     const loss = b.makeOutput([rows], 'float32');
     const lse = b.makeOutput([rows], 'float32');
-    const bad = k.crossEntropyForward(
-      heapOffset(b, logits),
-      heapOffset(b, labels),
-      heapOffset(b, loss),
-      heapOffset(b, lse),
-      rows,
-      vocab,
-      attrs.labelSmoothing as number,
-      attrs.zLoss as number,
-    );
+    const [px, pl, ploss, plse] = [logits, need(inputs, 'labels'), loss, lse].map((t) =>
+      heapOffset(b, t),
+    ) as [number, number, number, number];
+    const [smoothing, zLoss] = [attrs.labelSmoothing as number, attrs.zLoss as number];
+    const bad = runFused(b, k, rows * vocab, (threads) =>
+      perBlock(rows, threads, (r0, r1) =>
+        call(
+          'crossEntropyForward',
+          rowAt(px, r0, vocab),
+          rowAt(pl, r0, 1),
+          rowAt(ploss, r0, 1),
+          rowAt(plse, r0, 1),
+          r1 - r0,
+          vocab,
+          smoothing,
+          zLoss,
+        ),
+      ),
+    ).reduce((x, y) => x + y, 0);
     if (bad > 0) {
       tf.engine().backend.disposeData(loss.dataId);
       tf.engine().backend.disposeData(lse.dataId);
@@ -282,21 +384,31 @@ function registerAll(): void {
   register(FUSED_KERNELS.crossEntropyGrad, (k, b, inputs, attrs) => {
     const logits = need(inputs, 'logits');
     const labels = need(inputs, 'labels');
-    const lse = need(inputs, 'lse');
-    const dLoss = need(inputs, 'dLoss');
     const [rows, vocab] = logits.shape as [number, number];
     const grad = b.makeOutput([rows, vocab], 'float32');
-    const dy = b.typedArrayFromHeap(dLoss)[0]!;
-    k.crossEntropyBackward(
-      heapOffset(b, logits),
-      heapOffset(b, labels),
-      heapOffset(b, lse),
-      heapOffset(b, grad),
-      rows,
-      vocab,
-      attrs.labelSmoothing as number,
-      attrs.zLoss as number,
-      dy,
+    const c = perLabelScale(b, labels, b.typedArrayFromHeap(need(inputs, 'dLoss'))[0]!);
+    const [px, pl, plse, pg] = [logits, labels, need(inputs, 'lse'), grad].map((t) => heapOffset(b, t)) as [
+      number,
+      number,
+      number,
+      number,
+    ];
+    const [smoothing, zLoss] = [attrs.labelSmoothing as number, attrs.zLoss as number];
+    runFused(b, k, rows * vocab, (threads) =>
+      perBlock(rows, threads, (r0, r1) =>
+        call(
+          'crossEntropyBackward',
+          rowAt(px, r0, vocab),
+          rowAt(pl, r0, 1),
+          rowAt(plse, r0, 1),
+          rowAt(pg, r0, vocab),
+          r1 - r0,
+          vocab,
+          smoothing,
+          zLoss,
+          c,
+        ),
+      ),
     );
     return grad;
   });
@@ -342,12 +454,17 @@ function warmUp(k: FusedExports, backend: WasmBackendInternals): void {
   });
 }
 
-/** Registers this module's kernels on the wasm backend; false when they could not be installed. */
-export async function installFusedKernels(backend: WasmBackendInternals): Promise<boolean> {
-  const exports = await instantiateKernelModule<FusedExports>(backend, wasmBase64);
-  if (exports === undefined) return false;
-  warmUp(exports, backend);
-  fused = { exports, backend };
+/**
+ * Registers this module's kernels on the wasm backend; resolves to the compiled module (for the thread
+ * pool's workers), or undefined when the kernels could not be installed.
+ */
+export async function installFusedKernels(
+  backend: WasmBackendInternals,
+): Promise<WebAssembly.Module | undefined> {
+  const loaded = await loadKernelModule<FusedExports>(backend, wasmBase64);
+  if (loaded === undefined) return undefined;
+  warmUp(loaded.exports, backend);
+  fused = { exports: loaded.exports, backend };
   registerAll();
-  return true;
+  return loaded.module;
 }

@@ -4,7 +4,7 @@
  */
 import { currentPool } from '../../threads/index';
 import { DEFAULT_STALL_MS } from '../../threads/pool';
-import { GEMM_ENTRY_WORDS } from '../../threads/worker-source';
+import { ENTRY_WORDS, GEMM_OP } from '../../threads/worker-source';
 import type { GemmExports, GemmSpec } from './gemm';
 import { splitGemm } from './gemm-split';
 import { withScratch, type WasmBackendInternals } from './runtime';
@@ -63,7 +63,7 @@ export function runGemmThreaded(
     roundScratch(list.reduce((most, p) => Math.max(most, g.gemmScratchBytes(p.m, p.n, spec.k)), 0)),
   );
   const entries = parts.reduce((sum, list, t) => sum + (t === 0 ? 0 : list.length), 0);
-  const tableBytes = roundScratch(entries * GEMM_ENTRY_WORDS * 4);
+  const tableBytes = roundScratch(entries * ENTRY_WORDS * 4);
   const total = tableBytes + scratchBytes.reduce((x, y) => x + y, 0);
   withScratch(backend, total, (block) => {
     // Views of the heap are taken after the allocation, which may have grown it.
@@ -81,20 +81,21 @@ export function runGemmThreaded(
       jobs.push({ pointer: entry, count: list.length });
       for (const p of list) {
         const w = entry >>> 2;
-        heap[w] = aBase + 4 * p.a;
-        heap[w + 1] = bBase + 4 * p.b;
-        heap[w + 2] = cBase + 4 * p.c;
-        heap[w + 3] = scratchOf[t]!;
-        heap[w + 4] = p.m;
-        heap[w + 5] = p.n;
-        heap[w + 6] = spec.k;
-        heap[w + 7] = spec.lda;
-        heap[w + 8] = spec.ldb;
-        heap[w + 9] = spec.ldc;
-        heap[w + 10] = spec.transA ? 1 : 0;
-        heap[w + 11] = spec.transB ? 1 : 0;
-        heap[w + 12] = 0;
-        entry += GEMM_ENTRY_WORDS * 4;
+        heap[w] = GEMM_OP;
+        heap[w + 1] = aBase + 4 * p.a;
+        heap[w + 2] = bBase + 4 * p.b;
+        heap[w + 3] = cBase + 4 * p.c;
+        heap[w + 4] = scratchOf[t]!;
+        heap[w + 5] = p.m;
+        heap[w + 6] = p.n;
+        heap[w + 7] = spec.k;
+        heap[w + 8] = spec.lda;
+        heap[w + 9] = spec.ldb;
+        heap[w + 10] = spec.ldc;
+        heap[w + 11] = spec.transA ? 1 : 0;
+        heap[w + 12] = spec.transB ? 1 : 0;
+        heap[w + 13] = 0;
+        entry += ENTRY_WORDS * 4;
       }
     }
     // A worker slower than 0.1 GFLOP/s on its share, and past two minutes, is taken for dead.

@@ -6,12 +6,11 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
-import { enableThreads, gemmFusedMultiplyAdd, setGemmFusedMultiplyAdd } from '../../threads/index';
+import { gemmFusedMultiplyAdd, setGemmFusedMultiplyAdd } from '../../threads/index';
 import { wasmBase64 as relaxedWasmBase64 } from './generated/gemm-relaxed';
 import { wasmBase64 as plainWasmBase64 } from './generated/gemm';
 import { runGemmThreaded } from './gemm-threaded';
 import {
-  backendMemoryIsShared,
   heapOffset,
   kernelModuleBytes,
   loadKernelModule,
@@ -312,29 +311,22 @@ export function relaxedSimdSupported(): boolean {
 export interface GemmInstallOptions {
   /** Use the fused multiply-add variant: `'auto'` (default) when the engine validates it. */
   fusedMultiplyAdd?: boolean | 'auto';
-  /** Why the heap is not shared, when it is not (reported by `threadStatus`). */
-  unsharedReason?: string;
 }
 
 /**
- * Registers this module's kernels on the wasm backend and hands the module to the thread pool when
- * the heap is shared; false when they could not be installed.
+ * Registers this module's kernels on the wasm backend; resolves to the compiled module (for the
+ * thread pool's workers), or undefined when the kernels could not be installed.
  */
 export async function installGemmKernels(
   backend: WasmBackendInternals,
   options: GemmInstallOptions = {},
-): Promise<boolean> {
+): Promise<WebAssembly.Module | undefined> {
   const wantFma = options.fusedMultiplyAdd ?? 'auto';
   const fma = wantFma === 'auto' ? relaxedSimdSupported() : wantFma;
   const loaded = await loadKernelModule<GemmExports>(backend, fma ? relaxedWasmBase64 : plainWasmBase64);
-  if (loaded === undefined) return false;
+  if (loaded === undefined) return undefined;
   gemmExports = loaded.exports;
   setGemmFusedMultiplyAdd(fma);
-  const backendShared = backendMemoryIsShared(backend);
-  await enableThreads(
-    backendShared ? { module: loaded.module, memory: loaded.memory } : undefined,
-    options.unsharedReason ?? 'the wasm heap is not shared memory',
-  );
   replaceWasmKernel(tf.BatchMatMul, (fallback) => (args) => {
     const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
     const attrs = args.attrs as NamedAttrMap & { transposeA: boolean; transposeB: boolean };
@@ -351,5 +343,5 @@ export async function installGemmKernels(
     const { p, v } = args.inputs as { p: TensorInfo; v: TensorInfo };
     return headContext(backend, p, v, args.attrs as NamedAttrMap);
   });
-  return true;
+  return loaded.module;
 }

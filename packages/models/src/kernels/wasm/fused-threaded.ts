@@ -1,0 +1,113 @@
+/**
+ * The fused kernels split over the thread pool (`threads/`). Every fused kernel is independent per
+ * row (the norms, softmax and cross-entropy) or per element (activations), except the norm's weight
+ * gradient, a sum over rows that is split by columns instead: each output element is computed by one
+ * thread, by the same code, in the same order, so the results are the same bits on any thread count.
+ */
+import { currentPool } from '../../threads/index';
+import { ENTRY_WORDS, FUSED_OPS, RESULT_WORD, fusedOp, type FusedOpName } from '../../threads/worker-source';
+import { withScratch, type WasmBackendInternals } from './runtime';
+
+/** One call of a fused module function: its name and arguments (types as in `FUSED_OPS`). */
+export interface FusedCall {
+  name: FusedOpName;
+  args: number[];
+}
+
+/** The calls of each thread (the caller's first), given the thread count. */
+export type FusedPlan = (threads: number) => FusedCall[][];
+
+/**
+ * Below this many elements a fused kernel runs on the calling thread: waking a worker costs ~50-80 µs
+ * here, and these kernels run at about 1-3 ns per element (`bench/thread-break-even.ts --fused`).
+ */
+export const MIN_PARALLEL_ELEMENTS = 2 ** 16;
+
+let minParallelElements = MIN_PARALLEL_ELEMENTS;
+let threadedCalls = 0;
+
+/** Test and benchmark hook: the element count from which fused kernels are split. */
+export function setMinParallelElements(elements: number): void {
+  minParallelElements = elements;
+}
+
+/** Test hook: how many fused kernels have run split over the pool so far. */
+export function threadedFusedCalls(): number {
+  return threadedCalls;
+}
+
+/** `[start, end)` blocks of `total` for each thread, each a multiple of `align` but the last. */
+export function blocks(total: number, threads: number, align = 1): [number, number][] {
+  const units = Math.ceil(total / align);
+  const out: [number, number][] = [];
+  for (let t = 0; t < threads; t++) {
+    const start = Math.min(total, Math.floor((units * t) / threads) * align);
+    const end = Math.min(total, Math.floor((units * (t + 1)) / threads) * align);
+    out.push([start, end]);
+  }
+  return out;
+}
+
+/** A call. */
+export function call(name: FusedOpName, ...args: number[]): FusedCall {
+  return { name, args };
+}
+
+type Callable = Record<FusedOpName, (...args: number[]) => number | void>;
+
+/**
+ * Runs a kernel's `plan` and returns each call's result (the caller's calls first, then each worker's):
+ * over the pool when there is one and the kernel covers `elements` >= `MIN_PARALLEL_ELEMENTS`, else the
+ * one-thread plan on the calling thread.
+ */
+export function runFused(
+  backend: WasmBackendInternals,
+  exports: object,
+  elements: number,
+  plan: FusedPlan,
+): number[] {
+  const fns = exports as Callable;
+  const local = (calls: readonly FusedCall[]) => calls.map((c) => Number(fns[c.name](...c.args) ?? 0));
+  const pool = currentPool();
+  if (pool === undefined || elements < minParallelElements) return local(plan(1)[0]!);
+  const parts = plan(pool.size + 1);
+  const entries = parts.slice(1).reduce((n, list) => n + list.length, 0);
+  if (entries === 0) return local(parts[0]!);
+  threadedCalls++;
+  return withScratch(backend, entries * ENTRY_WORDS * 4, (block) => {
+    // Views of the heap are taken after the allocation, which may have grown it.
+    const memory = backend.wasm.asm!.memory!.buffer;
+    const words = new Uint32Array(memory);
+    const floats = new Float32Array(memory);
+    const jobs = [];
+    let entry = block;
+    for (const list of parts.slice(1)) {
+      jobs.push({ pointer: entry, count: list.length });
+      for (const c of list) {
+        const w = entry >>> 2;
+        const op = fusedOp(c.name);
+        const types = FUSED_OPS[op - 1]![1];
+        words[w] = op;
+        c.args.forEach((value, a) => {
+          if (types[a] === 'f') floats[w + 1 + a] = value;
+          else words[w + 1 + a] = value;
+        });
+        entry += ENTRY_WORDS * 4;
+      }
+    }
+    pool.dispatch(jobs);
+    let own: number[];
+    try {
+      own = local(parts[0]!);
+    } finally {
+      // The workers read the block: it is freed only after they are done.
+      pool.wait();
+    }
+    const results = new Int32Array(backend.wasm.asm!.memory!.buffer);
+    const theirs = Array.from(
+      { length: entries },
+      (_, i) => results[(block >>> 2) + i * ENTRY_WORDS + RESULT_WORD]!,
+    );
+    return [...own, ...theirs];
+  });
+}
