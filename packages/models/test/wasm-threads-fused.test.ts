@@ -11,8 +11,8 @@ import { computeCausalGradients } from '../src/causal/gradients';
 import { gatedActivation, gatedActivationGrads } from '../src/kernels/activations';
 import { rmsNormForward, rmsNormGrads } from '../src/kernels/rmsNorm';
 import { maskedSoftmax, softmaxGrad } from '../src/kernels/softmax';
+import { blocks } from '../src/kernels/wasm/fused-split';
 import {
-  blocks,
   MIN_PARALLEL_ELEMENTS,
   setMinParallelElements,
   threadedFusedCalls,
@@ -120,20 +120,23 @@ describe('threaded fused kernels on the wasm backend', () => {
     [7, 13],
     [37, 512],
     [64, 6],
-  ])('RMSNorm forward [%i, %i]: the same bits, split by rows (the gradient stays on one thread)', async (rows, d) => {
-    const xs = uniformFloats(rows * d, rows + d, -3, 3);
-    const ws = uniformFloats(d, 5, 0.5, 1.5);
-    const dys = uniformFloats(rows * d, 11);
-    const r = await onTwoAndOne(() => {
-      const x = tf.tensor2d(xs, [rows, d]);
-      const w = tf.tensor1d(ws);
-      const f = rmsNormForward(x, w, 1e-6);
-      const g = rmsNormGrads(tf.tensor2d(dys, [rows, d]), x, w, f.r);
-      return [f.y, f.r, g.dx, g.dw];
-    });
-    expect(r.split).toBe(1);
-    expectSameBits(r);
-  });
+  ])(
+    'RMSNorm forward [%i, %i]: the same bits, split by rows (the gradient stays on one thread)',
+    async (rows, d) => {
+      const xs = uniformFloats(rows * d, rows + d, -3, 3);
+      const ws = uniformFloats(d, 5, 0.5, 1.5);
+      const dys = uniformFloats(rows * d, 11);
+      const r = await onTwoAndOne(() => {
+        const x = tf.tensor2d(xs, [rows, d]);
+        const w = tf.tensor1d(ws);
+        const f = rmsNormForward(x, w, 1e-6);
+        const g = rmsNormGrads(tf.tensor2d(dys, [rows, d]), x, w, f.r);
+        return [f.y, f.r, g.dx, g.dw];
+      });
+      expect(r.split).toBe(1);
+      expectSameBits(r);
+    },
+  );
 
   it.each([
     ['gelu_new', true],

@@ -36,18 +36,6 @@ export function threadedFusedCalls(): number {
   return threadedCalls;
 }
 
-/** `[start, end)` blocks of `total` for each thread, each a multiple of `align` but the last. */
-export function blocks(total: number, threads: number, align = 1): [number, number][] {
-  const units = Math.ceil(total / align);
-  const out: [number, number][] = [];
-  for (let t = 0; t < threads; t++) {
-    const start = Math.min(total, Math.floor((units * t) / threads) * align);
-    const end = Math.min(total, Math.floor((units * (t + 1)) / threads) * align);
-    out.push([start, end]);
-  }
-  return out;
-}
-
 /** A call. */
 export function call(name: FusedOpName, ...args: number[]): FusedCall {
   return { name, args };

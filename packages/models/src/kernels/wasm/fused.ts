@@ -7,7 +7,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { wasmBase64 } from './generated/fused';
-import { blocks, call, runFused, type FusedCall } from './fused-threaded';
+import { blocks, perBlock, rowAt, softmaxRuns } from './fused-split';
+import { call, runFused } from './fused-threaded';
 import { hasKernel, heapOffset, loadKernelModule, replaceWasmKernel, withScratch } from './runtime';
 import type { WasmBackendInternals } from './runtime';
 
@@ -152,62 +153,6 @@ function broadcastStrides(t: TensorInfo | undefined): [number, number, number] {
   if (t === undefined) return [0, 0, 0];
   const [d0, d1, d2, d3] = t.shape as [number, number, number, number];
   return [d0 === 1 ? 0 : d1 * d2 * d3, d1 === 1 ? 0 : d2 * d3, d2 === 1 ? 0 : d3];
-}
-
-/** Byte offset of row `row` of a float32 or int32 matrix with `width` columns. */
-const rowAt = (base: number, row: number, width: number): number => base + 4 * row * width;
-
-/** Each thread's calls: `make(start, end)` for its block of `total` rows (or elements), if any. */
-function perBlock(
-  total: number,
-  threads: number,
-  make: (start: number, end: number) => FusedCall,
-  align = 1,
-): FusedCall[][] {
-  return blocks(total, threads, align).map(([start, end]) => (end > start ? [make(start, end)] : []));
-}
-
-/**
- * The softmax's calls for rows [start, end) of the [b·h·q] rows: one call per run of rows inside one
- * (i0, i1) pair, as a [1, 1, run] softmax whose bias and mask pointers start at that run's first row.
- */
-function softmaxRuns(
-  start: number,
-  end: number,
-  [h, q, k]: [number, number, number],
-  [s, bias, mask, p]: [number, number, number, number],
-  bs: [number, number, number],
-  ms: [number, number, number],
-): FusedCall[] {
-  const calls: FusedCall[] = [];
-  for (let row = start; row < end;) {
-    const pair = Math.floor(row / q);
-    const [i0, i1, i2] = [Math.floor(pair / h), pair % h, row % q];
-    const run = Math.min(end, (pair + 1) * q) - row;
-    const at = (base: number, st: [number, number, number]) =>
-      base === 0 ? 0 : base + 4 * (i0 * st[0] + i1 * st[1] + i2 * st[2]);
-    calls.push(
-      call(
-        'maskedSoftmax',
-        rowAt(s, row, k),
-        at(bias, bs),
-        at(mask, ms),
-        rowAt(p, row, k),
-        1,
-        1,
-        run,
-        k,
-        0,
-        0,
-        bs[2],
-        0,
-        0,
-        ms[2],
-      ),
-    );
-    row += run;
-  }
-  return calls;
 }
 
 /** dLoss / (labels that are not -100, at least 1), in float32 as the kernel computed it. */
