@@ -48,6 +48,18 @@ function canBlock(control: Int32Array): boolean {
 /** How long `wait` waits for a worker's share by default before taking the worker for dead. */
 export const DEFAULT_STALL_MS = 120_000;
 
+let shortestStallMs = DEFAULT_STALL_MS;
+
+/** The least time a worker gets for a share before it is taken for dead (`DEFAULT_STALL_MS`). */
+export function stallMs(): number {
+  return shortestStallMs;
+}
+
+/** Test hook: shortens (or restores) `stallMs`, so that a test of a dead worker need not wait minutes. */
+export function setStallMs(ms: number): void {
+  shortestStallMs = ms;
+}
+
 export class KernelPool {
   private readonly control: Int32Array;
   private readonly blocking: boolean;
@@ -116,14 +128,14 @@ export class KernelPool {
 
   /**
    * Starts `jobs[i]` on worker `i` (a job with no entries leaves that worker asleep); `wait` gives the
-   * workers `stallMs` to finish before it takes one for dead.
+   * workers `stall` milliseconds (default `stallMs()`) to finish before it takes one for dead.
    */
-  dispatch(jobs: readonly WorkerJob[], stallMs = DEFAULT_STALL_MS): void {
+  dispatch(jobs: readonly WorkerJob[], stall = stallMs()): void {
     if (this.stopped) throw new Error('kernel pool is stopped');
     if (this.pending !== 0) throw new Error('kernel pool: dispatch while a job is running');
     if (jobs.length > this.workers.length) throw new Error('kernel pool: more jobs than workers');
     this.generation = (this.generation + 1) | 0;
-    this.deadline = Date.now() + stallMs;
+    this.deadline = Date.now() + stall;
     const c = this.control;
     for (let i = 0; i < jobs.length; i++) {
       const job = jobs[i]!;

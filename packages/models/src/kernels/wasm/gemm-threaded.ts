@@ -3,7 +3,7 @@
  * job table the workers read. The split itself is `gemm-split.ts`; the kernel bindings are `gemm.ts`.
  */
 import { currentPool } from '../../threads/index';
-import { DEFAULT_STALL_MS } from '../../threads/pool';
+import { stallMs } from '../../threads/pool';
 import { ENTRY_WORDS, GEMM_OP } from '../../threads/worker-source';
 import type { GemmExports, GemmSpec } from './gemm';
 import { splitGemm } from './gemm-split';
@@ -99,7 +99,7 @@ export function runGemmThreaded(
       }
     }
     // A worker slower than 0.1 GFLOP/s on its share, and past two minutes, is taken for dead.
-    pool.dispatch(jobs, Math.max(DEFAULT_STALL_MS, flops / threads / 1e5));
+    pool.dispatch(jobs, Math.max(stallMs(), flops / threads / 1e5));
     try {
       for (const p of parts[0]!) {
         g.gemm(
