@@ -12,7 +12,7 @@ import {
   showEvaluation,
   sizesText,
 } from './evaluate';
-import { downloadLinks, pickDirectory, readFiles } from './files';
+import { downloadLinks, droppedFiles, pickDirectory, readFiles, type NamedFiles } from './files';
 import { flanFamilySpec, wireTemplateControls } from './templates-file';
 
 const worker = new Worker(new URL('../worker/main.ts', import.meta.url), { type: 'module' });
@@ -38,32 +38,40 @@ $('model-form').addEventListener('submit', (e) => {
   e.preventDefault();
   load({ kind: 'url', url: value('model-url') });
 });
-$('model-files').addEventListener('change', async () => {
-  const files = $<HTMLInputElement>('model-files').files;
-  if (files?.length) load({ kind: 'files', label: 'local files', files: await readFiles(files) });
-});
-$('pick-dir').addEventListener('click', async () => {
+/** Loads files the user gave once they are read; a file that cannot be read is named in the model section. */
+async function loadGiven(given: Promise<{ label: string; files: NamedFiles } | undefined>): Promise<void> {
   try {
-    const picked = await pickDirectory();
-    if (picked) load({ kind: 'files', ...picked });
+    const source = await given;
+    if (source) load({ kind: 'files', ...source });
   } catch (error) {
     setText('model-error', (error as Error).message);
   }
+}
+$('model-files').addEventListener('change', () => {
+  const files = $<HTMLInputElement>('model-files').files;
+  if (files?.length) void loadGiven(readFiles(files).then((f) => ({ label: 'local files', files: f })));
 });
+// A cancelled picker gives undefined: nothing happens, as when a file dialog is closed.
+$('pick-dir').addEventListener('click', () => void loadGiven(pickDirectory()));
 const drop = $('drop-zone');
 drop.addEventListener('dragover', (e) => {
   e.preventDefault();
   drop.classList.add('over');
 });
-drop.addEventListener('dragleave', () => drop.classList.remove('over'));
-drop.addEventListener('drop', async (e) => {
+// Leaving the zone, not moving onto one of its controls.
+drop.addEventListener('dragleave', (e) => {
+  if (!drop.contains(e.relatedTarget as Node | null)) drop.classList.remove('over');
+});
+drop.addEventListener('drop', (e) => {
   e.preventDefault();
   drop.classList.remove('over');
-  const files = e.dataTransfer?.files;
-  if (files?.length) load({ kind: 'files', label: 'dropped files', files: await readFiles(files) });
+  if (e.dataTransfer) void loadGiven(droppedFiles(e.dataTransfer));
 });
 drop.addEventListener('keydown', (e) => {
-  if (e.key === 'Enter' || e.key === ' ') $('model-files').click();
+  // The zone itself only: Enter on its button or file input is theirs, not a second chooser.
+  if (e.target !== drop || (e.key !== 'Enter' && e.key !== ' ')) return;
+  e.preventDefault(); // Space would scroll the page too
+  $('model-files').click();
 });
 
 let backendRows: [string, string][] = [];
