@@ -16,11 +16,20 @@ export async function readFiles(files: Iterable<File>): Promise<NamedFiles> {
   return out;
 }
 
-/** The files directly in `dir` (not its subdirectories), by name. */
+/**
+ * Files of a checkpoint directory the loaders can use: configs and tokenizer JSON, safetensors weights
+ * (shards included), SentencePiece models, chat templates, BPE merges. A clone of a Hugging Face repo
+ * often also holds the same weights as `pytorch_model.bin`, `tf_model.h5`, `flax_model.msgpack` or
+ * ONNX files, gigabytes the page would read into memory for nothing.
+ */
+export const USABLE_FILE = /\.(json|safetensors|model|jinja|txt)$/;
+
+/** The usable files ({@link USABLE_FILE}) directly in `dir` (not its subdirectories), by name. */
 export async function readDirectory(dir: FileSystemDirectoryHandle): Promise<NamedFiles> {
   const files: File[] = [];
   for await (const entry of (dir as unknown as { values(): AsyncIterable<FileSystemHandle> }).values())
-    if (entry.kind === 'file') files.push(await (entry as FileSystemFileHandle).getFile());
+    if (entry.kind === 'file' && USABLE_FILE.test(entry.name))
+      files.push(await (entry as FileSystemFileHandle).getFile());
   return readFiles(files);
 }
 
