@@ -16,11 +16,11 @@ import { downloadLinks, droppedFiles, pickDirectory, readFiles, type NamedFiles 
 import { flanFamilySpec, wireTemplateControls } from './templates-file';
 
 const worker = new Worker(new URL('../worker/main.ts', import.meta.url), { type: 'module' });
-const send = (r: Request) => {
+const send = (r: Request, transfer: Transferable[] = []) => {
   for (const area of ['model', 'data', 'train', 'generate', 'export'] as const) {
     if (areaOf(r) === area) setText(`${area}-error`, '');
   }
-  worker.postMessage(r);
+  worker.postMessage(r, transfer);
 };
 const areaOf = (r: Request) => (r.type === 'load' ? 'model' : r.type === 'preview' ? 'data' : r.type);
 const chart = new LossChart($('loss-chart'));
@@ -32,7 +32,12 @@ function load(source: Extract<Request, { type: 'load' }>['source']): void {
   setText('model-info', '');
   setText('download-status', 'loading…');
   const threads = value('threads') === '' ? undefined : num('threads');
-  send({ type: 'load', backend: value('backend') as never, ...(threads ? { threads } : {}), source });
+  // Local files' bytes move to the worker (transferred, not copied: a checkpoint is not held twice).
+  const transfer = source.kind === 'files' ? Object.values(source.files) : [];
+  send(
+    { type: 'load', backend: value('backend') as never, ...(threads ? { threads } : {}), source },
+    transfer,
+  );
 }
 $('model-form').addEventListener('submit', (e) => {
   e.preventDefault();
