@@ -1,8 +1,9 @@
 /**
- * The fused kernels split over the thread pool (`threads/`). Every fused kernel is independent per
- * row (the norms, softmax and cross-entropy) or per element (activations), except the norm's weight
- * gradient, a sum over rows that is split by columns instead: each output element is computed by one
- * thread, by the same code, in the same order, so the results are the same bits on any thread count.
+ * The fused kernels split over the thread pool (`threads/`). The norm, softmax and cross-entropy are
+ * independent per row and the activations per element, so each output element is computed by one
+ * thread, by the same code, in the same order: the same bits on any thread count. (RMSNorm's gradient,
+ * whose weight gradient sums over every row, stays on the calling thread.) How each kernel is cut is
+ * `fused-split.ts`.
  */
 import { currentPool } from '../../threads/index';
 import { ENTRY_WORDS, FUSED_OPS, RESULT_WORD, fusedOp, type FusedOpName } from '../../threads/worker-source';
