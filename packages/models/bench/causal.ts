@@ -1,35 +1,46 @@
 /**
- * The decoder-only benchmark: a SmolLM2-135M-shaped Llama (hidden 576, 30 layers, 9 heads, 3 kv
- * heads, intermediate 1536, vocab 49152, tied), random weights made here and saved once, so both
- * engines read the same file:
+ * The decoder-only benchmark (also run by `npm run bench`): a SmolLM2-135M-shaped Llama (hidden 576,
+ * 30 layers, 9 heads, 3 kv heads, intermediate 1536, vocab 49152, tied), random weights made here and
+ * saved once (HF layout), so every engine reads the same file:
  *
- *   ours     CausalLMModel on tfjs-backend-wasm (one thread, as tfjs runs it in Node)
- *   PyTorch  the plain Llama of peers/causal_llama.py on Debian's python3-torch, CPU, one thread
+ *   ours     CausalLMModel on tfjs-backend-wasm (engines/causal-ours.ts)
+ *   PyTorch  the plain Llama of peers/causal_llama.py on Debian's python3-torch, CPU
+ *   ORT-web  onnxruntime-web's WASM backend (what transformers.js runs) on the graph that
+ *            peers/causal_export_onnx.py exports from the PyTorch Llama (engines/causal-ort.ts)
  *
- * Measures prefill (batch 1 × 256 tokens, logits of the last position), greedy decoding with the
- * KV cache (32 steps after that prompt) and a full-parameter training step's forward and backward
- * (batch 2 × 128, no optimizer). Reports tokens/s by wall clock and by the process's CPU
- * time (the machine is shared: CPU-time ratios are the comparable figure), and the load average.
+ * Measures prefill (batch 1 × 256 tokens, logits of the last position), greedy decoding with the KV
+ * cache (32 steps after that prompt), and a training step's forward and backward at batch 8 × 256
+ * (no optimizer), all parameters and LoRA (r 8 on q_proj and v_proj, PEFT's Llama default). Ours
+ * retries a step that exhausts the 4 GiB wasm heap with activation recomputation, then at half the
+ * batch. Each engine and phase runs in its own process (its peak RSS is its own), with the same
+ * thread count. Reports tokens/s by the process's CPU time and by wall clock, and the load average
+ * (the machine is shared: CPU-time ratios are the comparable figure).
  *
- *   cd packages/models && npx tsx bench/causal.ts            (BENCH_QUICK=1: fewer repetitions;
- *                                                             BENCH_THREADS=N: N threads each, default 1)
- *   npx tsx bench/causal.ts --engine ours SPEC_JSON          (one engine, one JSON line; used by the above)
+ * Before measuring, the PyTorch peer is checked against llama-tiny's reference logits and the
+ * exported graph against its greedy tokens under onnxruntime-web.
+ *
+ *   cd packages/models && npx tsx bench/causal.ts
+ *   BENCH_QUICK=1      one timed run each, for trying the harness out (results.md is not written)
+ *   BENCH_THREADS=N    N threads in every engine (default 1)
+ *   BENCH_WORKDIR=DIR  keep the model, adapter, graph and spec in DIR (reused when there)
+ *
+ * Prints a markdown report; a full run (not quick) also writes it to bench/causal-results.md.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sharedFile, uniformFloats } from '@flan-ts/test-support';
-import * as tf from '@tensorflow/tfjs-core';
+import { format } from 'prettier';
 import { initBackend } from '../src/backend/index';
 import { parseCausalConfig } from '../src/causal/config';
-import { computeCausalGradients } from '../src/causal/gradients';
 import { CausalLMModel } from '../src/causal/model';
 import { expectedCausalTensors } from '../src/causal/parameters';
-import { loadCausalLM } from '../src/checkpoint/node/causal';
 import { saveCausalLM } from '../src/checkpoint/node/save-causal';
-import type { DecoderCache } from '../src/t5/interface';
+import { serializeSafetensors, type NamedFloat32Tensor } from '../src/checkpoint/safetensors';
+import type { CausalResult, CausalSpec, TrainMode } from './causal-spec';
+import { machineInfo, rate, type Clock } from './report';
 
 const SMOLLM2_135M = {
   model_type: 'llama',
@@ -48,133 +59,95 @@ const SMOLLM2_135M = {
   pad_token_id: 0,
 };
 
-interface Spec {
-  modelDir: string;
-  /** Compute threads of each engine (ours: the wasm kernels' pool; PyTorch: intra-op threads). */
-  threads: number;
-  promptIds: number[];
-  /** The training batch (each row's tokens are its labels). */
-  trainIds: number[][];
-  trainRepeats: number;
-  decodeSteps: number;
-  warmup: number;
-  repeats: number;
-}
-
-interface Timing {
-  wall_s: number[];
-  cpu_s: number[];
-}
-
-interface EngineResult {
-  prefill: Timing;
-  decode: Timing;
-  train: Timing;
-  peak_rss_bytes: number;
-}
+const PROMPT_LEN = 256;
+const DECODE_STEPS = 32;
+const TRAIN_BATCH = 8;
+const TRAIN_LEN = 256;
+/** PEFT's LoraConfig defaults (r 8, lora_alpha 8) on its Llama target modules. */
+const LORA = { r: 8, alpha: 8, targets: ['q_proj', 'v_proj'] };
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
 const packageDir = dirname(benchDir);
+const repoRoot = dirname(dirname(packageDir));
+const PYTHON = '/usr/bin/python3';
+const quick = process.env.BENCH_QUICK === '1';
+const threads = Number(process.env.BENCH_THREADS ?? 1);
+const keepDir = process.env.BENCH_WORKDIR;
+// The Python peers run from the source tree: leave no __pycache__ behind in it.
+process.env.PYTHONDONTWRITEBYTECODE = '1';
+
 const log = (m: string) => process.stderr.write(`[bench causal] ${m}\n`);
 
-async function timed(fn: () => Promise<void>, warmup: number, repeats: number): Promise<Timing> {
-  for (let i = 0; i < warmup; i++) await fn();
-  const out: Timing = { wall_s: [], cpu_s: [] };
-  for (let i = 0; i < repeats; i++) {
-    const wall = performance.now();
-    const cpu = process.cpuUsage();
-    await fn();
-    const used = process.cpuUsage(cpu);
-    out.cpu_s.push((used.user + used.system) / 1e6);
-    out.wall_s.push((performance.now() - wall) / 1000);
-  }
-  return out;
-}
-
-/** Ours, in this process: prefill and cached greedy decoding. */
-async function runOurs(spec: Spec): Promise<EngineResult> {
-  await initBackend('wasm', { threads: spec.threads });
-  const model = await loadCausalLM(spec.modelDir);
-  const n = spec.promptIds.length;
-  const prompt = tf.tensor2d([spec.promptIds], [1, n], 'int32');
-  const prefill = async (): Promise<{ token: number; cache: DecoderCache }> => {
-    const { logits, cache } = model.decode({ inputIds: prompt }, undefined, { lastPositionOnly: true });
-    const token = (await tf.argMax(logits, -1).data())[0]!;
-    logits.dispose();
-    return { token, cache };
-  };
-  const result: Partial<EngineResult> = {};
-  result.prefill = await timed(
-    async () => {
-      (await prefill()).cache.dispose();
-    },
-    spec.warmup,
-    spec.repeats,
-  );
-  const start = await prefill();
-  result.decode = await timed(
-    async () => {
-      let { token } = start;
-      let cache = start.cache;
-      for (let s = 0; s < spec.decodeSteps; s++) {
-        const next = tf.tidy(() => {
-          const r = model.decode(
-            {
-              inputIds: tf.tensor2d([[token]], [1, 1], 'int32'),
-              positionIds: tf.tensor2d([[n + s]], [1, 1], 'int32'),
-            },
-            cache,
-            { lastPositionOnly: true },
-          );
-          return { id: tf.argMax(r.logits, -1), cache: r.cache as unknown as tf.TensorContainer };
-        }) as unknown as { id: tf.Tensor; cache: DecoderCache };
-        token = (await next.id.data())[0]!;
-        next.id.dispose();
-        if (cache !== start.cache) cache.dispose();
-        cache = next.cache;
-      }
-      if (cache !== start.cache) cache.dispose();
-    },
-    spec.warmup,
-    spec.repeats,
-  );
-  start.cache.dispose();
-  prompt.dispose();
-  const inputIds = tf.tensor2d(spec.trainIds, undefined, 'int32');
-  result.train = await timed(
-    async () => {
-      const { loss, grads } = computeCausalGradients(model, { inputIds, labels: inputIds });
-      await loss.data();
-      tf.dispose([loss, ...grads.values()]);
-    },
-    1,
-    spec.trainRepeats,
-  );
-  inputIds.dispose();
-  model.dispose();
-  return { ...(result as EngineResult), peak_rss_bytes: process.resourceUsage().maxRSS * 1024 };
-}
-
-function runJson<T>(command: string, args: string[], threads = 1): T {
+/** Runs a command, streaming its stderr; returns its last stdout line parsed as JSON, or an error. */
+function runJson<T>(command: string, args: string[], timeoutS: number): { value?: T; error?: string } {
+  const started = performance.now();
   const child = spawnSync(command, args, {
     cwd: packageDir,
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
     maxBuffer: 64 * 1024 * 1024,
-    env: {
-      ...process.env,
-      OMP_NUM_THREADS: String(threads),
-      OPENBLAS_NUM_THREADS: String(threads),
-      PYTHONDONTWRITEBYTECODE: '1',
-    },
+    timeout: timeoutS * 1000,
+    // Debian's torch runs its matmuls in the system BLAS (OpenBLAS): the same thread count there.
+    env: { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) },
   });
-  if (child.status !== 0) throw new Error(`${command} ${args.join(' ')} exited with ${child.status}`);
-  const lines = child.stdout.trim().split('\n');
-  return JSON.parse(lines[lines.length - 1]!) as T;
+  log(
+    `${[command, ...args].map((a) => a.replace(packageDir + '/', '')).join(' ')}: ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
+  const last = child.stdout?.trim().split('\n').pop() ?? '';
+  if (child.status === 0 && last.startsWith('{')) {
+    try {
+      return { value: JSON.parse(last) as T };
+    } catch {
+      // fall through to the error below
+    }
+  }
+  const why =
+    child.error?.message ?? (child.signal ? `killed by ${child.signal}` : `exit code ${child.status}`);
+  return { error: `${why}${last ? `: ${last.slice(0, 300)}` : ''}` };
 }
 
-/** Random weights of the config: linear and embedding N-ish(0, 0.02) (uniform of that spread), norms 1. */
-async function writeRandomModel(dir: string): Promise<void> {
+function tsx(script: string, ...args: string[]): [string, string[]] {
+  return [
+    process.execPath,
+    ['--conditions=@flan-ts/source', '--import', 'tsx', join(benchDir, script), ...args],
+  ];
+}
+
+function python(script: string, ...args: string[]): [string, string[]] {
+  return [PYTHON, [join(benchDir, 'peers', script), ...args]];
+}
+
+function exportOnnx(modelDir: string, file: string): void {
+  const started = performance.now();
+  const run = spawnSync(...python('causal_export_onnx.py', modelDir, file), { stdio: 'inherit' });
+  if (run.status !== 0) throw new Error(`ONNX export of ${modelDir} failed`);
+  log(`exported ${file}: ${((performance.now() - started) / 1000).toFixed(1)} s`);
+}
+
+/** The PyTorch peer and the exported graph must reproduce llama-tiny before their speed means anything. */
+function checkPeers(work: string): string[] {
+  const fixture = sharedFile('fixtures/models/llama-tiny/config.json');
+  if (fixture === undefined) return ['Peer checks skipped: the shared fixture llama-tiny is missing.'];
+  const tinyDir = dirname(fixture);
+  const torch = runJson<{ max_abs_diff: number }>(...python('causal_llama.py', 'check', tinyDir), 120);
+  if (torch.error) throw new Error(`PyTorch peer does not match llama-tiny: ${torch.error}`);
+  const tinyOnnx = join(work, 'llama-tiny.onnx');
+  exportOnnx(tinyDir, tinyOnnx);
+  const ort = runJson<{ greedy_tokens_identical: boolean }>(
+    ...tsx('engines/causal-ort.ts', '--check', tinyDir, tinyOnnx),
+    120,
+  );
+  if (ort.error) throw new Error(`the ONNX graph does not reproduce llama-tiny under ORT-web: ${ort.error}`);
+  return [
+    `PyTorch peer vs llama-tiny's reference logits (real positions of 3 right-padded rows): max |diff| ` +
+      `${torch.value!.max_abs_diff.toExponential(1)}.`,
+    `The graph exported from the peer, on llama-tiny under onnxruntime-web (empty past first, then the cache): ` +
+      `greedy tokens of both reference prompts (10 each) identical to the reference.`,
+  ];
+}
+
+/** Random weights of the config: linear and embedding uniform of spread ≈ N(0, 0.02), norms 1. */
+async function writeRandomModel(dir: string): Promise<number> {
   const config = parseCausalConfig(SMOLLM2_135M);
   const tensors = new Map(
     expectedCausalTensors(config)
@@ -192,87 +165,406 @@ async function writeRandomModel(dir: string): Promise<void> {
   const model = CausalLMModel.fromTensors(config, tensors);
   await saveCausalLM(model, dir);
   model.dispose();
+  return [...tensors.values()].reduce((n, t) => n + t.data.length, 0);
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
+/**
+ * A PEFT adapter for the benchmark (adapter_model.safetensors + adapter_config.json): A as PEFT's
+ * kaiming-uniform bound 1/√in, and B small but nonzero (PEFT starts it at 0), so the adapter changes
+ * the loss and the engines' losses check its arithmetic.
+ */
+function writeAdapter(dir: string): { file: string; modules: string[]; parameters: number } {
+  mkdirSync(dir, { recursive: true });
+  const hidden = SMOLLM2_135M.hidden_size;
+  const outOf = {
+    q_proj: SMOLLM2_135M.num_attention_heads * 64,
+    v_proj: SMOLLM2_135M.num_key_value_heads * 64,
+  };
+  const modules: string[] = [];
+  const tensors: NamedFloat32Tensor[] = [];
+  let seed = 5000;
+  for (let i = 0; i < SMOLLM2_135M.num_hidden_layers; i++) {
+    for (const target of LORA.targets as (keyof typeof outOf)[]) {
+      const module = `model.layers.${i}.self_attn.${target}`;
+      modules.push(module);
+      const bound = 1 / Math.sqrt(hidden);
+      tensors.push(
+        {
+          name: `base_model.model.${module}.lora_A.weight`,
+          shape: [LORA.r, hidden],
+          data: uniformFloats(LORA.r * hidden, seed++, -bound, bound),
+        },
+        {
+          name: `base_model.model.${module}.lora_B.weight`,
+          shape: [outOf[target], LORA.r],
+          data: uniformFloats(outOf[target] * LORA.r, seed++, -0.01, 0.01),
+        },
+      );
+    }
+  }
+  const file = join(dir, 'adapter_model.safetensors');
+  writeFileSync(file, serializeSafetensors(tensors));
+  writeFileSync(
+    join(dir, 'adapter_config.json'),
+    JSON.stringify(
+      {
+        peft_type: 'LORA',
+        r: LORA.r,
+        lora_alpha: LORA.alpha,
+        lora_dropout: 0,
+        target_modules: LORA.targets,
+        bias: 'none',
+      },
+      null,
+      2,
+    ),
+  );
+  return { file, modules, parameters: tensors.reduce((n, t) => n + t.data.length, 0) };
+}
+
+type Run = { value?: CausalResult; error?: string };
+
+/**
+ * Ours, one training mode: batch 8 as is; if the wasm heap runs out, with activation recomputation;
+ * then halving the batch. Each attempt in its own process (an exhausted heap aborts the module).
+ */
+function oursTrain(specPath: string, mode: TrainMode): Run {
+  const attempts = [{ batch: TRAIN_BATCH, recompute: false }];
+  for (let b = TRAIN_BATCH; b >= 1; b = Math.floor(b / 2)) attempts.push({ batch: b, recompute: true });
+  const failures: string[] = [];
+  for (const { batch, recompute } of attempts) {
+    const flags = [
+      '--phase',
+      'train',
+      '--mode',
+      mode,
+      '--batch',
+      String(batch),
+      ...(recompute ? ['--recompute'] : []),
+    ];
+    const run = runJson<CausalResult>(...tsx('engines/causal-ours.ts', specPath, ...flags), 1800);
+    const why = run.value?.train_error ?? run.error;
+    const label = `batch ${batch}${recompute ? ' with recompute' : ''}`;
+    if (!why) {
+      if (failures.length) run.value!.train_error = `${failures.join('; ')}; measured at ${label}.`;
+      return run;
+    }
+    log(`ours, ${mode} train step, ${label}: ${why}`);
+    failures.push(`${label}: ${why}`);
+  }
+  return { error: failures.join('; ') };
+}
+
+const ENGINES = ['ours', 'torch', 'ort'] as const;
+type Engine = (typeof ENGINES)[number];
+const LABELS: Record<Engine, string> = {
+  ours: 'ours (tfjs wasm)',
+  torch: 'PyTorch (CPU)',
+  ort: 'ORT-web (wasm)',
+};
+type Results = Record<Engine, { infer: Run; full?: Run; lora?: Run }>;
+
+interface Row {
+  metric: string;
+  /** The engine's phase and its value (rate or bytes), with a note when measured otherwise than asked. */
+  value: (e: Engine, clock: Clock) => { value: number; spread?: number; note?: string } | string | undefined;
+  format: (v: number) => string;
+  timed: boolean;
+}
+
+const int = (v: number) => Math.round(v).toLocaleString('en-US');
+const mib = (v: number) => `${Math.round(v / 2 ** 20).toLocaleString('en-US')} MiB`;
+
+function rows(results: Results): Row[] {
+  const phase = (e: Engine, p: 'infer' | 'full' | 'lora') => results[e][p]?.value;
+  const inference = (key: 'prefill' | 'decode', tokens: number) => (e: Engine, clock: Clock) =>
+    rate(phase(e, 'infer')?.[key], clock, tokens);
+  const train = (mode: TrainMode) => (e: Engine, clock: Clock) => {
+    if (e === 'ort') return 'no training in onnxruntime-web';
+    const r = phase(e, mode);
+    if (!r?.train) return undefined;
+    const t = rate(r.train, clock, r.train_batch! * TRAIN_LEN);
+    const notes = [
+      ...(r.train_recompute ? ['with recompute'] : []),
+      ...(r.train_batch !== TRAIN_BATCH ? [`at batch ${r.train_batch}`] : []),
+    ];
+    return t && { ...t, ...(notes.length ? { note: notes.join(', ') } : {}) };
+  };
+  const bytes =
+    (p: 'infer' | 'full' | 'lora', key: 'peak_rss_bytes' | 'peak_wasm_heap_bytes') => (e: Engine) => {
+      const v = phase(e, p)?.[key];
+      return v === undefined ? undefined : { value: v };
+    };
+  const loraName = `LoRA r ${LORA.r} on ${LORA.targets.join(', ')}`;
+  return [
+    {
+      metric: `prefill tokens/s, batch 1 × ${PROMPT_LEN} (logits of the last position)`,
+      value: inference('prefill', PROMPT_LEN),
+      format: int,
+      timed: true,
+    },
+    {
+      metric: `greedy decode tokens/s with the KV cache, ${DECODE_STEPS} steps after ${PROMPT_LEN}`,
+      value: inference('decode', DECODE_STEPS),
+      format: (v) => v.toFixed(1),
+      timed: true,
+    },
+    {
+      metric: `train step tokens/s (forward + backward), all parameters, batch ${TRAIN_BATCH} × ${TRAIN_LEN}`,
+      value: train('full'),
+      format: int,
+      timed: true,
+    },
+    {
+      metric: `train step tokens/s (forward + backward), ${loraName}, batch ${TRAIN_BATCH} × ${TRAIN_LEN}`,
+      value: train('lora'),
+      format: int,
+      timed: true,
+    },
+    {
+      metric: 'peak RSS, inference process',
+      value: bytes('infer', 'peak_rss_bytes'),
+      format: mib,
+      timed: false,
+    },
+    {
+      metric: 'peak RSS, full train step process',
+      value: bytes('full', 'peak_rss_bytes'),
+      format: mib,
+      timed: false,
+    },
+    {
+      metric: 'peak RSS, LoRA train step process',
+      value: bytes('lora', 'peak_rss_bytes'),
+      format: mib,
+      timed: false,
+    },
+    {
+      metric: 'wasm heap at the end, full train step',
+      value: bytes('full', 'peak_wasm_heap_bytes'),
+      format: mib,
+      timed: false,
+    },
+    {
+      metric: 'wasm heap at the end, LoRA train step',
+      value: bytes('lora', 'peak_wasm_heap_bytes'),
+      format: mib,
+      timed: false,
+    },
+  ];
+}
+
+function cell(row: Row, e: Engine, clock: Clock): string {
+  const v = row.value(e, clock);
+  if (v === undefined) return '–';
+  if (typeof v === 'string') return v;
+  const spread = v.spread !== undefined && v.spread >= 0.005 ? ` ±${Math.round(v.spread * 100)}%` : '';
+  return `${row.format(v.value)}${spread}${v.note ? ` (${v.note})` : ''}`;
+}
+
+function ratio(row: Row, peer: Engine, clock: Clock): string {
+  const a = row.value('ours', clock);
+  const b = row.value(peer, clock);
+  if (!a || !b || typeof a === 'string' || typeof b === 'string') return '–';
+  const batchNote = a.note?.includes('at batch')
+    ? ` (ours at batch ${a.note.match(/at batch (\d+)/)![1]})`
+    : '';
+  return `${row.timed ? '**' : ''}${(a.value / b.value).toFixed(2)}×${row.timed ? '**' : ''}${batchNote}`;
+}
+
+function table(results: Results, clock: Clock, withMemory: boolean): string[] {
+  return [
+    `| measurement | ${ENGINES.map((e) => LABELS[e]).join(' | ')} | ours / PyTorch | ours / ORT-web |`,
+    '|---|---:|---:|---:|---:|---:|',
+    ...rows(results)
+      .filter((row) => (withMemory || row.timed) && ENGINES.some((e) => row.value(e, clock) !== undefined))
+      .map(
+        (row) =>
+          `| ${row.metric} | ${ENGINES.map((e) => cell(row, e, clock)).join(' | ')} | ` +
+          `${ratio(row, 'torch', clock)} | ${ratio(row, 'ort', clock)} |`,
+      ),
+  ];
+}
+
+function crossChecks(results: Results): string[] {
+  const out: string[] = [];
+  const tokens = ENGINES.map((e) => [e, results[e].infer.value?.greedy_tokens] as const).filter(([, t]) => t);
+  if (tokens.length > 1) {
+    const first = JSON.stringify(tokens[0]![1]);
+    out.push(
+      tokens.every(([, t]) => JSON.stringify(t) === first)
+        ? `Greedy tokens on the bench model (the prefill's and ${DECODE_STEPS} cached steps) identical across ` +
+            `${tokens.map(([e]) => LABELS[e]).join(', ')}: ${first}` +
+            (new Set(tokens[0]![1]).size <= 3
+              ? ' (random weights: the continuation repeats one token).'
+              : '.')
+        : `Greedy tokens differ: ${tokens.map(([e, t]) => `${LABELS[e]} ${JSON.stringify(t)}`).join('; ')}.`,
+    );
+  }
+  const tops = ENGINES.map((e) => [e, results[e].infer.value?.prefill_top5] as const).filter(([, t]) => t);
+  if (tops.length > 1) {
+    const [, first] = tops[0]!;
+    const sameIds = tops.every(([, t]) => JSON.stringify(t!.ids) === JSON.stringify(first!.ids));
+    const worst = Math.max(
+      ...tops.flatMap(([, t]) => t!.logits.map((v, i) => Math.abs(v - first!.logits[i]!))),
+    );
+    out.push(
+      `Prefill, last position's 5 largest logits: ids ${sameIds ? 'identical' : 'differ'} across ` +
+        `${tops.map(([e, t]) => (sameIds ? LABELS[e] : `${LABELS[e]} ${JSON.stringify(t!.ids)}`)).join(', ')}` +
+        `${sameIds ? ` (${JSON.stringify(first!.ids)})` : ''}; max |logit − ${LABELS[tops[0]![0]]}'s| ${worst.toExponential(1)} ` +
+        `(logits ${first!.logits.map((v) => v.toFixed(3)).join(', ')}).`,
+    );
+  }
+  for (const mode of ['full', 'lora'] as const) {
+    const losses = (['ours', 'torch'] as const)
+      .map((e) => [e, results[e][mode]?.value] as const)
+      .filter(([, r]) => r?.train_loss !== undefined);
+    if (losses.length === 0) continue;
+    out.push(
+      `Train-step loss, ${mode === 'full' ? 'all parameters' : 'LoRA'} (first step): ` +
+        losses
+          .map(
+            ([e, r]) =>
+              `${LABELS[e]} ${r!.train_loss!.toFixed(6)} (batch ${r!.train_batch}, ${int(r!.trainable_parameters ?? 0)} trainable)`,
+          )
+          .join(', ') +
+        '.',
+    );
+  }
+  return out;
+}
+
+function problems(results: Results): string[] {
+  const out: string[] = [];
+  for (const e of ENGINES) {
+    for (const p of ['infer', 'full', 'lora'] as const) {
+      const run = results[e][p];
+      if (!run) continue;
+      if (run.error)
+        out.push(`${LABELS[e]}, ${p === 'infer' ? 'inference' : `${p} train step`}: failed: ${run.error}`);
+      else if (run.value?.train_error && e !== 'ort')
+        out.push(`${LABELS[e]}, ${p} train step: ${run.value.train_error}`);
+    }
+  }
+  return out;
+}
+
+function timingsOf(spec: CausalSpec): string {
+  return quick
+    ? `One timed run each after ${spec.warmup} warm-up (BENCH_QUICK)`
+    : `Medians of ${spec.repeats} runs after ${spec.warmup} warm-up (train step: ${spec.trainRepeats} runs after ${spec.trainWarmup})`;
 }
 
 async function main(): Promise<void> {
-  const engineFlag = process.argv.indexOf('--engine');
-  if (engineFlag >= 0) {
-    const spec = JSON.parse(readFileSync(process.argv[engineFlag + 2]!, 'utf8')) as Spec;
-    process.stdout.write(`${JSON.stringify(await runOurs(spec))}\n`);
-    return;
-  }
-  const quick = process.env.BENCH_QUICK === '1';
-  const work = mkdtempSync(join(tmpdir(), 'bench-causal-'));
+  const deps = spawnSync('bash', [join(repoRoot, 'tools/system-deps.sh'), 'bench'], { stdio: 'inherit' });
+  if (deps.status !== 0) throw new Error('tools/system-deps.sh bench failed');
+  const started = new Date();
+  const work = keepDir ?? mkdtempSync(join(tmpdir(), 'bench-causal-'));
+  mkdirSync(work, { recursive: true });
   try {
-    const fixture = sharedFile('fixtures/models/llama-tiny/config.json');
-    if (fixture !== undefined) {
-      const check = runJson<{ max_abs_diff: number }>('/usr/bin/python3', [
-        'bench/peers/causal_llama.py',
-        'check',
-        dirname(fixture),
-      ]);
-      log(`PyTorch peer vs llama-tiny logits: max |diff| ${check.max_abs_diff.toExponential(2)}`);
-    }
+    const notes = checkPeers(work);
     const modelDir = join(work, 'model');
-    log('writing the random SmolLM2-135M-shaped model');
-    await writeRandomModel(modelDir);
-    const spec: Spec = {
+    const onnxFile = join(work, 'model.onnx');
+    const countFile = join(work, 'parameters');
+    let count = existsSync(countFile) ? Number(readFileSync(countFile, 'utf8')) : NaN;
+    if (!existsSync(onnxFile) || Number.isNaN(count)) {
+      log('writing the random SmolLM2-135M-shaped model');
+      count = await writeRandomModel(modelDir);
+      log('exporting its ONNX graph');
+      exportOnnx(modelDir, onnxFile);
+      writeFileSync(countFile, String(count));
+    }
+    const adapter = writeAdapter(join(work, 'adapter'));
+    const spec: CausalSpec = {
       modelDir,
-      threads: Number(process.env.BENCH_THREADS ?? 1),
-      promptIds: Array.from(uniformFloats(256, 7, 1, 49151), Math.floor),
-      decodeSteps: 32,
+      onnxFile,
+      threads,
+      promptIds: Array.from(uniformFloats(PROMPT_LEN, 7, 1, 49151), Math.floor),
+      decodeSteps: DECODE_STEPS,
       warmup: 1,
       repeats: quick ? 1 : 3,
-      trainIds: [0, 1].map((r) => Array.from(uniformFloats(128, 11 + r, 1, 49151), Math.floor)),
+      trainIds: Array.from({ length: TRAIN_BATCH }, (_, r) =>
+        Array.from(uniformFloats(TRAIN_LEN, 11 + r, 1, 49151), Math.floor),
+      ),
+      trainWarmup: 1,
       trainRepeats: quick ? 1 : 2,
+      lora: { file: adapter.file, r: LORA.r, alpha: LORA.alpha, modules: adapter.modules },
     };
     const specPath = join(work, 'spec.json');
     writeFileSync(specPath, JSON.stringify(spec));
-    const loadBefore = loadavg()[0]!;
-    log('PyTorch');
-    const torch = runJson<EngineResult>(
-      '/usr/bin/python3',
-      ['bench/peers/causal_llama.py', 'bench', specPath],
-      spec.threads,
+
+    const loads: string[] = [];
+    const startEngine = (name: string) => {
+      log(name);
+      loads.push(`${name} ${loadavg()[0]!.toFixed(1)}`);
+    };
+    const loadBefore = loadavg();
+    const results = { ours: {}, torch: {}, ort: {} } as Results;
+    startEngine('PyTorch inference');
+    results.torch.infer = runJson(...python('causal_llama.py', 'infer', specPath), 1800);
+    startEngine('ORT-web inference');
+    results.ort.infer = runJson(
+      ...tsx('engines/causal-ort.ts', specPath, '--threads', String(threads)),
+      1800,
     );
-    log('ours');
-    const ours = runJson<EngineResult>(
-      process.execPath,
-      ['--import', 'tsx', 'bench/causal.ts', '--engine', 'ours', specPath],
-      spec.threads,
-    );
-    const loadAfter = loadavg()[0]!;
-    const rate = (t: Timing, tokens: number, key: keyof Timing) => tokens / median(t[key]);
-    const rows = (
-      [
-        ['prefill 1×256 (tokens/s)', 'prefill', 256],
-        [`decode with cache, ${spec.decodeSteps} steps after 256 (tokens/s)`, 'decode', spec.decodeSteps],
-        ['train step (forward + backward), 2×128 (tokens/s)', 'train', 256],
-      ] as const
-    ).map(([label, key, tokens]) => {
-      const [oc, tc] = [rate(ours[key], tokens, 'cpu_s'), rate(torch[key], tokens, 'cpu_s')];
-      const [ow, tw] = [rate(ours[key], tokens, 'wall_s'), rate(torch[key], tokens, 'wall_s')];
-      return `| ${label} | ${oc.toFixed(1)} | ${tc.toFixed(1)} | **${(oc / tc).toFixed(2)}×** | ${ow.toFixed(1)} | ${tw.toFixed(1)} | ${(ow / tw).toFixed(2)}× |`;
+    startEngine('ours inference');
+    results.ours.infer = runJson(...tsx('engines/causal-ours.ts', specPath, '--phase', 'infer'), 1800);
+    for (const mode of ['full', 'lora'] as const) {
+      startEngine(`PyTorch ${mode} train step`);
+      results.torch[mode] = runJson(...python('causal_llama.py', 'train', specPath, mode), 1800);
+      startEngine(`ours ${mode} train step`);
+      results.ours[mode] = oursTrain(specPath, mode);
+    }
+    const loadAfter = loadavg();
+    const finished = new Date();
+
+    const fails = problems(results);
+    const engineLines = ENGINES.flatMap((e) => {
+      const name = results[e].infer.value?.engine ?? results[e].full?.value?.engine;
+      return name ? [`- ${LABELS[e]}: ${name}`] : [];
     });
-    const mb = (b: number) => `${(b / 2 ** 20).toFixed(0)} MB`;
-    process.stdout.write(
-      [
-        `SmolLM2-135M-shaped Llama, random weights, ${spec.threads} thread(s) each; load average ${loadBefore.toFixed(1)} → ${loadAfter.toFixed(1)} (2 cores, shared)`,
-        '',
-        '| measurement | ours (CPU time) | PyTorch (CPU time) | ours / PyTorch | ours (wall) | PyTorch (wall) | ratio (wall) |',
-        '| --- | --- | --- | --- | --- | --- | --- |',
-        ...rows,
-        `| peak RSS | ${mb(ours.peak_rss_bytes)} | ${mb(torch.peak_rss_bytes)} | | | | |`,
-        '',
-      ].join('\n'),
-    );
+    const lines = [
+      '# @flan-ts/models decoder-only benchmark',
+      '',
+      `Model: SmolLM2-135M's shapes (hidden 576, 30 layers, 9 heads / 3 kv heads, head_dim 64, intermediate 1536 SiLU-gated, ` +
+        `vocab 49152, tied; ${int(count)} parameters), random weights made at bench time, float32, ` +
+        `${threads} thread(s) in every engine. ${timingsOf(spec)}; ±x% is half the range of the runs around the median. ` +
+        `LoRA: r ${LORA.r}, alpha ${LORA.alpha} on ${LORA.targets.join(' and ')} of every layer (${int(adapter.parameters)} ` +
+        `trainable parameters; base weights frozen). Train steps are forward + backward with no optimizer; tokens = batch × ${TRAIN_LEN}.`,
+      '',
+      `Run ${started.toISOString()} → ${finished.toISOString()}. 1-minute load average ${loadBefore[0]!.toFixed(2)} before, ` +
+        `${loadAfter[0]!.toFixed(2)} after (${cpus().length} cores, shared); when each engine started: ${loads.join(', ')}.`,
+      '',
+      "Rates per second of the process's CPU time (the comparable figure on a shared machine):",
+      '',
+      ...table(results, 'cpu_s', true),
+      '',
+      'The same runs by wall-clock time:',
+      '',
+      ...table(results, 'wall_s', false),
+      '',
+      'Ratios are ours / peer: above 1 is better for tokens/s, below 1 is better for memory. onnxruntime-web ' +
+        'has no training (its training build is not part of the package), so it has no train-step figures.',
+      '',
+      ...(fails.length ? ['## Not measured as asked / failed', '', ...fails.map((p) => `- ${p}`), ''] : []),
+      '## Cross-checks',
+      '',
+      ...[...notes, ...crossChecks(results)].map((n) => `- ${n}`),
+      '',
+      '## Engines and machine',
+      '',
+      ...engineLines,
+      `- ${machineInfo()}`,
+      '',
+    ];
+    const report = await format(lines.join('\n'), { parser: 'markdown' });
+    process.stdout.write(report);
+    if (!quick) {
+      writeFileSync(join(benchDir, 'causal-results.md'), report);
+      log('wrote bench/causal-results.md');
+    }
   } finally {
-    rmSync(work, { recursive: true, force: true });
+    if (!keepDir) rmSync(work, { recursive: true, force: true });
   }
 }
 

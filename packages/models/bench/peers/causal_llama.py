@@ -1,10 +1,15 @@
 """The PyTorch peer of bench/causal.ts: a plain Llama (HF LlamaForCausalLM's eager math) on the CPU.
 
-usage: /usr/bin/python3 causal_llama.py check FIXTURE_DIR      logits vs reference_tensors.safetensors
-       /usr/bin/python3 causal_llama.py bench SPEC_JSON        prefill / decode timings as one JSON line
+usage: /usr/bin/python3 causal_llama.py check FIXTURE_DIR              logits vs reference_tensors.safetensors
+       /usr/bin/python3 causal_llama.py infer SPEC_JSON                prefill / decode timings, greedy tokens
+       /usr/bin/python3 causal_llama.py train SPEC_JSON full|lora      one training step's forward + backward
+each as one JSON line on stdout (each phase in its own process, so its peak RSS is its own).
 
 Written for the benchmark from the formulas of modeling_llama.py: RMSNorm, rotate_half rotary,
-repeat_kv GQA, SiLU-gated MLP, a KV cache of concatenated keys/values.
+repeat_kv GQA (expand + reshape), SiLU-gated MLP, a KV cache of concatenated keys/values, and PEFT's
+LoRA (y = x·Wᵀ + (α/r)·(x·Aᵀ)·Bᵀ) on the modules an adapter file names. The causal mask is built
+from the query positions and the key count only, so the same forward traces to ONNX
+(causal_export_onnx.py) with a past of any length, 0 included.
 """
 
 import json
@@ -29,8 +34,10 @@ def read_safetensors(path):
     for name, info in header.items():
         if name == "__metadata__":
             continue
+        dtype = DTYPES[info["dtype"]]
         start, end = info["data_offsets"]
-        array = np.frombuffer(data, dtype=DTYPES[info["dtype"]], count=(end - start) // 4, offset=8 + n + start)
+        count = (end - start) // np.dtype(dtype).itemsize
+        array = np.frombuffer(data, dtype=dtype, count=count, offset=8 + n + start)
         out[name] = torch.from_numpy(array.reshape(info["shape"]).astype(np.float32))
     return out
 
@@ -46,6 +53,24 @@ class Llama:
         d = self.head_dim
         self.inv_freq = 1.0 / (config["rope_theta"] ** (torch.arange(0, d, 2, dtype=torch.int64).float() / d))
         self.head = weights["model.embed_tokens.weight"] if config.get("tie_word_embeddings") else weights["lm_head.weight"]
+        # PEFT module path ("model.layers.0.self_attn.q_proj") -> (A [r, in], B [out, r], scale).
+        self.lora = {}
+
+    def set_lora(self, adapter, scale):
+        """adapter: PEFT's adapter_model.safetensors tensors (base_model.model.{module}.lora_{A,B}.weight)."""
+        prefix = "base_model.model."
+        for name, a in adapter.items():
+            if name.endswith(".lora_A.weight"):
+                module = name[len(prefix) : -len(".lora_A.weight")]
+                self.lora[module] = (a, adapter[f"{prefix}{module}.lora_B.weight"], scale)
+
+    def proj(self, x, module):
+        y = x @ self.w[f"{module}.weight"].T
+        lora = self.lora.get(module)
+        if lora is not None:
+            a, b, scale = lora
+            y = y + scale * ((x @ a.T) @ b.T)
+        return y
 
     def norm(self, x, w):
         return w * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps))
@@ -55,38 +80,46 @@ class Llama:
         h = x.shape[-1] // 2
         return torch.cat((-x[..., h:], x[..., :h]), dim=-1)
 
+    def repeat_kv(self, x):
+        b, kvh, s, d = x.shape
+        groups = self.heads // self.kv_heads
+        return x[:, :, None].expand(b, kvh, groups, s, d).reshape(b, kvh * groups, s, d)
+
     def forward(self, ids, positions, cache=None):
-        """ids, positions: [B, T]; cache: per layer (k, v) of earlier positions. Returns last logits and the cache."""
-        w, (b, t) = self.w, ids.shape
+        """ids, positions: [B, T]; cache: per layer (k, v) of earlier positions (any length, 0 too).
+        Returns the final hidden states (after model.norm) and the cache including these positions."""
+        w = self.w
+        b, t = ids.shape
         h = w["model.embed_tokens.weight"][ids]
         angles = positions[:, :, None].float() * self.inv_freq[None, None, :]
         emb = torch.cat((angles, angles), dim=-1)
         cos, sin = emb.cos()[:, None], emb.sin()[:, None]
-        past = 0 if cache is None else cache[0][0].shape[2]
-        mask = torch.full((t, past + t), torch.finfo(torch.float32).min).triu(past + 1)
+        mask = None
         new_cache = []
-        groups = self.heads // self.kv_heads
         for i in range(self.c["num_hidden_layers"]):
             p = f"model.layers.{i}"
             x = self.norm(h, w[f"{p}.input_layernorm.weight"])
-            q = (x @ w[f"{p}.self_attn.q_proj.weight"].T).view(b, t, self.heads, -1).transpose(1, 2)
-            k = (x @ w[f"{p}.self_attn.k_proj.weight"].T).view(b, t, self.kv_heads, -1).transpose(1, 2)
-            v = (x @ w[f"{p}.self_attn.v_proj.weight"].T).view(b, t, self.kv_heads, -1).transpose(1, 2)
+            q = self.proj(x, f"{p}.self_attn.q_proj").reshape(b, t, self.heads, self.head_dim).transpose(1, 2)
+            k = self.proj(x, f"{p}.self_attn.k_proj").reshape(b, t, self.kv_heads, self.head_dim).transpose(1, 2)
+            v = self.proj(x, f"{p}.self_attn.v_proj").reshape(b, t, self.kv_heads, self.head_dim).transpose(1, 2)
             q = q * cos + self.rotate_half(q) * sin
             k = k * cos + self.rotate_half(k) * sin
             if cache is not None:
                 k = torch.cat((cache[i][0], k), dim=2)
                 v = torch.cat((cache[i][1], v), dim=2)
             new_cache.append((k, v))
-            kr = k.repeat_interleave(groups, dim=1)
-            vr = v.repeat_interleave(groups, dim=1)
-            scores = (q @ kr.transpose(2, 3)) / math.sqrt(self.head_dim) + mask
-            a = (scores.softmax(-1) @ vr).transpose(1, 2).reshape(b, t, -1)
-            h = h + a @ w[f"{p}.self_attn.o_proj.weight"].T
+            if mask is None:
+                # Key j (0 .. past + t - 1) is hidden from a query at position p when j > p.
+                keys = torch.arange(k.shape[2])
+                hidden = keys[None, None, :] > positions[:, :, None]
+                mask = torch.zeros(hidden.shape).masked_fill(hidden, torch.finfo(torch.float32).min)[:, None]
+            scores = (q @ self.repeat_kv(k).transpose(2, 3)) / math.sqrt(self.head_dim) + mask
+            a = (scores.softmax(-1) @ self.repeat_kv(v)).transpose(1, 2).reshape(b, t, self.heads * self.head_dim)
+            h = h + self.proj(a, f"{p}.self_attn.o_proj")
             x = self.norm(h, w[f"{p}.post_attention_layernorm.weight"])
-            gate = x @ w[f"{p}.mlp.gate_proj.weight"].T
-            up = x @ w[f"{p}.mlp.up_proj.weight"].T
-            h = h + (torch.nn.functional.silu(gate) * up) @ w[f"{p}.mlp.down_proj.weight"].T
+            gate = self.proj(x, f"{p}.mlp.gate_proj")
+            up = self.proj(x, f"{p}.mlp.up_proj")
+            h = h + self.proj(torch.nn.functional.silu(gate) * up, f"{p}.mlp.down_proj")
         h = self.norm(h, w["model.norm.weight"])
         return h, new_cache
 
@@ -129,7 +162,15 @@ def timed(fn, warmup, repeats):
     return out
 
 
-def bench(spec_path):
+def peak_rss():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def engine_name(spec):
+    return f"PyTorch {torch.__version__} (CPU, {torch.get_num_threads()} thread(s), BLAS via the system libblas)"
+
+
+def infer(spec_path):
     spec = json.load(open(spec_path))
     torch.set_num_threads(spec["threads"])
     model = load(spec["modelDir"])
@@ -143,34 +184,65 @@ def bench(spec_path):
 
     def decode():
         logits, cache = prefill_state
-        token = logits.argmax(-1)
+        token = logits[:, -1].argmax(-1, keepdim=True)
+        tokens = [token.item()]
         for s in range(spec["decodeSteps"]):
             h, cache = model.forward(token, torch.tensor([[n + s]]), cache)
-            token = model.logits(h).argmax(-1)
+            token = model.logits(h)[:, -1].argmax(-1, keepdim=True)
+            tokens.append(token.item())
+        return tokens
 
     with torch.no_grad():
-        result = {"prefill": timed(prefill, spec["warmup"], spec["repeats"])}
+        result = {"engine": engine_name(spec), "prefill": timed(prefill, spec["warmup"], spec["repeats"])}
         prefill_state = prefill()
+        top = prefill_state[0][0, -1].topk(5)
+        result["prefill_top5"] = {"ids": top.indices.tolist(), "logits": top.values.tolist()}
         result["decode"] = timed(decode, spec["warmup"], spec["repeats"])
+        result["greedy_tokens"] = decode()
+    result["peak_rss_bytes"] = peak_rss()
+    print(json.dumps(result))
 
-    # One training step's forward and backward (HF ForCausalLMLoss: labels shifted left, mean).
+
+def train(spec_path, mode):
+    """One training step's forward and backward (HF ForCausalLMLoss: labels shifted left, mean), no optimizer."""
+    spec = json.load(open(spec_path))
+    torch.set_num_threads(spec["threads"])
+    model = load(spec["modelDir"])
     train_ids = torch.tensor(spec["trainIds"])
     train_positions = torch.arange(train_ids.shape[1])[None].expand(train_ids.shape[0], -1)
-    for w in model.w.values():
+    if mode == "lora":
+        model.set_lora(read_safetensors(spec["lora"]["file"]), spec["lora"]["alpha"] / spec["lora"]["r"])
+        trainable = [t for a, b, _ in model.lora.values() for t in (a, b)]
+    else:
+        trainable = list(model.w.values())
+    for w in trainable:
         w.requires_grad_(True)
+    losses = []
 
-    def train_step():
-        for w in model.w.values():
+    def step():
+        for w in trainable:
             w.grad = None
         h, _ = model.forward(train_ids, train_positions)
         logits = model.logits(h)[:, :-1]
         loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), train_ids[:, 1:].reshape(-1))
         loss.backward()
+        losses.append(loss.item())
 
-    result["train"] = timed(train_step, 1, spec["trainRepeats"])
-    result["peak_rss_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    timing = timed(step, spec["trainWarmup"], spec["trainRepeats"])
+    result = {
+        "engine": engine_name(spec),
+        "train": timing,
+        "train_batch": train_ids.shape[0],
+        "train_loss": losses[0],
+        "trainable_parameters": sum(w.numel() for w in trainable),
+        "peak_rss_bytes": peak_rss(),
+    }
     print(json.dumps(result))
 
 
 if __name__ == "__main__":
-    {"check": check, "bench": bench}[sys.argv[1]](sys.argv[2])
+    command = sys.argv[1]
+    if command == "train":
+        train(sys.argv[2], sys.argv[3])
+    else:
+        {"check": check, "infer": infer}[command](sys.argv[2])
