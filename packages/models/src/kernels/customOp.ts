@@ -24,16 +24,47 @@ export function customOp(
   ) => Tensor;
 }
 
-/** Whether an op input takes a gradient: any tensor except a `tf.Variable` marked `trainable = false`. */
+/**
+ * The variables the running gradient computation differentiates ({@link differentiating}), kept on
+ * `globalThis`: the package's entries are bundled separately, and a model loaded through one may be
+ * differentiated through the other.
+ */
+const TARGETS_KEY = Symbol.for('@flan-ts/models/gradient-targets');
+
+type TargetSlot = Record<symbol, ReadonlySet<Tensor> | undefined>;
+
+/**
+ * Runs `body` (a `tf.variableGrads` over `targets`) with every other variable taken as a constant:
+ * ops then skip the products of weights nobody asked for (a LoRA step's frozen base weights: their
+ * weight gradients are a third of a full step's matmul work).
+ */
+export function differentiating<T>(targets: readonly tf.Variable[], body: () => T): T {
+  const slot = globalThis as unknown as TargetSlot;
+  const outer = slot[TARGETS_KEY];
+  slot[TARGETS_KEY] = new Set(targets);
+  try {
+    return body();
+  } finally {
+    slot[TARGETS_KEY] = outer;
+  }
+}
+
+/**
+ * Whether an op input takes a gradient: any tensor but a `tf.Variable` marked `trainable = false` or,
+ * inside {@link differentiating}, one that is not among its targets.
+ */
 export function needsGradient(t: Tensor): boolean {
-  return !(t instanceof tf.Variable) || t.trainable;
+  if (!(t instanceof tf.Variable)) return true;
+  if (!t.trainable) return false;
+  const targets = (globalThis as unknown as TargetSlot)[TARGETS_KEY];
+  return targets === undefined || targets.has(t);
 }
 
 /**
  * A differentiable op whose inputs and gradients are keyed by name (tfjs's `GradConfig` style), not
- * by position. Inputs that are undefined, or frozen variables (`trainable = false`, e.g. a LoRA run's
- * base weights), are not inputs of the op: they get no gradient, and `gradFunc` is told which names
- * it must return so it can skip the products of frozen weights.
+ * by position. Inputs that are undefined, or variables that take no gradient ({@link needsGradient}:
+ * frozen ones, or a LoRA step's base weights), are not inputs of the op: they get no gradient, and
+ * `gradFunc` is told which names it must return so it can skip the products of those weights.
  */
 export function keyedOp<K extends string>(
   inputs: Partial<Record<K, Tensor>>,

@@ -9,7 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tensor, Tensor2D } from '@tensorflow/tfjs-core';
-import { customOp } from './customOp';
+import { keyedOp } from './customOp';
 import { MIN_GEMM_ROWS, gemmInstalled } from './wasm/gemm';
 
 /** Whether products with tfjs's transpose flags are as fast as plain ones (our wasm GEMM runs them). */
@@ -78,19 +78,27 @@ export function linearGrads(
   });
 }
 
-/** `linear` as a differentiable op (used for the LM head). */
+/**
+ * `linear` as a differentiable op (used for the LM head); the weight's gradient product is skipped when
+ * the weight takes none (a LoRA step's frozen head, see `needsGradient`).
+ */
 export function linearOp(x: Tensor2D, w: Tensor2D, scale = 1): Tensor2D {
-  const op = customOp(([xIn, wIn], save) => {
-    save([xIn!]);
+  return keyedOp({ x, w }, (save) => {
+    save([x]);
     return {
-      value: linear(xIn as Tensor2D, wIn as Tensor2D, scale),
-      gradFunc: (dy, saved) => {
+      value: linear(x, w, scale),
+      gradFunc: (dy, saved, wanted) => {
         const [xs] = saved as [Tensor2D];
-        const { dx, dw } = linearGrads(dy as Tensor2D, xs, wIn as Tensor2D, scale);
+        const g = dy as Tensor2D;
+        if (wanted.has('w')) {
+          const { dx, dw } = linearGrads(g, xs, w, scale);
+          xs.dispose();
+          return { x: dx, w: dw };
+        }
         xs.dispose();
-        return [dx, dw];
+        // The same dx as `linearGrads` computes.
+        return { x: tf.tidy(() => tf.matMul(scale === 1 ? g : tf.mul(g, tf.scalar(scale)), w)) as Tensor2D };
       },
     };
-  });
-  return op(x, w) as Tensor2D;
+  }) as Tensor2D;
 }

@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Scalar, Tensor, Variable } from '@tensorflow/tfjs-core';
+import { differentiating } from '../kernels/customOp';
 
 export interface NamedGradientOptions {
   /** Only these parameters (by HF name) get gradients; default all. */
@@ -27,7 +28,8 @@ export function namedGradients(
     if (v === undefined) throw new Error(`${caller}: the model has no parameter ${JSON.stringify(name)}`);
     return v;
   });
-  const { value, grads } = tf.variableGrads(loss, vars);
+  // Every other variable is a constant of this computation: ops skip the products of its gradient.
+  const { value, grads } = differentiating(vars, () => tf.variableGrads(loss, vars));
   const nameOf = new Map(vars.map((v, i) => [v.name, names[i]!]));
   const byName = new Map<string, Tensor>();
   // Frozen variables (trainable = false) come back as null: they have no gradient.
