@@ -4,7 +4,7 @@
  * thread and split on 2 (the threshold forced to infinity, then 0; the pool stays up), interleaved
  * round by round, median wall-clock microseconds. With `--fused`, the same for the fused kernels
  * (`MIN_PARALLEL_ELEMENTS` in src/kernels/wasm/fused-threaded.ts): a gated gelu_new and its gradient,
- * RMSNorm, softmax and cross-entropy over rows of 128, from 2^12 to 2^22 elements.
+ * RMSNorm, softmax and cross-entropy over rows of 128, from 2^14 to 2^22 elements.
  *
  *   node --import tsx bench/thread-break-even.ts [rounds] [--fused]
  */
@@ -13,7 +13,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/backend/index';
 import { gatedActivation, gatedActivationGrads } from '../src/kernels/activations';
 import { rmsNormForward } from '../src/kernels/rmsNorm';
-import { maskedSoftmax } from '../src/kernels/softmax';
+import { maskedSoftmax, softmaxGrad } from '../src/kernels/softmax';
 import { MIN_PARALLEL_ELEMENTS, setMinParallelElements } from '../src/kernels/wasm/fused-threaded';
 import { MIN_PARALLEL_FLOPS, setMinParallelFlops } from '../src/kernels/wasm/gemm-threaded';
 import { tokenCrossEntropy } from '../src/loss/crossEntropy';
@@ -44,7 +44,7 @@ if (fused) {
   console.log(`MIN_PARALLEL_ELEMENTS now 2^${Math.log2(MIN_PARALLEL_ELEMENTS)}`);
   console.log('| elements | kernel | 1 thread µs | 2 threads µs | 1 / 2 |');
   console.log('|---:|---|---:|---:|---:|');
-  for (let log2 = 12; log2 <= 22; log2 += 2) {
+  for (let log2 = 14; log2 <= 22; log2++) {
     const n = 2 ** log2;
     const rows = n / 128;
     const x = tf.randomUniform([rows, 128], -2, 2, 'float32', 1);
@@ -71,6 +71,8 @@ if (fused) {
       ],
       ['cross-entropy (vocab 128)', () => [tokenCrossEntropy(x, labels)]],
       ['softmax', () => [maskedSoftmax(s4)]],
+      ['relu', () => [gatedActivation(x, undefined, 'relu')]],
+      ['softmax gradient', () => [softmaxGrad(s4, s4)]],
     ];
     for (const [label, body] of cases) {
       const [one, two] = time(body, setMinParallelElements);

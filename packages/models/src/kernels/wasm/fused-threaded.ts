@@ -19,10 +19,21 @@ export interface FusedCall {
 export type FusedPlan = (threads: number) => FusedCall[][];
 
 /**
- * Below this many elements a fused kernel runs on the calling thread: waking a worker costs ~50-80 µs
- * here, and these kernels run at about 1-3 ns per element (`bench/thread-break-even.ts --fused`).
+ * Below this many elements a fused kernel that computes per element (an exp: gelu_new and its
+ * gradient, softmax, cross-entropy) runs on the calling thread. Waking a worker costs ~50-80 µs here;
+ * measured on 2 cores (`bench/thread-break-even.ts --fused`), these kernels gained from 2^17 elements
+ * (1.1-1.3x; 2^16: 0.8-0.9x, 2^19: 1.6-1.7x).
  */
-export const MIN_PARALLEL_ELEMENTS = 2 ** 16;
+export const MIN_PARALLEL_ELEMENTS = 2 ** 17;
+
+/**
+ * How many times more elements a light kernel (a pass of one or two operations per element, bound by
+ * memory: RMSNorm, relu, the softmax gradient) needs before it is split: they gained from 2^19-2^21.
+ */
+export const LIGHT_KERNEL_FACTOR = 8;
+
+/** A kernel's cost per element: `heavy` ones compute an exp, `light` ones are memory passes. */
+export type KernelWeight = 'heavy' | 'light';
 
 let minParallelElements = MIN_PARALLEL_ELEMENTS;
 let threadedCalls = 0;
@@ -46,19 +57,22 @@ type Callable = Record<FusedOpName, (...args: number[]) => number | void>;
 
 /**
  * Runs a kernel's `plan` and returns each call's result (the caller's calls first, then each worker's):
- * over the pool when there is one and the kernel covers `elements` >= `MIN_PARALLEL_ELEMENTS`, else the
- * one-thread plan on the calling thread.
+ * over the pool when there is one and the kernel covers enough `elements` for its `weight`
+ * (`MIN_PARALLEL_ELEMENTS`, times `LIGHT_KERNEL_FACTOR` when light), else the one-thread plan on the
+ * calling thread.
  */
 export function runFused(
   backend: WasmBackendInternals,
   exports: object,
   elements: number,
+  weight: KernelWeight,
   plan: FusedPlan,
 ): number[] {
   const fns = exports as Callable;
   const local = (calls: readonly FusedCall[]) => calls.map((c) => Number(fns[c.name](...c.args) ?? 0));
   const pool = currentPool();
-  if (pool === undefined || elements < minParallelElements) return local(plan(1)[0]!);
+  const least = weight === 'light' ? minParallelElements * LIGHT_KERNEL_FACTOR : minParallelElements;
+  if (pool === undefined || elements < least) return local(plan(1)[0]!);
   const parts = plan(pool.size + 1);
   const entries = parts.slice(1).reduce((n, list) => n + list.length, 0);
   if (entries === 0) return local(parts[0]!);

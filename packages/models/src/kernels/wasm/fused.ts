@@ -172,7 +172,7 @@ function registerAll(): void {
     const r = b.makeOutput([rows, 1], 'float32');
     const [px, pw, py, pr] = [x, w, y, r].map((t) => heapOffset(b, t)) as [number, number, number, number];
     const eps = attrs.eps as number;
-    runFused(b, k, rows * d, (threads) =>
+    runFused(b, k, rows * d, 'light', (threads) =>
       perBlock(rows, threads, (r0, r1) =>
         call('rmsNormForward', rowAt(px, r0, d), pw, rowAt(py, r0, d), rowAt(pr, r0, 1), r1 - r0, d, eps),
       ),
@@ -203,7 +203,7 @@ function registerAll(): void {
     const mode = FUSED_ACTIVATION_MODES[attrs.activation as string]!;
     const [p0, p1, pm] = [heapOffset(b, h0), offsetOrZero(b, inputs.h1), heapOffset(b, m)];
     const n = tf.util.sizeFromShape(h0.shape);
-    runFused(b, k, n, (threads) =>
+    runFused(b, k, n, mode === FUSED_ACTIVATION_MODES.relu ? 'light' : 'heavy', (threads) =>
       perBlock(
         n,
         threads,
@@ -229,7 +229,7 @@ function registerAll(): void {
     ];
     const n = tf.util.sizeFromShape(h0.shape);
     const shift = (p: number, e: number) => (p === 0 ? 0 : p + 4 * e);
-    runFused(b, k, n, (threads) =>
+    runFused(b, k, n, mode === FUSED_ACTIVATION_MODES.relu ? 'light' : 'heavy', (threads) =>
       perBlock(
         n,
         threads,
@@ -261,7 +261,7 @@ function registerAll(): void {
       offsetOrZero(b, inputs.mask),
       heapOffset(b, p),
     ] as [number, number, number, number];
-    runFused(b, k, d0 * d1 * d2 * d3, (threads) =>
+    runFused(b, k, d0 * d1 * d2 * d3, 'heavy', (threads) =>
       threads === 1
         ? [[call('maskedSoftmax', ...pointers, d0, d1, d2, d3, ...bs, ...ms)]]
         : blocks(d0 * d1 * d2, threads).map(([r0, r1]) =>
@@ -281,7 +281,7 @@ function registerAll(): void {
       number,
       number,
     ];
-    runFused(b, k, total, (threads) =>
+    runFused(b, k, total, 'light', (threads) =>
       perBlock(rows, threads, (r0, r1) =>
         call(
           'softmaxBackward',
@@ -304,7 +304,7 @@ function registerAll(): void {
       heapOffset(b, t),
     ) as [number, number, number, number];
     const [smoothing, zLoss] = [attrs.labelSmoothing as number, attrs.zLoss as number];
-    const bad = runFused(b, k, rows * vocab, (threads) =>
+    const bad = runFused(b, k, rows * vocab, 'heavy', (threads) =>
       perBlock(rows, threads, (r0, r1) =>
         call(
           'crossEntropyForward',
@@ -339,7 +339,7 @@ function registerAll(): void {
       number,
     ];
     const [smoothing, zLoss] = [attrs.labelSmoothing as number, attrs.zLoss as number];
-    runFused(b, k, rows * vocab, (threads) =>
+    runFused(b, k, rows * vocab, 'heavy', (threads) =>
       perBlock(rows, threads, (r0, r1) =>
         call(
           'crossEntropyBackward',
