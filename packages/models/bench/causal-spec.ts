@@ -25,6 +25,13 @@ export interface CausalSpec {
   lora: { file: string; r: number; alpha: number; modules: string[] };
 }
 
+export const PROMPT_LEN = 256;
+export const DECODE_STEPS = 32;
+export const TRAIN_BATCH = 8;
+export const TRAIN_LEN = 256;
+/** PEFT's LoraConfig defaults (r 8, lora_alpha 8) on its Llama target modules. */
+export const LORA = { r: 8, alpha: 8, targets: ['q_proj', 'v_proj'] };
+
 export type TrainMode = 'full' | 'lora';
 
 export interface CausalResult {
@@ -48,3 +55,6 @@ export interface CausalResult {
   /** Ours: the WebAssembly heap at the end (it only grows, so it is the peak). */
   peak_wasm_heap_bytes?: number;
 }
+
+/** One engine process's result, or why it gave none. */
+export type Run = { value?: CausalResult; error?: string };

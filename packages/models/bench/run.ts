@@ -26,7 +26,7 @@ import { fileURLToPath } from 'node:url';
 import { seededUniform, sharedFile } from '@flan-ts/test-support';
 import { format } from 'prettier';
 import { FLAN_T5_SMALL, writeRandomModel } from './model';
-import type { BenchSpec, EngineResult } from './spec';
+import { threadEnv, type BenchSpec, type EngineResult } from './spec';
 import { machineInfo, renderReport, type EngineRuns } from './report';
 import { renderThreads, type CeilingResult } from './threads-report';
 
@@ -63,13 +63,7 @@ function runJson<T>(
     stdio: ['ignore', 'pipe', 'inherit'],
     maxBuffer: 64 * 1024 * 1024,
     timeout: timeoutS * 1000,
-    // `threads` everywhere; Debian's torch runs its matmuls in the system BLAS (OpenBLAS).
-    env: {
-      ...process.env,
-      OMP_NUM_THREADS: String(threads),
-      OPENBLAS_NUM_THREADS: String(threads),
-      FLAN_THREADS: String(threads),
-    },
+    env: { ...process.env, ...threadEnv(threads) },
   });
   log(
     `${[command, ...args].map((a) => a.replace(packageDir + '/', '')).join(' ')}: ${((performance.now() - started) / 1000).toFixed(1)} s`,

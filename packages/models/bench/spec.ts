@@ -89,3 +89,19 @@ export async function timed(fn: () => unknown, warmup: number, repeats: number):
 export function peakRssBytes(): number {
   return process.resourceUsage().maxRSS * 1024;
 }
+
+/**
+ * The environment of an engine process at `threads` compute threads. Debian's torch runs its matmuls
+ * in the system OpenBLAS, whose pthreads then compete with torch's OpenMP threads, which spin while
+ * they wait by default: measured here on a 1024 × 512 × 2048 product at 2 threads, 138 GFLOP/s with
+ * the default wait policy against 185 passive (92 on 1 thread). Passive waiting gives PyTorch its
+ * best `torch.set_num_threads(n)` figure; the other engines do not read these variables.
+ */
+export function threadEnv(threads: number): Record<string, string> {
+  return {
+    OMP_NUM_THREADS: String(threads),
+    OPENBLAS_NUM_THREADS: String(threads),
+    OMP_WAIT_POLICY: 'PASSIVE',
+    FLAN_THREADS: String(threads),
+  };
+}

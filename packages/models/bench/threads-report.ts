@@ -51,7 +51,7 @@ export function renderThreads(
     '## Threads: 1 and 2',
     '',
     'Wall-clock rates (threads shorten what a user waits, not the CPU time spent), each engine at 1 and 2 ' +
-      'threads: ours `setNumThreads(n)`, PyTorch `torch.set_num_threads(n)` (and OMP/OpenBLAS threads n), ' +
+      'threads: ours `setNumThreads(n)`, PyTorch `torch.set_num_threads(n)` (OMP and OpenBLAS threads n, `OMP_WAIT_POLICY=PASSIVE`: spinning OpenMP threads and OpenBLAS pthreads otherwise fight over the cores), ' +
       'ORT-web `ort.env.wasm.numThreads = n`. "×" is the scaling 1→2 (above 1 is faster on 2 threads). ' +
       "The machine is shared with other engineers' tests: the load average is recorded per run below, " +
       'and with load above the 2 cores the second thread waits for a core, so the scaling is understated.',
