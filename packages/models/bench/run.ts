@@ -28,7 +28,7 @@ import { format } from 'prettier';
 import { FLAN_T5_SMALL, writeRandomModel } from './model';
 import { threadEnv, type BenchSpec, type EngineResult } from './spec';
 import { machineInfo, renderReport, type EngineRuns } from './report';
-import { renderThreads, type CeilingResult } from './threads-report';
+import { renderThreads, type CeilingResult, type ScalingRun } from './threads-report';
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
 const packageDir = dirname(benchDir);
@@ -259,6 +259,15 @@ async function main(): Promise<void> {
       }
     }
 
+    let interleaved: ScalingRun | { error: string } | undefined;
+    if (selected.has('ours') && threadCounts.includes(2)) {
+      startEngine('ours, 1 vs 2 threads interleaved');
+      const run = runJson<ScalingRun>(
+        ...tsx('engines/ours.ts', specPath, '--phase', 'scaling', '--threads', '2'),
+        900,
+      );
+      interleaved = run.value ?? { error: run.error ?? 'no result' };
+    }
     notes.push(
       `1-minute load average when each engine started (${cpus().length} cores): ${loads.join(', ')}.`,
     );
@@ -273,7 +282,7 @@ async function main(): Promise<void> {
         machine: machineInfo(),
       }) +
         '\n' +
-        renderThreads(spec, byThreads, loads, ceilings, ceilingErrors).join('\n'),
+        renderThreads(spec, byThreads, loads, ceilings, ceilingErrors, interleaved).join('\n'),
       { parser: 'markdown' },
     );
     process.stdout.write(report);

@@ -37,12 +37,19 @@ function busy(r: EngineResult | undefined, key: string): string {
   return median(t.cpu_s.map((c, i) => c / t.wall_s[i]!)).toFixed(2);
 }
 
+/** What `engines/ours.ts --phase scaling` prints (1 vs 2 threads interleaved in one process). */
+export interface ScalingRun {
+  rounds: number;
+  scaling: Record<string, { median: number; min: number; max: number }>;
+}
+
 export function renderThreads(
   spec: BenchSpec,
   byThreads: Map<number, EngineRuns>,
   loads: string[],
   ceilings: CeilingResult[],
   ceilingErrors: string[],
+  interleaved?: ScalingRun | { error: string },
 ): string[] {
   const one = byThreads.get(1) ?? {};
   const two = byThreads.get(2) ?? {};
@@ -84,6 +91,7 @@ export function renderThreads(
     '',
     `1-minute load average when each run started: ${loads.join(', ')}.`,
     '',
+    ...renderInterleaved(interleaved),
   ];
   lines.push(...renderCeiling(ceilings, ceilingErrors));
   return lines;
@@ -118,5 +126,27 @@ function renderCeiling(ceilings: CeilingResult[], errors: string[]): string[] {
     '',
     ...errors.map((e) => `- ${e}`),
     ...(errors.length ? [''] : []),
+  ];
+}
+
+function renderInterleaved(run: ScalingRun | { error: string } | undefined): string[] {
+  if (run === undefined) return [];
+  const head = [
+    '### Ours, 1 → 2 threads interleaved in one process',
+    '',
+    'The runs above measure each thread count in its own process, minutes apart; on a shared host whose ' +
+      'speed drifts, they compare different moments. Here one process switches `setNumThreads` between 1 and ' +
+      '2 before every run (alternating which goes first): the scaling of each round, wall time at 1 / at 2.',
+    '',
+  ];
+  if ('error' in run) return [...head, `- failed: ${run.error}`, ''];
+  return [
+    ...head,
+    `| measurement | median scaling (${run.rounds} rounds) | lowest | highest |`,
+    '|---|---:|---:|---:|',
+    ...Object.entries(run.scaling).map(
+      ([key, v]) => `| ${key} | ${v.median.toFixed(2)}× | ${v.min.toFixed(2)}× | ${v.max.toFixed(2)}× |`,
+    ),
+    '',
   ];
 }

@@ -3,6 +3,7 @@
  *
  *   tsx bench/engines/ours.ts SPEC_JSON --phase infer [--threads N]              encoder and greedy decode
  *   tsx bench/engines/ours.ts SPEC_JSON --phase train --batch B [--threads N]    one training step at batch B
+ *   tsx bench/engines/ours.ts SPEC_JSON --phase scaling                          1 vs 2 threads, interleaved
  *
  * One JSON line on stdout. The training step runs in its own process per batch size because an
  * exhausted wasm heap aborts the WebAssembly module for good; an abort is reported as `train_error`.
@@ -13,11 +14,12 @@ import { parseSafetensors, readFloat32, type NamedFloat32Tensor } from '../../sr
 import { parseT5Config } from '../../src/t5/config';
 import { initBackend } from '../../src/backend/index';
 import { gemmUsesFusedMultiplyAdd } from '../../src/kernels/wasm/gemm';
-import { threadStatus } from '../../src/threads/index';
+import { setNumThreads, threadStatus } from '../../src/threads/index';
 import { T5Model } from '../../src/t5/model';
 import { simd128PeakGflops } from '../simd-peak';
+import type { ScalingRun } from '../threads-report';
 import { trainStep } from './ours-train';
-import { peakRssBytes, timed, type BenchSpec, type EngineResult } from '../spec';
+import { median, peakRssBytes, timed, type BenchSpec, type EngineResult } from '../spec';
 
 async function loadModel(spec: BenchSpec): Promise<T5Model> {
   const config = parseT5Config(JSON.parse(readFileSync(spec.config, 'utf8')), spec.config);
@@ -122,6 +124,58 @@ async function train(spec: BenchSpec, model: T5Model, batch: number, result: Eng
   }
 }
 
+/**
+ * The scaling 1 → 2 threads measured in one process, switching the thread count round by round (the
+ * order alternating): on a shared host whose speed drifts between runs, separate runs at 1 and at 2
+ * threads compare different moments; interleaved rounds compare neighbouring ones.
+ */
+async function scaling(spec: BenchSpec, model: T5Model): Promise<ScalingRun> {
+  const batch = (rows: number) => {
+    const inputIds = ids(spec.inputs.input_ids.slice(0, rows));
+    return {
+      inputIds,
+      attentionMask: tf.onesLike(inputIds),
+      decoderInputIds: ids(spec.inputs.decoder_input_ids.slice(0, rows)),
+      labels: ids(spec.inputs.labels.slice(0, rows)),
+    };
+  };
+  const [b1, b8] = [batch(1), batch(8)];
+  const encode = (b: typeof b1) => async () => {
+    const out = model.encode(b.inputIds, b.attentionMask);
+    await out.data();
+    out.dispose();
+  };
+  const measurements: [string, () => Promise<unknown>][] = [
+    ['encoder_b1', encode(b1)],
+    ['encoder_b8', encode(b8)],
+    ['train_step', () => trainStep(model, b8)],
+  ];
+  const rounds = spec.repeats;
+  const ratios: Record<string, number[]> = {};
+  for (const [key, run] of measurements) {
+    ratios[key] = [];
+    for (const threads of [1, 2]) {
+      await setNumThreads(threads);
+      await run(); // warm-up at each count
+    }
+    for (let r = 0; r < rounds; r++) {
+      const wall: Record<number, number> = {};
+      for (const threads of r % 2 === 0 ? [1, 2] : [2, 1]) {
+        await setNumThreads(threads);
+        const t0 = performance.now();
+        await run();
+        wall[threads] = performance.now() - t0;
+      }
+      ratios[key].push(wall[1]! / wall[2]!);
+    }
+  }
+  tf.dispose([...Object.values(b1), ...Object.values(b8)]);
+  const out: ScalingRun = { rounds, scaling: {} };
+  for (const [key, xs] of Object.entries(ratios))
+    out.scaling[key] = { median: median(xs), min: Math.min(...xs), max: Math.max(...xs) };
+  return out;
+}
+
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const spec = JSON.parse(readFileSync(args[0]!, 'utf8')) as BenchSpec;
@@ -130,6 +184,12 @@ async function main(): Promise<void> {
   const threads = threadStatus();
   if (threads.reason) throw new Error(`${threads.inUse} of ${threads.requested} threads: ${threads.reason}`);
   const model = await loadModel(spec);
+  if (option('--phase') === 'scaling') {
+    if (threads.inUse < 2) throw new Error('--phase scaling needs --threads 2');
+    const result = await scaling(spec, model);
+    process.stdout.write(`${JSON.stringify(result)}\n`, () => process.exit(0));
+    return;
+  }
   const result: EngineResult = {
     engine:
       `@flan-ts/models T5Model, tfjs-backend-wasm ${tf.version_core} (${threads.inUse} thread(s), ` +
