@@ -30,7 +30,6 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { sharedFile, uniformFloats } from '@flan-ts/test-support';
 import { format } from 'prettier';
 import { initBackend } from '../src/backend/index';
@@ -51,8 +50,8 @@ import {
   type Run,
   type TrainMode,
 } from './causal-spec';
+import { benchDir, packageDir, runJson as runChild, tsx } from './child';
 import { machineInfo } from './report';
-import { threadEnv } from './spec';
 
 const SMOLLM2_135M = {
   model_type: 'llama',
@@ -71,8 +70,6 @@ const SMOLLM2_135M = {
   pad_token_id: 0,
 };
 
-const benchDir = dirname(fileURLToPath(import.meta.url));
-const packageDir = dirname(benchDir);
 const repoRoot = dirname(dirname(packageDir));
 const PYTHON = '/usr/bin/python3';
 const quick = process.env.BENCH_QUICK === '1';
@@ -83,38 +80,9 @@ process.env.PYTHONDONTWRITEBYTECODE = '1';
 
 const log = (m: string) => process.stderr.write(`[bench causal] ${m}\n`);
 
-/** Runs a command, streaming its stderr; returns its last stdout line parsed as JSON, or an error. */
-function runJson<T>(command: string, args: string[], timeoutS: number): { value?: T; error?: string } {
-  const started = performance.now();
-  const child = spawnSync(command, args, {
-    cwd: packageDir,
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-    maxBuffer: 64 * 1024 * 1024,
-    timeout: timeoutS * 1000,
-    env: { ...process.env, ...threadEnv(threads) },
-  });
-  log(
-    `${[command, ...args].map((a) => a.replace(packageDir + '/', '')).join(' ')}: ${((performance.now() - started) / 1000).toFixed(1)} s`,
-  );
-  const last = child.stdout?.trim().split('\n').pop() ?? '';
-  if (child.status === 0 && last.startsWith('{')) {
-    try {
-      return { value: JSON.parse(last) as T };
-    } catch {
-      // fall through to the error below
-    }
-  }
-  const why =
-    child.error?.message ?? (child.signal ? `killed by ${child.signal}` : `exit code ${child.status}`);
-  return { error: `${why}${last ? `: ${last.slice(0, 300)}` : ''}` };
-}
-
-function tsx(script: string, ...args: string[]): [string, string[]] {
-  return [
-    process.execPath,
-    ['--conditions=@flan-ts/source', '--import', 'tsx', join(benchDir, script), ...args],
-  ];
+/** An engine process (`child.ts`) at the bench's thread count, logged under `[bench causal]`. */
+function runJson<T>(command: string, args: string[], timeoutS: number) {
+  return runChild<T>(command, args, { timeoutS, threads, log });
 }
 
 function python(script: string, ...args: string[]): [string, string[]] {

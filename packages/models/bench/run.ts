@@ -22,16 +22,14 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { seededUniform, sharedFile } from '@flan-ts/test-support';
 import { format } from 'prettier';
 import { FLAN_T5_SMALL, writeRandomModel } from './model';
-import { threadEnv, type BenchSpec, type EngineResult } from './spec';
+import { benchDir, packageDir, runJson as runChild, tsx, tsxWith } from './child';
+import type { BenchSpec, EngineResult } from './spec';
 import { machineInfo, renderReport, type EngineRuns } from './report';
 import { renderThreads, type CeilingResult, type ScalingRun } from './threads-report';
 
-const benchDir = dirname(fileURLToPath(import.meta.url));
-const packageDir = dirname(benchDir);
 const repoRoot = dirname(dirname(packageDir));
 const PYTHON = '/usr/bin/python3';
 const quick = process.env.BENCH_QUICK === '1';
@@ -49,47 +47,9 @@ function log(message: string): void {
   process.stderr.write(`[bench] ${message}\n`);
 }
 
-/** Runs a command, streaming its stderr; returns its last stdout line parsed as JSON, or an error. */
-function runJson<T>(
-  command: string,
-  args: string[],
-  timeoutS: number,
-  threads = 1,
-): { value?: T; error?: string } {
-  const started = performance.now();
-  const child = spawnSync(command, args, {
-    cwd: packageDir,
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-    maxBuffer: 64 * 1024 * 1024,
-    timeout: timeoutS * 1000,
-    env: { ...process.env, ...threadEnv(threads) },
-  });
-  log(
-    `${[command, ...args].map((a) => a.replace(packageDir + '/', '')).join(' ')}: ${((performance.now() - started) / 1000).toFixed(1)} s`,
-  );
-  const last = child.stdout?.trim().split('\n').pop() ?? '';
-  if (child.status === 0 && (last.startsWith('{') || last.startsWith('['))) {
-    try {
-      return { value: JSON.parse(last) as T };
-    } catch {
-      // fall through to the error below
-    }
-  }
-  const why =
-    child.error?.message ?? (child.signal ? `killed by ${child.signal}` : `exit code ${child.status}`);
-  return { error: `${why}${last ? `: ${last.slice(0, 300)}` : ''}` };
-}
-
-function tsx(script: string, ...args: string[]): [string, string[]] {
-  return tsxWith([], script, ...args);
-}
-
-function tsxWith(nodeFlags: string[], script: string, ...args: string[]): [string, string[]] {
-  return [
-    process.execPath,
-    [...nodeFlags, '--conditions=@flan-ts/source', '--import', 'tsx', join(benchDir, script), ...args],
-  ];
+/** An engine process (`child.ts`) at `threads` threads, logged under `[bench]`. */
+function runJson<T>(command: string, args: string[], timeoutS: number, threads = 1) {
+  return runChild<T>(command, args, { timeoutS, threads, log });
 }
 
 function randomIds(rows: number, cols: number, next: () => number): number[][] {
