@@ -10,13 +10,7 @@ import { gemmFusedMultiplyAdd, setGemmFusedMultiplyAdd } from '../../threads/ind
 import { wasmBase64 as relaxedWasmBase64 } from './generated/gemm-relaxed';
 import { wasmBase64 as plainWasmBase64 } from './generated/gemm';
 import { runGemmThreaded } from './gemm-threaded';
-import {
-  heapOffset,
-  kernelModuleBytes,
-  loadKernelModule,
-  replaceWasmKernel,
-  withScratch,
-} from './runtime';
+import { heapOffset, kernelModuleBytes, loadKernelModule, replaceWasmKernel, withScratch } from './runtime';
 import type { WasmBackendInternals } from './runtime';
 
 export interface GemmExports {
