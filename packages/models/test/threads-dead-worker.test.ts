@@ -38,10 +38,13 @@ describe('a kernel worker that dies', () => {
     workers[0]!.terminate();
     await new Promise((resolve) => setTimeout(resolve, 100));
     const before = tf.memory().numTensors;
+    const dataBefore = tf.engine().backend.numDataIds();
     expect(product).toThrow(
       'wasm kernels: kernel worker 0 did not finish its share in time (it may have died); the thread pool is stopped',
     );
     expect(tf.memory().numTensors).toBe(before);
+    // The product's output, made before the wait failed, is freed too.
+    expect(tf.engine().backend.numDataIds()).toBe(dataBefore);
 
     expect(threadsInUse()).toBe(1);
     expect(threadStatus()).toEqual({

@@ -206,7 +206,9 @@ describe('threaded fused kernels on the wasm backend', () => {
   it('cross-entropy counts bad labels on every thread', () => {
     const logits = tf.tensor2d(uniformFloats(4 * 11, 52), [4, 11]);
     const lab = tf.tensor1d([11, 2, 3, -7], 'int32');
+    const dataBefore = tf.engine().backend.numDataIds();
     expect(() => tokenCrossEntropy(logits, lab)).toThrow(/labels: 2 label id\(s\) outside \[0, 11\)/);
+    expect(tf.engine().backend.numDataIds()).toBe(dataBefore);
     tf.dispose([logits, lab]);
   });
 

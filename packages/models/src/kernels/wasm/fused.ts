@@ -9,7 +9,14 @@ import type { NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { wasmBase64 } from './generated/fused';
 import { blocks, perBlock, rowAt, softmaxRuns } from './fused-split';
 import { call, runFused } from './fused-threaded';
-import { hasKernel, heapOffset, loadKernelModule, replaceWasmKernel, withScratch } from './runtime';
+import {
+  freeingOutputsOnThrow,
+  hasKernel,
+  heapOffset,
+  loadKernelModule,
+  replaceWasmKernel,
+  withScratch,
+} from './runtime';
 import type { WasmBackendInternals } from './runtime';
 
 /** Kernel names (inputs → outputs; all float32 unless noted). */
@@ -133,7 +140,7 @@ function register(
   replaceWasmKernel(kernelName, () => ({ inputs, attrs }) => {
     const f = fused;
     if (f === undefined) throw new Error(`${kernelName}: fused kernels are not installed`);
-    return run(f.exports, f.backend, inputs as Inputs, attrs ?? {});
+    return freeingOutputsOnThrow(f.backend, (b) => run(f.exports, b, inputs as Inputs, attrs ?? {}));
   });
 }
 
@@ -319,11 +326,8 @@ function registerAll(): void {
         ),
       ),
     ).reduce((x, y) => x + y, 0);
-    if (bad > 0) {
-      tf.engine().backend.disposeData(loss.dataId);
-      tf.engine().backend.disposeData(lse.dataId);
-      throw new FusedLabelError(bad);
-    }
+    // The outputs are freed by `register` when a kernel throws.
+    if (bad > 0) throw new FusedLabelError(bad);
     return [loss, lse];
   });
   register(FUSED_KERNELS.crossEntropyGrad, (k, b, inputs, attrs) => {

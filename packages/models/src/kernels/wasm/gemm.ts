@@ -10,7 +10,14 @@ import { gemmFusedMultiplyAdd, setGemmFusedMultiplyAdd } from '../../threads/ind
 import { wasmBase64 as relaxedWasmBase64 } from './generated/gemm-relaxed';
 import { wasmBase64 as plainWasmBase64 } from './generated/gemm';
 import { runGemmThreaded } from './gemm-threaded';
-import { heapOffset, kernelModuleBytes, loadKernelModule, replaceWasmKernel, withScratch } from './runtime';
+import {
+  freeingOutputsOnThrow,
+  heapOffset,
+  kernelModuleBytes,
+  loadKernelModule,
+  replaceWasmKernel,
+  withScratch,
+} from './runtime';
 import type { WasmBackendInternals } from './runtime';
 
 export interface GemmExports {
@@ -324,18 +331,22 @@ export async function installGemmKernels(
   replaceWasmKernel(tf.BatchMatMul, (fallback) => (args) => {
     const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
     const attrs = args.attrs as NamedAttrMap & { transposeA: boolean; transposeB: boolean };
-    const out = gemmBatchMatMul(backend, a, b, attrs.transposeA, attrs.transposeB);
+    const out = freeingOutputsOnThrow(backend, (tracked) =>
+      gemmBatchMatMul(tracked, a, b, attrs.transposeA, attrs.transposeB),
+    );
     if (out !== undefined) return out;
     if (fallback === undefined) throw new Error('BatchMatMul: no wasm kernel to fall back to');
     return fallback(args);
   });
   replaceWasmKernel(FLAN_HEAD_SCORES, () => (args) => {
     const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
-    return headScores(backend, a, b, args.attrs as NamedAttrMap);
+    return freeingOutputsOnThrow(backend, (tracked) => headScores(tracked, a, b, args.attrs as NamedAttrMap));
   });
   replaceWasmKernel(FLAN_HEAD_CONTEXT, () => (args) => {
     const { p, v } = args.inputs as { p: TensorInfo; v: TensorInfo };
-    return headContext(backend, p, v, args.attrs as NamedAttrMap);
+    return freeingOutputsOnThrow(backend, (tracked) =>
+      headContext(tracked, p, v, args.attrs as NamedAttrMap),
+    );
   });
   return loaded.module;
 }

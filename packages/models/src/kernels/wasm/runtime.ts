@@ -20,6 +20,38 @@ export interface WasmBackendInternals {
   typedArrayFromHeap(info: TensorInfo): Float32Array | Int32Array | Uint8Array;
   /** One more reference to the data (freed when the last holder disposes it). */
   incRef(dataId: object): void;
+  /** Frees the data (a no-op for data already freed). */
+  disposeData(dataId: object): boolean;
+}
+
+/**
+ * Runs a kernel's `body` with a view of `backend` that records the outputs it makes: when the body
+ * throws (a kernel worker that died, labels out of range), those outputs are freed, not left in the
+ * heap with no tensor to dispose them.
+ */
+export function freeingOutputsOnThrow<T>(
+  backend: WasmBackendInternals,
+  body: (tracked: WasmBackendInternals) => T,
+): T {
+  const made: TensorInfo[] = [];
+  const tracked: WasmBackendInternals = {
+    wasm: backend.wasm,
+    dataIdMap: backend.dataIdMap,
+    makeOutput: (shape, dtype) => {
+      const out = backend.makeOutput(shape, dtype);
+      made.push(out);
+      return out;
+    },
+    typedArrayFromHeap: (info) => backend.typedArrayFromHeap(info),
+    incRef: (dataId) => backend.incRef(dataId),
+    disposeData: (dataId) => backend.disposeData(dataId),
+  };
+  try {
+    return body(tracked);
+  } catch (error) {
+    for (const out of made) backend.disposeData(out.dataId);
+    throw error;
+  }
 }
 
 /** The registered wasm backend, or undefined when tfjs-backend-wasm is not loaded. */
