@@ -11,24 +11,14 @@
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Variable } from '@tensorflow/tfjs-core';
-import { initBackend } from '../../src/backend/index';
 import { computeCausalGradients } from '../../src/causal/gradients';
 import type { CausalLMModel } from '../../src/causal/model';
 import { loadCausalLM } from '../../src/checkpoint/node/causal';
 import { parseSafetensors, readFloat32 } from '../../src/checkpoint/safetensors';
-import { gemmUsesFusedMultiplyAdd } from '../../src/kernels/wasm/gemm';
-import { threadStatus } from '../../src/threads/index';
 import type { DecoderCache } from '../../src/t5/interface';
 import type { CausalResult, CausalSpec, TrainMode } from '../causal-spec';
 import { peakRssBytes, timed } from '../spec';
-
-/** wasm32's ceiling as tfjs-backend-wasm is built (4 GiB less one 64 KiB page). */
-const WASM_HEAP_MAX = 4294901760;
-
-function wasmHeapBytes(): number | undefined {
-  const backend = tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } };
-  return backend.wasm?.HEAPU8?.byteLength;
-}
+import { heapExhausted, initOursBackend, oursEngine, wasmHeapBytes } from './ours-wasm';
 
 async function argmaxOf(logits: tf.Tensor): Promise<number> {
   const best = tf.argMax(tf.reshape(logits, [-1]));
@@ -124,13 +114,7 @@ async function train(
     result.train_loss = losses[0];
     inputIds.dispose();
   } catch (error) {
-    const message = (error as Error).message.split('\n')[0]!.slice(0, 200);
-    const heap = wasmHeapBytes() ?? 0;
-    // After an exhausted heap the module aborts, and what surfaces first may be a follow-on error.
-    result.train_error =
-      heap >= WASM_HEAP_MAX - 64 * 2 ** 20
-        ? `out of memory (the wasm heap reached ${Math.round(heap / 2 ** 20)} MiB of 4 GiB)`
-        : message;
+    result.train_error = heapExhausted() ?? (error as Error).message.split('\n')[0]!.slice(0, 200);
   }
 }
 
@@ -138,14 +122,10 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const spec = JSON.parse(readFileSync(args[0]!, 'utf8')) as CausalSpec;
   const option = (name: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
-  await initBackend('wasm', { threads: spec.threads });
-  const threads = threadStatus();
-  if (threads.reason) throw new Error(`${threads.inUse} of ${threads.requested} threads: ${threads.reason}`);
+  await initOursBackend(spec.threads);
   const model = await loadCausalLM(spec.modelDir);
   const result: CausalResult = {
-    engine:
-      `@flan-ts/models CausalLMModel, tfjs-backend-wasm ${tf.version_core} (${threads.inUse} thread(s), ` +
-      `${gemmUsesFusedMultiplyAdd() ? 'fused multiply-add' : 'mul + add'} GEMM)`,
+    engine: oursEngine('CausalLMModel'),
   };
   if (option('--phase') === 'train') {
     const mode = (option('--mode') ?? 'full') as TrainMode;

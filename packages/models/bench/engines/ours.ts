@@ -12,13 +12,12 @@ import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { parseSafetensors, readFloat32, type NamedFloat32Tensor } from '../../src/checkpoint/safetensors';
 import { parseT5Config } from '../../src/t5/config';
-import { initBackend } from '../../src/backend/index';
-import { gemmUsesFusedMultiplyAdd } from '../../src/kernels/wasm/gemm';
-import { setNumThreads, threadStatus } from '../../src/threads/index';
+import { setNumThreads } from '../../src/threads/index';
 import { T5Model } from '../../src/t5/model';
 import { simd128PeakGflops } from '../simd-peak';
 import type { ScalingRun } from '../threads-report';
 import { trainStep } from './ours-train';
+import { heapExhausted, initOursBackend, oursEngine, wasmHeapBytes } from './ours-wasm';
 import { median, peakRssBytes, timed, type BenchSpec, type EngineResult } from '../spec';
 
 async function loadModel(spec: BenchSpec): Promise<T5Model> {
@@ -28,14 +27,6 @@ async function loadModel(spec: BenchSpec): Promise<T5Model> {
   for (const [name, entry] of file.tensors)
     tensors.set(name, { name, shape: entry.shape, data: readFloat32(file, name) });
   return T5Model.fromTensors(config, tensors);
-}
-
-/** wasm32's ceiling as tfjs-backend-wasm is built (4 GiB less one 64 KiB page). */
-const WASM_HEAP_MAX = 4294901760;
-
-function wasmHeapBytes(): number | undefined {
-  const backend = tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } };
-  return backend.wasm?.HEAPU8?.byteLength;
 }
 
 function ids(rows: number[][]): tf.Tensor2D {
@@ -109,12 +100,8 @@ async function train(spec: BenchSpec, model: T5Model, batch: number, result: Eng
     result.timings.train_step = await timed(step, spec.train_warmup - 1, spec.train_repeats);
   } catch (error) {
     const message = (error as Error).message.split('\n')[0]!.slice(0, 200);
-    const heap = wasmHeapBytes() ?? 0;
-    // After an exhausted heap the module aborts, and what surfaces first may be a follow-on error.
-    result.train_error =
-      heap >= WASM_HEAP_MAX - 64 * 2 ** 20
-        ? `out of memory (the wasm heap reached ${Math.round(heap / 2 ** 20)} MiB of 4 GiB): ${message}`
-        : message;
+    const exhausted = heapExhausted();
+    result.train_error = exhausted ? `${exhausted}: ${message}` : message;
   }
   result.peak_wasm_heap_bytes = wasmHeapBytes();
   try {
@@ -180,9 +167,7 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const spec = JSON.parse(readFileSync(args[0]!, 'utf8')) as BenchSpec;
   const option = (name: string) => args[args.indexOf(name) + 1];
-  await initBackend('wasm', { threads: args.includes('--threads') ? Number(option('--threads')) : 1 });
-  const threads = threadStatus();
-  if (threads.reason) throw new Error(`${threads.inUse} of ${threads.requested} threads: ${threads.reason}`);
+  const threads = await initOursBackend(args.includes('--threads') ? Number(option('--threads')) : 1);
   const model = await loadModel(spec);
   if (option('--phase') === 'scaling') {
     if (threads.inUse < 2) throw new Error('--phase scaling needs --threads 2');
@@ -191,9 +176,7 @@ async function main(): Promise<void> {
     return;
   }
   const result: EngineResult = {
-    engine:
-      `@flan-ts/models T5Model, tfjs-backend-wasm ${tf.version_core} (${threads.inUse} thread(s), ` +
-      `${gemmUsesFusedMultiplyAdd() ? 'fused multiply-add' : 'mul + add'} GEMM)`,
+    engine: oursEngine('T5Model'),
     timings: {},
   };
   if (option('--phase') === 'train') {

@@ -6,7 +6,7 @@
  * against the shared heap, says `ready`, then serves jobs until told to stop, blocked in `Atomics.wait`
  * in between (no event loop turn per job). Control block of worker `slot` (Int32Array words at
  * `slot * CONTROL_STRIDE`): see `ControlWord` in `pool.ts`. A job is `count` entries of `ENTRY_WORDS`
- * 32-bit words at byte `jobPointer` of the heap: the op (`KernelOp`), then the arguments of one call;
+ * 32-bit words at byte `jobPointer` of the heap: the op (`GEMM_OP`, or `fusedOp(name)`), then the arguments of one call;
  * a call's result, if any, goes to word `RESULT_WORD`. It requires `worker_threads` without the `node:`
  * prefix so that a browser bundle holds no `require("node:...")` text (test/browser.test.ts rejects one).
  */
@@ -36,9 +36,11 @@ export const FUSED_OPS = [
 
 export type FusedOpName = (typeof FUSED_OPS)[number][0];
 
+const FUSED_OP_OF = new Map<string, number>(FUSED_OPS.map(([name], i) => [name, i + 1]));
+
 /** The entry op of a fused function. */
 export function fusedOp(name: FusedOpName): number {
-  return FUSED_OPS.findIndex(([n]) => n === name) + 1;
+  return FUSED_OP_OF.get(name)!;
 }
 
 /** Int32 words per worker in the control buffer (64 bytes: one cache line each, no false sharing). */
